@@ -1,0 +1,116 @@
+"""The escalation rule: climbing one level at a time, falling back, and breaking down.
+
+004 (after Himmelman): networking, coordination, cooperation and collaboration each need
+more trust, time and resources than the last, and organisations build relationships
+"one step at a time". Every number of the ladder is here, in one place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .relationships import LEVEL_NAMES
+
+AWARE, NETWORKING, COORDINATION, COOPERATION, COLLABORATION = range(5)
+TOP = COLLABORATION
+
+TRUST_NEEDED = np.array([0.0, 0.15, 0.35, 0.55, 0.70])
+"""Trust (the weaker direction) a pair needs to climb to each level (004: "more trust")."""
+
+FALLBACK_MARGIN = 0.15
+"""A pair falls back a level once its weaker trust is this far below the level's need."""
+
+COST = np.array([0.0, 0.05, 0.12, 0.25, 0.40])
+"""Capacity a relationship at each level uses per month, per partner (004: time, staff, money)."""
+
+STAKE = np.array([0.2, 0.4, 0.6, 0.8, 1.0])
+"""Size of the outcome signal at each level: higher levels stake more (004: share risks)."""
+
+VALUE = np.array([0.05, 0.2, 0.5, 1.0, 2.0])
+"""Community value of one successful month of joint work (004: greater potential for change)."""
+
+DIFFICULTY = np.array([0.95, 0.94, 0.92, 0.90, 0.88])
+"""Base chance that a month of joint work at each level succeeds, before partner effects."""
+
+MISMATCH_SLOWDOWN = 1.5
+"""Months needed per level are multiplied by this when decision styles differ (002)."""
+
+
+def interdependence(level: np.ndarray) -> np.ndarray:
+    """How much partners depend on each other, D in [0, 1], rising with level."""
+    return np.asarray(level, dtype=float) / TOP
+
+
+def months_needed(min_months_per_level: int, style_mismatch: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Months a pair must spend at its level before climbing.
+
+    Aware pairs need no wait: networking is the starting point (004). Mismatched decision
+    styles slow joint work (002).
+    """
+    base = np.where(np.asarray(level) == AWARE, 0.0, float(min_months_per_level))
+    return base * np.where(style_mismatch, MISMATCH_SLOWDOWN, 1.0)
+
+
+def can_climb(
+    level: np.ndarray,
+    weaker_trust: np.ndarray,
+    months_at_level: np.ndarray,
+    needed_months: np.ndarray,
+    spare_ok: np.ndarray,
+    succeeded: np.ndarray,
+) -> np.ndarray:
+    """Pairs that climb one level this month.
+
+    A pair climbs when both partners trust each other past the next level's need, it has
+    spent the months the level needs, both have the spare capacity for the next level,
+    and this month's joint work went well ("if the results are positive, ... take on a
+    greater challenge", 004).
+    """
+    level = np.asarray(level)
+    nxt = np.minimum(level + 1, TOP)
+    return (
+        (level < TOP)
+        & (weaker_trust >= TRUST_NEEDED[nxt])
+        & (months_at_level >= needed_months)
+        & spare_ok
+        & succeeded
+    )
+
+
+def falls_back(level: np.ndarray, weaker_trust: np.ndarray) -> np.ndarray:
+    """Pairs whose trust no longer holds their level: they drop one level."""
+    level = np.asarray(level)
+    return (level > AWARE) & (weaker_trust < TRUST_NEEDED[level] - FALLBACK_MARGIN)
+
+
+def breakdown_chance(level: np.ndarray, victim_trust: np.ndarray) -> np.ndarray:
+    """Chance that a broken commitment ends the relationship.
+
+    Only relationships past networking hold commitments worth breaking; the deeper the
+    interdependence and the less trust is left, the likelier the end (004: "only when
+    trust is strong can it bear the weight of bigger and riskier projects").
+    """
+    level = np.asarray(level)
+    return np.where(level >= COORDINATION, interdependence(level) * (1.0 - victim_trust), 0.0)
+
+
+def is_premature(weaker_trust: np.ndarray, level: np.ndarray, months_at_level: np.ndarray, needed_months: np.ndarray) -> np.ndarray:
+    """An escalation the pair's own trust and time would not yet have allowed."""
+    nxt = np.minimum(np.asarray(level) + 1, TOP)
+    return (weaker_trust < TRUST_NEEDED[nxt]) | (months_at_level < needed_months)
+
+
+__all__ = [
+    "LEVEL_NAMES",
+    "TRUST_NEEDED",
+    "COST",
+    "STAKE",
+    "VALUE",
+    "DIFFICULTY",
+    "can_climb",
+    "falls_back",
+    "breakdown_chance",
+    "is_premature",
+    "months_needed",
+    "interdependence",
+]

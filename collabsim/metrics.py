@@ -1,0 +1,112 @@
+"""What is measured each month: numpy reductions over the relationship arrays.
+
+``compute_metrics`` runs once per month and the DataCollector's model reporters read its
+result, so each reduction is done once, never per agent (per-agent reporters cost 1-2 us
+per agent per month). Cumulative counts (``premature_escalations``, ``breakdowns``,
+``collective_impact`` ...) are totals since month 0.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from .levels import COLLABORATION, TRUST_NEEDED
+from .relationships import LEVEL_NAMES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import CollaborationModel
+
+DURABLE_MONTHS = 12
+"""A collaboration is durable once it has lasted this many months at that level."""
+
+MULTISECTOR_MIN_SECTORS = 3
+"""A multisector collaboration spans at least this many sectors (004)."""
+
+CUMULATIVE = (
+    "premature_escalations",
+    "forced_escalations",
+    "breakdowns",
+    "collaborations_formed",
+    "failures",
+    "broken_commitments",
+    "collective_impact",
+    "grants_won",
+)
+
+METRIC_NAMES: tuple[str, ...] = (
+    "month",
+    "known_pairs",
+    *(f"pairs_{name}" for name in LEVEL_NAMES),
+    "mean_trust",
+    "trust_sd",
+    "mean_damage",
+    "durable_collaborations",
+    "nominal_collaborations",
+    "multisector_clusters",
+    "mean_capacity",
+    *CUMULATIVE,
+)
+"""Columns of the monthly table, in order."""
+
+
+def multisector_clusters(i: np.ndarray, j: np.ndarray, sector: np.ndarray, n: int) -> int:
+    """Connected clusters of collaborating pairs that span three or more sectors."""
+    if i.size < 2:
+        return 0
+    graph = coo_matrix((np.ones(i.size), (i, j)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    nodes = np.unique(np.concatenate([i, j]))
+    pairs = np.unique(np.stack([label[nodes], sector[nodes]]), axis=1)
+    sectors_per_cluster = np.bincount(pairs[0])
+    return int((sectors_per_cluster >= MULTISECTOR_MIN_SECTORS).sum())
+
+
+def _clusters_cached(model: "CollaborationModel", rows: np.ndarray) -> int:
+    """Multisector clusters, recomputed only when the set of collaborating pairs changes."""
+    cached = getattr(model, "_cluster_cache", None)
+    if cached is not None and np.array_equal(cached[0], rows):
+        return cached[1]
+    rel = model.rel
+    value = multisector_clusters(rel.i[rows], rel.j[rows], model.orgs.sector, model.n)
+    model._cluster_cache = (rows, value)
+    return value
+
+
+def compute_metrics(model: "CollaborationModel") -> dict[str, float]:
+    """All monthly metrics at once (numpy reductions over the pair arrays)."""
+    rel = model.rel
+    counts = np.bincount(rel.level, minlength=len(LEVEL_NAMES)) if rel.size else np.zeros(len(LEVEL_NAMES), dtype=int)
+    out: dict[str, float] = {"month": model.month, "known_pairs": int(rel.size)}
+    for name, c in zip(LEVEL_NAMES, counts):
+        out[f"pairs_{name}"] = int(c)
+    if rel.size:
+        t = rel.trust
+        out["mean_trust"] = float(t.mean())
+        out["trust_sd"] = float(t.std())
+        out["mean_damage"] = float(rel.damage.mean())
+        collab = rel.level == COLLABORATION
+        out["durable_collaborations"] = int((collab & (rel.months_at_level >= DURABLE_MONTHS)).sum())
+        out["nominal_collaborations"] = int((collab & (np.minimum(t[0], t[1]) < TRUST_NEEDED[COLLABORATION])).sum())
+        out["multisector_clusters"] = _clusters_cached(model, np.flatnonzero(collab))
+    else:
+        out.update(mean_trust=float("nan"), trust_sd=float("nan"), mean_damage=float("nan"))
+        out.update(durable_collaborations=0, nominal_collaborations=0, multisector_clusters=0)
+    out["mean_capacity"] = float(model.orgs.budget.mean()) if model.n else 0.0
+    for name in CUMULATIVE:
+        out[name] = model.counters[name]
+    return out
+
+
+def read_metric(model: "CollaborationModel", name: str) -> float:
+    """Model reporter: one metric of the month, computed once by ``compute_metrics``."""
+    return model.metrics[name]
+
+
+def model_reporters() -> dict[str, partial]:
+    """DataCollector model reporters, one per metric (picklable partials, no lambdas)."""
+    return {name: partial(read_metric, name=name) for name in METRIC_NAMES}

@@ -1,0 +1,647 @@
+"""CollaborationModel: organisations building trust and climbing relationship levels.
+
+One step is one month. The schedule (``step``) is written out in the order of the ODD
+document (``docs/ODD.md``, "Process overview and scheduling"):
+
+1. the backbone chooses whom its staff serve; a crisis strikes if one is due;
+2. capacity is refreshed (base, grants, capacity built by collaboration, crisis);
+3. meet: new contacts through referrals, strangers, backbone introductions and the forum;
+4. work together at each pair's level; outcomes (success, honest failure, broken
+   commitment); trust updates with the selected rule; forum and backbone meetings;
+5. staff turnover;
+6. escalate one level, fall back, or break down;
+7. funder: end of money, grant round, mandate pressure (premature escalations);
+8. hearing about others: distrust passes along, celebrated successes are seen;
+9. bookkeeping and data collection.
+
+Relationship state lives in ``RelationshipTable`` arrays; each rule lives in its own
+module (``trust``, ``levels``, ``outcomes``, ``funder``, ``backbone``, ``meetings``,
+``referral``, ``crisis``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from . import crisis, levels, meetings, referral, trust
+from .agents import Organisation, OrganisationArrays, draw_skill
+from .backbone import Backbone
+from .funder import RIVALRY_PENALTY, Funder
+from .levels import COLLABORATION, COST, STAKE, TRUST_NEEDED, VALUE
+from .metrics import METRIC_NAMES, compute_metrics, model_reporters
+from .outcomes import broken_commitment_chance as outcomes_broken
+from .outcomes import signals as outcomes_signals
+from .outcomes import success_probability as outcomes_success
+from .parameters import DEFAULTS, PARAMETERS, ParameterError, validate
+from .relationships import NEVER, RelationshipTable
+from .scenarios import SECTORS, get_scenario
+
+INITIAL_ACQUAINTANCES = 2
+"""Organisations each start aware of this many others (a small community knows itself)."""
+
+CHANCE_CONTACT = 0.10
+"""Chance per month that an aware pair has a low-stakes contact without any forum."""
+
+CAPACITY_FROM_COLLABORATION = 0.10
+"""Extra capacity next month per successful month of collaboration (004: expand capacities)."""
+
+DURABLE_MONTHS = 12
+"""A collaboration is durable once it has lasted this many months."""
+
+
+class CollaborationModel(mesa.Model):
+    """Trust, time and funders in a community of organisations (see ``docs/ODD.md``).
+
+    Args:
+        scenario: a name from ``collabsim.SCENARIOS``; its presets apply first.
+        seed: seed of the model's random generator; ``None`` draws one (and records it
+            in ``params["seed"]``).
+        **parameters: any parameter of ``collabsim.PARAMETERS``; overrides the scenario.
+
+    Raises:
+        ParameterError: for an unknown scenario or parameter, or a bad value.
+    """
+
+    def __init__(self, scenario: str = "default", seed: int | None = None, **parameters: Any) -> None:
+        sc = get_scenario(scenario)
+        params = dict(DEFAULTS)
+        params.update(validate(sc.parameters))
+        params.update(validate(parameters))
+        params["seed"] = PARAMETERS["seed"].check(seed)
+        if params["seed"] is None:
+            params["seed"] = int(np.random.SeedSequence().entropy % (2**63))
+        super().__init__(rng=params["seed"])
+        self.scenario = sc
+        self.params = params
+        self.n = int(params["n_organisations"])
+        self.month = 0
+        self.record_events = False
+        self.events: list[tuple[int, str, np.ndarray]] = []
+        self.interventions: list[tuple[int, str]] = []
+        self.counters: dict[str, float] = dict.fromkeys(
+            (
+                "premature_escalations",
+                "forced_escalations",
+                "breakdowns",
+                "collaborations_formed",
+                "failures",
+                "broken_commitments",
+                "successes",
+                "collective_impact",
+                "grants_won",
+            ),
+            0,
+        )
+        self._setup_organisations()
+        self.rel = RelationshipTable(self.n, capacity=max(64, 4 * self.n))
+        self.changed = np.zeros(0, dtype=bool)
+        self._outcome = _MonthOutcome.empty()
+        self._introduce_initial_acquaintances()
+        self.funder = Funder(self)
+        self.backbone = Backbone(self, params["backbone_capacity"]) if params["backbone"] else None
+        self.metrics: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(model_reporters=model_reporters())
+        self._record()
+
+    # ------------------------------------------------------------------ set-up
+    def _setup_organisations(self) -> None:
+        shares = np.array([self.scenario.sector_shares.get(s, 0.0) for s in SECTORS], dtype=float)
+        counts = _largest_remainder(shares / shares.sum(), self.n)
+        sector = self.rng.permutation(np.repeat(np.arange(len(SECTORS)), counts))
+        self.orgs = OrganisationArrays(self.rng, sector, self.params, self.scenario)
+        harmed = np.zeros((len(SECTORS), len(SECTORS)), dtype=bool)
+        for a, b in self.scenario.harmed_pairs:
+            ia, ib = SECTORS.index(a), SECTORS.index(b)
+            harmed[ia, ib] = harmed[ib, ia] = True
+        self._harmed = harmed
+        forum = np.array([s in self.scenario.forum_sectors for s in SECTORS])
+        self.forum_member = forum[self.orgs.sector]
+        self.organisations = [Organisation(self, k) for k in range(self.n)]
+
+    def _introduce_initial_acquaintances(self) -> None:
+        if self.n < 2:
+            return
+        a = np.repeat(np.arange(self.n), INITIAL_ACQUAINTANCES)
+        b = (a + 1 + self.rng.integers(0, self.n - 1, size=a.size)) % self.n
+        self.add_pairs(a, b)
+
+    # ------------------------------------------------------------------ helpers
+    def first_contact_state(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Trust and damage at first contact: low trust, and damage where sectors share harm.
+
+        000/001/004: a history of harm starts a pair with low trust and damage ``h``: a
+        ceiling ``1 - h`` that only good experience lifts.
+        """
+        h = self.params["history_of_harm"] * self._harmed[self.orgs.sector[a], self.orgs.sector[b]]
+        t0 = self.params["initial_trust"] * (1.0 - h)
+        return np.minimum(t0, 1.0 - h), h
+
+    def add_pairs(self, a: np.ndarray, b: np.ndarray, trust: np.ndarray | None = None, damage: np.ndarray | None = None) -> np.ndarray:
+        """Record first contact between a and b; returns the new rows."""
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        if trust is None:
+            t0, r0 = self.first_contact_state(a, b)
+            trust, damage = np.vstack([t0, t0]), np.vstack([r0, r0])
+        rows = self.rel.add(a, b, self.month, trust, damage)
+        if rows.size and self.params["trust_rule"] == "beta":
+            pos, neg = trust.beta_evidence_for(self.rel.trust[:, rows])
+            self.rel.pos_evidence[:, rows] = pos
+            self.rel.neg_evidence[:, rows] = neg
+        if rows.size:
+            self.changed = np.concatenate([self.changed, np.zeros(rows.size, dtype=bool)])
+            self._outcome.grow(rows.size)
+        return rows
+
+    def alignment(self, rows: np.ndarray) -> np.ndarray:
+        """Cosine of the two mandates of each pair, in [0, 1]."""
+        m = self.orgs.mandate
+        return np.einsum("ij,ij->i", m[self.rel.i[rows]], m[self.rel.j[rows]])
+
+    def style_mismatch(self, rows: np.ndarray) -> np.ndarray:
+        h = self.orgs.hierarchical
+        return h[self.rel.i[rows]] != h[self.rel.j[rows]]
+
+    def update_trust(self, rows: np.ndarray, dirs: np.ndarray, signal: np.ndarray, decay_mult: np.ndarray | float = 1.0) -> None:
+        """Apply the selected trust rule to the directed views ``(dirs, rows)``."""
+        if rows.size == 0:
+            return
+        rel, p = self.rel, self.params
+        rule = p["trust_rule"]
+        t = rel.trust[dirs, rows]
+        if rule == "two_layer":
+            new_t, new_r = trust.two_layer(
+                t,
+                rel.damage[dirs, rows],
+                signal,
+                levels.interdependence(rel.level[rows]),
+                trust_gain=p["trust_gain"],
+                trust_loss=p["trust_loss"],
+                damage_severity=p["damage_severity"],
+                damage_decay=p["damage_decay"] * decay_mult,
+                interdependence_weight=p["interdependence_weight"],
+            )
+            rel.trust[dirs, rows] = new_t
+            rel.damage[dirs, rows] = new_r
+            return
+        # One-layer rules learn only from evidence: a zero signal is no experience.
+        seen = signal != 0
+        rows, dirs, signal = rows[seen], dirs[seen], signal[seen]
+        if rule == "smoothing":
+            rel.trust[dirs, rows] = trust.smoothing(rel.trust[dirs, rows], signal, smoothing_rate=p["smoothing_rate"])
+        else:
+            new_t, pos, neg = trust.beta(
+                rel.pos_evidence[dirs, rows], rel.neg_evidence[dirs, rows], signal, beta_forgetting=p["beta_forgetting"]
+            )
+            rel.trust[dirs, rows] = new_t
+            rel.pos_evidence[dirs, rows] = pos
+            rel.neg_evidence[dirs, rows] = neg
+
+    def apply_experience(self, rows: np.ndarray, s_ij: np.ndarray, s_ji: np.ndarray, decay_mult: np.ndarray | float = 1.0) -> None:
+        """Both partners of each pair in ``rows`` learn from one shared experience."""
+        rows = np.asarray(rows)
+        k = rows.size
+        if k == 0:
+            return
+        both = np.concatenate([rows, rows])
+        dirs = np.repeat(np.array([0, 1]), k)
+        sig = np.concatenate([np.broadcast_to(s_ij, k), np.broadcast_to(s_ji, k)])
+        dm = np.concatenate([np.broadcast_to(decay_mult, k), np.broadcast_to(decay_mult, k)])
+        self.update_trust(both, dirs, sig, dm)
+
+    def set_level(self, rows: np.ndarray, new_level: np.ndarray, *, forced: bool) -> None:
+        """Move pairs to a new level (one step) and keep the records that go with it."""
+        rel = self.rel
+        old = rel.level[rows]
+        rel.level[rows] = new_level
+        rel.months_at_level[rows] = 0
+        rel.forced[rows] = forced if np.any(new_level > old) else rel.forced[rows]
+        self.changed[rows] = True
+        reached = rows[(new_level == COLLABORATION) & (old < COLLABORATION)]
+        if reached.size:
+            self.counters["collaborations_formed"] += int(reached.size)
+            first = reached[rel.collab_month[reached] == NEVER]
+            rel.collab_month[first] = self.month
+
+    def break_down(self, rows: np.ndarray) -> None:
+        """End relationships: back to aware, with trust and damage remembered."""
+        if rows.size == 0:
+            return
+        self.rel.level[rows] = levels.AWARE
+        self.rel.months_at_level[rows] = 0
+        self.rel.forced[rows] = False
+        self.changed[rows] = True
+        self.counters["breakdowns"] += int(rows.size)
+        self.log_event("breakdown", rows)
+
+    def log_event(self, kind: str, rows: np.ndarray) -> None:
+        """Keep an event for the explain panel (only when ``record_events`` is on)."""
+        if self.record_events and np.size(rows):
+            self.events.append((self.month, kind, np.array(rows, copy=True)))
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> None:
+        """Advance one month (see the module docstring for the schedule)."""
+        self.month += 1
+        self.changed = np.zeros(self.rel.size, dtype=bool)
+        self._outcome = _MonthOutcome.empty(self.rel.size)
+        self.shock = crisis.intensity(self.month, self.params["shock_month"], self.params["shock_size"])
+        if self.backbone is not None:
+            self.backbone.step()
+        self._refresh_capacity()
+        self._meet()
+        self._work()
+        self._turnover()
+        self._escalate()
+        self.funder.step()
+        self._hear()
+        self._end_of_month()
+        self._record()
+
+    def run(self, months: int | None = None) -> "CollaborationModel":
+        """Advance ``months`` months (default: the ``months`` parameter)."""
+        months = self.params["months"] if months is None else PARAMETERS["months"].check(months)
+        for _ in range(months):
+            self.step()
+        return self
+
+    def _refresh_capacity(self) -> None:
+        o, rel = self.orgs, self.rel
+        hit = crisis.CAPACITY_HIT * self.shock
+        o.budget = o.base_capacity * (1.0 - hit) + o.grant + o.capacity_gain
+        cost = COST[rel.level]
+        demand = np.bincount(rel.i, cost, self.n) + np.bincount(rel.j, cost, self.n)
+        if self.params["regular_meetings"]:
+            demand = demand + meetings.MEETING_COST * self.forum_member
+        o.demand = demand
+        self._share = np.where(demand > o.budget, o.budget / np.maximum(demand, 1e-12), 1.0)
+        self._spare = o.budget - demand
+
+    def _meet(self) -> None:
+        """New contacts: referrals (trust passes along), strangers, backbone, forum."""
+        if self.n < 2:
+            return
+        p, rng = self.params, self.rng
+        rate = min(1.0, p["contact_rate"] * (1.0 + crisis.OUTREACH * self.shock))
+        seeking = np.flatnonzero((self._spare >= COST[1]) & (rng.random(self.n) < rate))
+        if seeking.size:
+            via_referral = rng.random(seeking.size) < 0.5
+            s, r, nc = referral.referrals(self.rel, rng, seeking[via_referral])
+            if s.size:
+                t_sn, r_sn = self.first_contact_state(s, nc)
+                t_ns, r_ns = self.first_contact_state(nc, s)
+                w = p["referral_weight"]
+                t1, d1 = referral.referred_trust(self.rel, s, r, nc, t_sn, r_sn, w)
+                t2, d2 = referral.referred_trust(self.rel, nc, r, s, t_ns, r_ns, w)
+                self.add_pairs(s, nc, np.vstack([t1, t2]), np.vstack([d1, d2]))
+            strangers = seeking[~via_referral]
+            if strangers.size:
+                other = (strangers + 1 + rng.integers(0, self.n - 1, size=strangers.size)) % self.n
+                self.add_pairs(strangers, other)
+        if self.backbone is not None:
+            a, b = self.backbone.introductions()
+            if a.size:
+                t0, r0 = self.first_contact_state(a, b)
+                t0 = np.minimum(t0 + 0.10, 1.0 - r0)
+                self.add_pairs(a, b, np.vstack([t0, t0]), np.vstack([r0, r0]))
+        if p["regular_meetings"]:
+            a, b = meetings.forum_introductions(rng, np.flatnonzero(self.forum_member), self.orgs.sector)
+            if a.size:
+                self.add_pairs(a, b)
+
+    def _support(self, rows: np.ndarray) -> np.ndarray:
+        """Communication support of the backbone, the forum and a shared crisis."""
+        i, j = self.rel.i[rows], self.rel.j[rows]
+        support = np.full(rows.size, crisis.SHARED_NEED_SUPPORT * self.shock)
+        if self.backbone is not None:
+            support = support + self.backbone.support(i, j)
+        if self.params["regular_meetings"]:
+            support = support + meetings.MEETING_SUPPORT * (self.forum_member[i] & self.forum_member[j])
+        return support
+
+    def _repair(self, rows: np.ndarray) -> np.ndarray:
+        """How much faster damage heals: skilled staff and the backbone help repair (004, 001)."""
+        i, j = self.rel.i[rows], self.rel.j[rows]
+        mult = 0.5 + (self.orgs.skill[i] + self.orgs.skill[j]) / 2.0
+        if self.backbone is not None:
+            mult = mult * self.backbone.repair(i, j)
+        return mult
+
+    def _work(self) -> None:
+        rel, p, rng, o = self.rel, self.params, self.rng, self.orgs
+        k = rel.size
+        if k == 0:
+            return
+        level = rel.level
+        u = rng.random((5, k))
+        share = self._share[rel.i] * self._share[rel.j]
+        works = np.where(level >= 1, u[0] < share, u[0] < CHANCE_CONTACT)
+        if self.shock and self.month == p["shock_month"]:
+            self._disrupt(u[4])
+        rows = np.flatnonzero(works)
+        if rows.size:
+            self._joint_work(rows, u[1:4, rows])
+        self._meetings()
+
+    def _joint_work(self, rows: np.ndarray, u: np.ndarray) -> None:
+        rel, p, o = self.rel, self.params, self.orgs
+        i, j = rel.i[rows], rel.j[rows]
+        lvl = rel.level[rows]
+        weaker = np.minimum(rel.trust[0, rows], rel.trust[1, rows])
+        align = self.alignment(rows)
+        mismatch = self.style_mismatch(rows)
+        rivalry = 0.0
+        if p["funding_scarcity"] > 0:
+            rivalry = RIVALRY_PENALTY * p["funding_scarcity"] * (o.sector[i] == o.sector[j])
+        prob = outcomes_success(
+            lvl,
+            np.sqrt(o.reliability[i] * o.reliability[j]),
+            (o.skill[i] + o.skill[j]) / 2.0,
+            align,
+            weaker,
+            style_mismatch=mismatch,
+            style_mismatch_penalty=p["style_mismatch_penalty"],
+            support=self._support(rows),
+            rivalry=rivalry,
+        )
+        success = u[0] < prob
+        unrel_i, unrel_j = 1.0 - o.reliability[i], 1.0 - o.reliability[j]
+        total = unrel_i + unrel_j
+        culprit_is_i = u[1] < np.where(total > 0, unrel_i / np.where(total > 0, total, 1.0), 0.5)
+        culprit_rel = np.where(culprit_is_i, o.reliability[i], o.reliability[j])
+        gap = np.maximum(0.0, TRUST_NEEDED[lvl] - weaker)
+        broken = ~success & (u[2] < outcomes_broken(culprit_rel, gap)) & (lvl >= 1)
+        celebration = referral.CELEBRATION_BOOST if p["celebrate_successes"] else 0.0
+        s_ij, s_ji = outcomes_signals(
+            lvl, success, broken, culprit_is_i, honest_failure_severity=p["honest_failure_severity"], celebration=celebration
+        )
+        self.apply_experience(rows, s_ij, s_ji, self._repair(rows))
+        rel.successes[rows] += success
+        rel.failures[rows] += ~success
+        rel.broken[rows] += broken
+        out = self._outcome
+        out.worked[rows] = True
+        out.success[rows] = success
+        out.broken[rows] = broken
+        out.culprit_is_i[rows] = culprit_is_i
+        self.counters["successes"] += int(success.sum())
+        self.counters["failures"] += int((~success).sum())
+        self.counters["broken_commitments"] += int(broken.sum())
+        need = 1.0 + crisis.SHARED_NEED_VALUE * self.shock
+        value = VALUE[lvl] * (0.5 + 0.5 * align) * need * success
+        self.counters["collective_impact"] += float(value.sum())
+        collab_ok = rows[success & (lvl == COLLABORATION)]
+        gain = np.bincount(rel.i[collab_ok], minlength=self.n) + np.bincount(rel.j[collab_ok], minlength=self.n)
+        o.capacity_gain = CAPACITY_FROM_COLLABORATION * gain
+        self.log_event("broken", rows[broken])
+
+    def _disrupt(self, u: np.ndarray) -> None:
+        """First month of a crisis: some working pairs' joint work fails honestly."""
+        rel = self.rel
+        hit = np.flatnonzero((rel.level >= 1) & (u < crisis.DISRUPTION * self.shock))
+        if hit.size:
+            s = -self.params["honest_failure_severity"] * STAKE[rel.level[hit]]
+            self.apply_experience(hit, s, s)
+            rel.failures[hit] += 1
+            self.counters["failures"] += int(hit.size)
+
+    def _meetings(self) -> None:
+        """Forum and backbone meetings: low-stakes, never broken, healing (000, 001)."""
+        rel, o = self.rel, self.orgs
+        attend = np.zeros(rel.size, dtype=bool)
+        if self.params["regular_meetings"]:
+            fm = self.forum_member
+            attend |= fm[rel.i] & fm[rel.j] & (o.sector[rel.i] != o.sector[rel.j])
+        if self.backbone is not None:
+            sv = self.backbone.served
+            attend |= sv[rel.i] & sv[rel.j] & (rel.level <= levels.NETWORKING)
+        rows = np.flatnonzero(attend)
+        if rows.size == 0:
+            return
+        skill = (o.skill[rel.i[rows]] + o.skill[rel.j[rows]]) / 2.0
+        s = meetings.meeting_signals(self.rng, skill)
+        self.apply_experience(rows, s, s, self._repair(rows))
+        good = s > 0
+        out = self._outcome
+        # a good meeting is a positive experience an aware pair can start networking on
+        aware = rows[good & (rel.level[rows] == levels.AWARE)]
+        out.worked[aware] = True
+        out.success[aware] = True
+
+    def _turnover(self) -> None:
+        """Staff turnover: trust that lived in people leaves with them (Zaheer et al. 1998)."""
+        p, rel = self.params, self.rel
+        if p["staff_turnover"] <= 0:
+            return
+        leaving = self.rng.random(self.n) < p["staff_turnover"]
+        if leaving.any():
+            self.replace_staff(np.flatnonzero(leaving))
+
+    def replace_staff(self, orgs: np.ndarray) -> None:
+        """New boundary spanners at ``orgs``: trust above first contact partly resets."""
+        rel, p = self.rel, self.params
+        orgs = np.atleast_1d(np.asarray(orgs, dtype=np.int64))
+        if orgs.size == 0:
+            return
+        self.orgs.skill[orgs] = draw_skill(self.rng, p["collaborative_skill"], orgs.size)
+        gone = np.zeros(self.n, dtype=bool)
+        gone[orgs] = True
+        rows = np.flatnonzero(gone[rel.i] | gone[rel.j])
+        if rows.size == 0:
+            return
+        t, base = rel.trust[:, rows], rel.base_trust[:, rows]
+        keep = 1.0 - p["turnover_trust_loss"]
+        rel.trust[:, rows] = np.where(t > base, base + keep * (t - base), t)
+        self.log_event("turnover", rows)
+
+    def _escalate(self) -> None:
+        """Break down, fall back or climb: at most one change per pair per month."""
+        rel, p, out = self.rel, self.params, self._outcome
+        if rel.size == 0:
+            return
+        level = rel.level
+        weaker = rel.min_trust()
+        # broken commitments at high levels can end the relationship
+        br = np.flatnonzero(out.broken & ~self.changed)
+        if br.size:
+            victim_dir = np.where(out.culprit_is_i[br], 1, 0)
+            victim_trust = rel.trust[victim_dir, br]
+            ends = br[self.rng.random(br.size) < levels.breakdown_chance(level[br], victim_trust)]
+            self.break_down(ends)
+        down = np.flatnonzero(levels.falls_back(level, weaker) & ~self.changed)
+        if down.size:
+            self.set_level(down, level[down] - 1, forced=False)
+            self.log_event("fallback", down)
+        o = self.orgs
+        nxt = np.minimum(level + 1, COLLABORATION)
+        step_cost = COST[nxt] - COST[level]
+        spare_ok = (self._spare[rel.i] >= step_cost) & (self._spare[rel.j] >= step_cost)
+        needed = levels.months_needed(p["min_months_per_level"], o.hierarchical[rel.i] != o.hierarchical[rel.j], level)
+        up = np.flatnonzero(
+            levels.can_climb(level, weaker, rel.months_at_level, needed, spare_ok, out.success & out.worked) & ~self.changed
+        )
+        if up.size:
+            self.set_level(up, level[up] + 1, forced=False)
+            self.log_event("climb", up)
+
+    def _hear(self) -> None:
+        """Third parties hear: distrust of a partner who broke a commitment, celebrated successes."""
+        rel, p, out = self.rel, self.params, self._outcome
+        w = p["referral_weight"]
+        br = np.flatnonzero(out.broken)
+        if br.size and w > 0:
+            victim = np.where(out.culprit_is_i[br], rel.j[br], rel.i[br])
+            culprit = np.where(out.culprit_is_i[br], rel.i[br], rel.j[br])
+            rows, dirs, t_teller, ev = referral.hearers(rel, victim, culprit, br)
+            s = -w * t_teller * STAKE[rel.level[br][ev]]
+            self.update_trust(rows, dirs, s, 1.0)
+        if p["celebrate_successes"]:
+            ok = np.flatnonzero(out.success & out.worked & (rel.level >= 1))
+            if ok.size:
+                teller = np.concatenate([rel.i[ok], rel.j[ok]])
+                subject = np.concatenate([rel.j[ok], rel.i[ok]])
+                rows, dirs, t_teller, ev = referral.hearers(rel, teller, subject, np.concatenate([ok, ok]))
+                stake = STAKE[np.concatenate([rel.level[ok], rel.level[ok]])[ev]]
+                self.update_trust(rows, dirs, referral.CELEBRATION_REACH * t_teller * stake, 1.0)
+
+    def _end_of_month(self) -> None:
+        rel = self.rel
+        if rel.size:
+            rel.months_at_level[~self.changed] += 1
+
+    def _record(self) -> None:
+        self.metrics = compute_metrics(self)
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ interventions
+    def set_backbone(self, on: bool, capacity: int | None = None) -> None:
+        """Add or remove the backbone while the model runs."""
+        if capacity is not None:
+            self.params["backbone_capacity"] = PARAMETERS["backbone_capacity"].check(capacity)
+        if on and self.backbone is None:
+            self.backbone = Backbone(self, self.params["backbone_capacity"])
+        elif not on and self.backbone is not None:
+            self.backbone.remove()
+            self.backbone = None
+        self.params["backbone"] = bool(on)
+        self.interventions.append((self.month, "backbone added" if on else "backbone removed"))
+
+    def start_mandate(self, pressure: float = 0.6, deadline_months: int = 24, required_level: int = 4) -> None:
+        """A funder starts requiring collaboration now, with a deadline."""
+        pressure = PARAMETERS["funder_pressure"].check(pressure)
+        deadline_months = PARAMETERS["funder_deadline_months"].check(deadline_months)
+        required_level = PARAMETERS["funder_required_level"].check(required_level)
+        self.funder.start_mandate(self.month, pressure, deadline_months, required_level)
+        self.interventions.append((self.month, f"funder mandate: {levels.LEVEL_NAMES[required_level]} within {deadline_months} months"))
+
+    def inject_broken_commitment(self, a: int, b: int) -> None:
+        """Organisation ``b`` breaks a commitment to ``a`` (a setback for a's trust in b)."""
+        a, b = int(a), int(b)
+        if not (0 <= a < self.n and 0 <= b < self.n) or a == b:
+            raise ParameterError(f"organisations must be two different indices in [0, {self.n - 1}], got {a} and {b}")
+        row = self.rel.find(np.array([a]), np.array([b]))
+        if row[0] < 0:
+            row = self.add_pairs(np.array([a]), np.array([b]))
+        r = int(row[0])
+        lvl = int(self.rel.level[r])
+        victim_dir = 0 if self.rel.i[r] == a else 1
+        self.update_trust(np.array([r]), np.array([victim_dir]), np.array([-STAKE[lvl]]))
+        self.rel.broken[r] += 1
+        self.rel.failures[r] += 1
+        self.counters["broken_commitments"] += 1
+        self.interventions.append((self.month, f"organisation {b} broke a commitment to {a}"))
+        self.log_event("broken", np.array([r]))
+
+    def replace_staff_at(self, org: int) -> None:
+        """Intervention: organisation ``org`` loses its boundary spanner."""
+        org = int(org)
+        if not 0 <= org < self.n:
+            raise ParameterError(f"organisation must be in [0, {self.n - 1}], got {org}")
+        self.replace_staff(np.array([org]))
+        self.interventions.append((self.month, f"staff replaced at organisation {org}"))
+
+    # ------------------------------------------------------------------ results
+    def summary(self) -> dict[str, Any]:
+        """Per-run results: time to collaboration and the final values of every metric."""
+        rel = self.rel
+        reached = rel.collab_month >= 0
+        first = int(rel.collab_month[reached].min()) if reached.any() else None
+        durations = (rel.collab_month[reached] - rel.first_contact[reached]).astype(int).tolist()
+        out: dict[str, Any] = {
+            "scenario": self.scenario.name,
+            "seed": self.params["seed"],
+            "months": self.month,
+            "months_to_first_collaboration": first,
+            "months_to_collaboration": sorted(durations),
+            "median_months_to_collaboration": float(np.median(durations)) if durations else None,
+        }
+        out.update({k: _plain(self.metrics[k]) for k in METRIC_NAMES})
+        return out
+
+    def relationships(self) -> pd.DataFrame:
+        """One row per known pair, with directed trust and damage and the pair's record."""
+        rel = self.rel
+        sec = np.array(SECTORS)
+        return pd.DataFrame(
+            {
+                "i": rel.i.astype(int),
+                "j": rel.j.astype(int),
+                "sector_i": sec[self.orgs.sector[rel.i]],
+                "sector_j": sec[self.orgs.sector[rel.j]],
+                "trust_ij": rel.trust[0].copy(),
+                "trust_ji": rel.trust[1].copy(),
+                "damage_ij": rel.damage[0].copy(),
+                "damage_ji": rel.damage[1].copy(),
+                "level": rel.level.astype(int),
+                "months_at_level": rel.months_at_level.astype(int),
+                "successes": rel.successes.astype(int),
+                "failures": rel.failures.astype(int),
+                "broken_commitments": rel.broken.astype(int),
+                "forced": rel.forced.copy(),
+                "first_contact": rel.first_contact.astype(int),
+                "collaboration_month": rel.collab_month.astype(int),
+            }
+        )
+
+
+class _MonthOutcome:
+    """What happened to each pair this month (read by escalation and hearing)."""
+
+    __slots__ = ("worked", "success", "broken", "culprit_is_i")
+
+    def __init__(self, k: int) -> None:
+        self.worked = np.zeros(k, dtype=bool)
+        self.success = np.zeros(k, dtype=bool)
+        self.broken = np.zeros(k, dtype=bool)
+        self.culprit_is_i = np.zeros(k, dtype=bool)
+
+    @classmethod
+    def empty(cls, k: int = 0) -> "_MonthOutcome":
+        return cls(k)
+
+    def grow(self, extra: int) -> None:
+        for name in self.__slots__:
+            setattr(self, name, np.concatenate([getattr(self, name), np.zeros(extra, dtype=bool)]))
+
+
+def _largest_remainder(shares: np.ndarray, n: int) -> np.ndarray:
+    """Whole numbers of organisations per sector that add up to n."""
+    raw = shares * n
+    counts = np.floor(raw).astype(int)
+    rest = n - counts.sum()
+    order = np.argsort(-(raw - counts), kind="stable")
+    counts[order[:rest]] += 1
+    return counts
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, (np.floating, float)):
+        return None if np.isnan(x) else float(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    return x
+

@@ -1,0 +1,191 @@
+"""Relationship state in numpy arrays, one row per pair of organisations that know each other.
+
+Pairs are stored once, with ``i < j``; directed quantities (trust, damage, evidence)
+have two rows: row 0 is ``i``'s view of ``j``, row 1 is ``j``'s view of ``i``. Arrays
+grow by doubling, so a month is array operations over the known pairs, never a loop.
+Pairs are never deleted: a breakdown sends a pair back to level 0 (aware) with its
+trust and damage intact, because organisations remember.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LEVEL_NAMES: tuple[str, ...] = ("aware", "networking", "coordination", "cooperation", "collaboration")
+"""The five levels (004, after Himmelman): 0 aware ... 4 collaboration."""
+
+NEVER = -1
+
+
+class RelationshipTable:
+    """Growable arrays of pair state.
+
+    Attributes (views of the first ``size`` rows):
+        i, j: organisation indices, ``i < j``.
+        trust, damage: shape (2, size); row 0 is i's view of j, row 1 j's view of i.
+        pos_evidence, neg_evidence: beta-rule evidence, shape (2, size).
+        base_trust: shape (2, size), first-contact trust (what survives staff turnover).
+        level, months_at_level, successes, failures, broken: per pair counts.
+        forced: the pair's last escalation was forced by a funder.
+        first_contact, collab_month: month of first contact and of first reaching
+            collaboration (``NEVER`` if not yet).
+    """
+
+    _SCALAR = {
+        "i": np.int32,
+        "j": np.int32,
+        "level": np.int8,
+        "months_at_level": np.int32,
+        "successes": np.int32,
+        "failures": np.int32,
+        "broken": np.int32,
+        "forced": np.bool_,
+        "first_contact": np.int32,
+        "collab_month": np.int32,
+        "key": np.int64,
+    }
+    _DIRECTED = ("trust", "damage", "pos_evidence", "neg_evidence", "base_trust")
+
+    def __init__(self, n_organisations: int, capacity: int = 64) -> None:
+        self.n = int(n_organisations)
+        self.size = 0
+        self._cap = max(16, int(capacity))
+        self._store: dict[str, np.ndarray] = {}
+        for name, dtype in self._SCALAR.items():
+            self._store[name] = np.zeros(self._cap, dtype=dtype)
+        for name in self._DIRECTED:
+            self._store[name] = np.zeros((2, self._cap), dtype=float)
+        self._sorted_keys = np.zeros(0, dtype=np.int64)
+        self._sorted_rows = np.zeros(0, dtype=np.int64)
+        self._adjacency: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._refresh_views()
+
+    def _refresh_views(self) -> None:
+        """Expose the first ``size`` rows of every array as attributes (views, no copies)."""
+        for name, arr in self._store.items():
+            object.__setattr__(self, name, arr[..., : self.size])
+
+    def __len__(self) -> int:
+        return self.size
+
+    # --- lookup --------------------------------------------------------------------
+    def keys_for(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Pair keys for organisations ``a`` and ``b`` (order does not matter)."""
+        lo = np.minimum(a, b).astype(np.int64)
+        hi = np.maximum(a, b).astype(np.int64)
+        return lo * self.n + hi
+
+    def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Row of each pair (a, b), or -1 where the two do not know each other."""
+        keys = self.keys_for(np.asarray(a), np.asarray(b))
+        if self._sorted_keys.size == 0:
+            return np.full(keys.shape, -1, dtype=np.int64)
+        pos = np.searchsorted(self._sorted_keys, keys)
+        pos = np.minimum(pos, self._sorted_keys.size - 1)
+        hit = self._sorted_keys[pos] == keys
+        return np.where(hit, self._sorted_rows[pos], -1)
+
+    # --- growth --------------------------------------------------------------------
+    def add(
+        self,
+        a: np.ndarray,
+        b: np.ndarray,
+        month: int,
+        trust: np.ndarray,
+        damage: np.ndarray,
+    ) -> np.ndarray:
+        """Add new pairs (a, b) with directed starting trust and damage.
+
+        ``trust`` and ``damage`` have shape (2, k): row 0 is a's view of b. Pairs that
+        already exist, self-pairs and duplicates within the call are skipped. Returns
+        the rows of the pairs actually added.
+        """
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        trust = np.asarray(trust, dtype=float).reshape(2, -1)
+        damage = np.asarray(damage, dtype=float).reshape(2, -1)
+        keep = (a != b) & (self.find(a, b) < 0)
+        keys = self.keys_for(a, b)
+        # drop duplicates inside this batch, keeping the first occurrence
+        _, first = np.unique(keys, return_index=True)
+        unique_mask = np.zeros(keys.shape, dtype=bool)
+        unique_mask[first] = True
+        keep &= unique_mask
+        if not keep.any():
+            return np.zeros(0, dtype=np.int64)
+        a, b, keys = a[keep], b[keep], keys[keep]
+        trust, damage = trust[:, keep], damage[:, keep]
+        swap = a > b  # store with i < j: swap the directed rows too
+        lo, hi = np.where(swap, b, a), np.where(swap, a, b)
+        trust = np.where(swap, trust[::-1], trust)
+        damage = np.where(swap, damage[::-1], damage)
+        k = lo.size
+        self._reserve(self.size + k)
+        rows = np.arange(self.size, self.size + k)
+        s = self._store
+        s["i"][rows] = lo
+        s["j"][rows] = hi
+        s["key"][rows] = keys
+        s["level"][rows] = 0
+        s["months_at_level"][rows] = 0
+        s["successes"][rows] = 0
+        s["failures"][rows] = 0
+        s["broken"][rows] = 0
+        s["forced"][rows] = False
+        s["first_contact"][rows] = month
+        s["collab_month"][rows] = NEVER
+        s["trust"][:, rows] = trust
+        s["base_trust"][:, rows] = trust
+        s["damage"][:, rows] = damage
+        s["pos_evidence"][:, rows] = 0.0
+        s["neg_evidence"][:, rows] = 0.0
+        self.size += k
+        self._refresh_views()
+        order = np.argsort(keys, kind="stable")
+        ins = np.searchsorted(self._sorted_keys, keys[order])
+        self._sorted_keys = np.insert(self._sorted_keys, ins, keys[order])
+        self._sorted_rows = np.insert(self._sorted_rows, ins, rows[order])
+        self._adjacency = None
+        return rows
+
+    def _reserve(self, needed: int) -> None:
+        if needed <= self._cap:
+            return
+        cap = self._cap
+        while cap < needed:
+            cap *= 2
+        for name, arr in self._store.items():
+            if arr.ndim == 1:
+                grown = np.zeros(cap, dtype=arr.dtype)
+                grown[: self.size] = arr[: self.size]
+            else:
+                grown = np.zeros((2, cap), dtype=arr.dtype)
+                grown[:, : self.size] = arr[:, : self.size]
+            self._store[name] = grown
+        self._cap = cap
+
+    # --- adjacency -----------------------------------------------------------------
+    def adjacency(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """CSR view of who knows whom: ``(offsets, partner, row)``.
+
+        The partners of organisation ``o`` are ``partner[offsets[o]:offsets[o+1]]``
+        and ``row`` gives the pair's row. Cached until pairs are added.
+        """
+        if self._adjacency is None:
+            owner = np.concatenate([self.i, self.j]).astype(np.int64)
+            partner = np.concatenate([self.j, self.i]).astype(np.int64)
+            rows = np.concatenate([np.arange(self.size), np.arange(self.size)])
+            order = np.argsort(owner, kind="stable")
+            counts = np.bincount(owner, minlength=self.n)
+            offsets = np.zeros(self.n + 1, dtype=np.int64)
+            np.cumsum(counts, out=offsets[1:])
+            self._adjacency = (offsets, partner[order], rows[order])
+        return self._adjacency
+
+    def directed_view(self, rows: np.ndarray, viewer: np.ndarray) -> np.ndarray:
+        """Row index (0 or 1) of the directed arrays for ``viewer``'s view in pair ``rows``."""
+        return (np.asarray(viewer) != self.i[rows]).astype(np.int64)
+
+    def min_trust(self) -> np.ndarray:
+        """The weaker of the two directions: what a joint commitment can rest on."""
+        return np.minimum(self.trust[0], self.trust[1])
