@@ -28,6 +28,9 @@ MULTISECTOR_MIN_SECTORS = 3
 """A multisector collaboration spans at least this many sectors (004)."""
 
 CUMULATIVE = (
+    "successes",
+    "joint_work_months",
+    "fallbacks",
     "premature_escalations",
     "forced_escalations",
     "breakdowns",
@@ -48,6 +51,8 @@ METRIC_NAMES: tuple[str, ...] = (
     "durable_collaborations",
     "nominal_collaborations",
     "multisector_clusters",
+    "harmed_pairs_working",
+    "harmed_pairs_cooperating",
     "mean_capacity",
     *CUMULATIVE,
 )
@@ -92,10 +97,15 @@ def compute_metrics(model: "CollaborationModel") -> dict[str, float]:
         collab = rel.level == COLLABORATION
         out["durable_collaborations"] = int((collab & (rel.months_at_level >= DURABLE_MONTHS)).sum())
         out["nominal_collaborations"] = int((collab & (np.minimum(t[0], t[1]) < TRUST_NEEDED[COLLABORATION])).sum())
+        sector = model.orgs.sector
+        harmed = model.harmed_sectors[sector[rel.i], sector[rel.j]] if model.params["history_of_harm"] > 0 else None
+        out["harmed_pairs_working"] = int((harmed & (rel.level >= 1)).sum()) if harmed is not None else 0
+        out["harmed_pairs_cooperating"] = int((harmed & (rel.level >= 3)).sum()) if harmed is not None else 0
         out["multisector_clusters"] = _clusters_cached(model, np.flatnonzero(collab))
     else:
         out.update(mean_trust=float("nan"), trust_sd=float("nan"), mean_damage=float("nan"))
         out.update(durable_collaborations=0, nominal_collaborations=0, multisector_clusters=0)
+        out.update(harmed_pairs_working=0, harmed_pairs_cooperating=0)
     out["mean_capacity"] = float(model.orgs.budget.mean()) if model.n else 0.0
     for name in CUMULATIVE:
         out[name] = model.counters[name]

@@ -27,7 +27,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import crisis, levels, meetings, referral, trust
+from . import capacity, crisis, levels, meetings, referral, trust
 from .agents import Organisation, OrganisationArrays, draw_skill
 from .backbone import Backbone
 from .funder import RIVALRY_PENALTY, Funder
@@ -91,6 +91,8 @@ class CollaborationModel(mesa.Model):
                 "failures",
                 "broken_commitments",
                 "successes",
+                "joint_work_months",
+                "fallbacks",
                 "collective_impact",
                 "grants_won",
             ),
@@ -118,6 +120,7 @@ class CollaborationModel(mesa.Model):
             ia, ib = SECTORS.index(a), SECTORS.index(b)
             harmed[ia, ib] = harmed[ib, ia] = True
         self._harmed = harmed
+        self.harmed_sectors = harmed
         forum = np.array([s in self.scenario.forum_sectors for s in SECTORS])
         self.forum_member = forum[self.orgs.sector]
         self.organisations = [Organisation(self, k) for k in range(self.n)]
@@ -221,6 +224,8 @@ class CollaborationModel(mesa.Model):
         rel.months_at_level[rows] = 0
         rel.forced[rows] = forced if np.any(new_level > old) else rel.forced[rows]
         self.changed[rows] = True
+        started = rows[(new_level >= levels.NETWORKING) & (rel.work_month[rows] == NEVER)]
+        rel.work_month[started] = self.month
         reached = rows[(new_level == COLLABORATION) & (old < COLLABORATION)]
         if reached.size:
             self.counters["collaborations_formed"] += int(reached.size)
@@ -270,16 +275,13 @@ class CollaborationModel(mesa.Model):
         return self
 
     def _refresh_capacity(self) -> None:
+        """Refresh budgets and allocate them to ties by priority (``capacity.allocate``)."""
         o, rel = self.orgs, self.rel
         hit = crisis.CAPACITY_HIT * self.shock
         o.budget = o.base_capacity * (1.0 - hit) + o.grant + o.capacity_gain
-        cost = COST[rel.level]
-        demand = np.bincount(rel.i, cost, self.n) + np.bincount(rel.j, cost, self.n)
-        if self.params["regular_meetings"]:
-            demand = demand + meetings.MEETING_COST * self.forum_member
-        o.demand = demand
-        self._share = np.where(demand > o.budget, o.budget / np.maximum(demand, 1e-12), 1.0)
-        self._spare = o.budget - demand
+        available = o.budget - meetings.MEETING_COST * self.forum_member if self.params["regular_meetings"] else o.budget
+        self._works, self._climb_room, self._spare = capacity.allocate(rel.i, rel.j, rel.level, rel.min_trust(), available)
+        o.demand = o.budget - self._spare
 
     def _meet(self) -> None:
         """New contacts: referrals (trust passes along), strangers, backbone, forum."""
@@ -338,8 +340,9 @@ class CollaborationModel(mesa.Model):
             return
         level = rel.level
         u = rng.random((5, k))
-        share = self._share[rel.i] * self._share[rel.j]
-        works = np.where(level >= 1, u[0] < share, u[0] < CHANCE_CONTACT)
+        allocated = np.zeros(k, dtype=bool)
+        allocated[: self._works.size] = self._works  # pairs met this month are not yet allocated
+        works = np.where(level >= 1, allocated, u[0] < CHANCE_CONTACT)
         if self.shock and self.month == p["shock_month"]:
             self._disrupt(u[4])
         rows = np.flatnonzero(works)
@@ -389,6 +392,7 @@ class CollaborationModel(mesa.Model):
         out.broken[rows] = broken
         out.culprit_is_i[rows] = culprit_is_i
         self.counters["successes"] += int(success.sum())
+        self.counters["joint_work_months"] += int((lvl >= 1).sum())
         self.counters["failures"] += int((~success).sum())
         self.counters["broken_commitments"] += int(broken.sum())
         need = 1.0 + crisis.SHARED_NEED_VALUE * self.shock
@@ -475,11 +479,11 @@ class CollaborationModel(mesa.Model):
         down = np.flatnonzero(levels.falls_back(level, weaker) & ~self.changed)
         if down.size:
             self.set_level(down, level[down] - 1, forced=False)
+            self.counters["fallbacks"] += int(down.size)
             self.log_event("fallback", down)
         o = self.orgs
-        nxt = np.minimum(level + 1, COLLABORATION)
-        step_cost = COST[nxt] - COST[level]
-        spare_ok = (self._spare[rel.i] >= step_cost) & (self._spare[rel.j] >= step_cost)
+        spare_ok = np.ones(rel.size, dtype=bool)
+        spare_ok[: self._climb_room.size] = self._climb_room
         needed = levels.months_needed(p["min_months_per_level"], o.hierarchical[rel.i] != o.hierarchical[rel.j], level)
         up = np.flatnonzero(
             levels.can_climb(level, weaker, rel.months_at_level, needed, spare_ok, out.success & out.worked) & ~self.changed
@@ -603,6 +607,7 @@ class CollaborationModel(mesa.Model):
                 "broken_commitments": rel.broken.astype(int),
                 "forced": rel.forced.copy(),
                 "first_contact": rel.first_contact.astype(int),
+                "work_month": rel.work_month.astype(int),
                 "collaboration_month": rel.collab_month.astype(int),
             }
         )

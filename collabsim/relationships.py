@@ -27,8 +27,9 @@ class RelationshipTable:
         base_trust: shape (2, size), first-contact trust (what survives staff turnover).
         level, months_at_level, successes, failures, broken: per pair counts.
         forced: the pair's last escalation was forced by a funder.
-        first_contact, collab_month: month of first contact and of first reaching
-            collaboration (``NEVER`` if not yet).
+        first_contact, work_month, collab_month: month of first contact, of first joint
+            work (reaching networking) and of first reaching collaboration (``NEVER``
+            if not yet).
     """
 
     _SCALAR = {
@@ -42,6 +43,7 @@ class RelationshipTable:
         "forced": np.bool_,
         "first_contact": np.int32,
         "collab_month": np.int32,
+        "work_month": np.int32,
         "key": np.int64,
     }
     _DIRECTED = ("trust", "damage", "pos_evidence", "neg_evidence", "base_trust")
@@ -134,6 +136,7 @@ class RelationshipTable:
         s["forced"][rows] = False
         s["first_contact"][rows] = month
         s["collab_month"][rows] = NEVER
+        s["work_month"][rows] = NEVER
         s["trust"][:, rows] = trust
         s["base_trust"][:, rows] = trust
         s["damage"][:, rows] = damage
