@@ -75,7 +75,7 @@ class CollaborationModel(mesa.Model):
         if params["seed"] is None:
             params["seed"] = int(np.random.SeedSequence().entropy % (2**63))
         super().__init__(rng=params["seed"])
-        self.scenario = sc
+        self.preset = sc
         self.params = params
         self.n = int(params["n_organisations"])
         self.month = 0
@@ -111,17 +111,17 @@ class CollaborationModel(mesa.Model):
 
     # ------------------------------------------------------------------ set-up
     def _setup_organisations(self) -> None:
-        shares = np.array([self.scenario.sector_shares.get(s, 0.0) for s in SECTORS], dtype=float)
+        shares = np.array([self.preset.sector_shares.get(s, 0.0) for s in SECTORS], dtype=float)
         counts = _largest_remainder(shares / shares.sum(), self.n)
         sector = self.rng.permutation(np.repeat(np.arange(len(SECTORS)), counts))
-        self.orgs = OrganisationArrays(self.rng, sector, self.params, self.scenario)
+        self.orgs = OrganisationArrays(self.rng, sector, self.params, self.preset)
         harmed = np.zeros((len(SECTORS), len(SECTORS)), dtype=bool)
-        for a, b in self.scenario.harmed_pairs:
+        for a, b in self.preset.harmed_pairs:
             ia, ib = SECTORS.index(a), SECTORS.index(b)
             harmed[ia, ib] = harmed[ib, ia] = True
         self._harmed = harmed
         self.harmed_sectors = harmed
-        forum = np.array([s in self.scenario.forum_sectors for s in SECTORS])
+        forum = np.array([s in self.preset.forum_sectors for s in SECTORS])
         self.forum_member = forum[self.orgs.sector]
         self.organisations = [Organisation(self, k) for k in range(self.n)]
 
@@ -143,14 +143,14 @@ class CollaborationModel(mesa.Model):
         t0 = self.params["initial_trust"] * (1.0 - h)
         return np.minimum(t0, 1.0 - h), h
 
-    def add_pairs(self, a: np.ndarray, b: np.ndarray, trust: np.ndarray | None = None, damage: np.ndarray | None = None) -> np.ndarray:
+    def add_pairs(self, a: np.ndarray, b: np.ndarray, start_trust: np.ndarray | None = None, start_damage: np.ndarray | None = None) -> np.ndarray:
         """Record first contact between a and b; returns the new rows."""
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
-        if trust is None:
+        if start_trust is None:
             t0, r0 = self.first_contact_state(a, b)
-            trust, damage = np.vstack([t0, t0]), np.vstack([r0, r0])
-        rows = self.rel.add(a, b, self.month, trust, damage)
+            start_trust, start_damage = np.vstack([t0, t0]), np.vstack([r0, r0])
+        rows = self.rel.add(a, b, self.month, start_trust, start_damage)
         if rows.size and self.params["trust_rule"] == "beta":
             pos, neg = trust.beta_evidence_for(self.rel.trust[:, rows])
             self.rel.pos_evidence[:, rows] = pos
@@ -279,7 +279,9 @@ class CollaborationModel(mesa.Model):
         o, rel = self.orgs, self.rel
         hit = crisis.CAPACITY_HIT * self.shock
         o.budget = o.base_capacity * (1.0 - hit) + o.grant + o.capacity_gain
-        available = o.budget - meetings.MEETING_COST * self.forum_member if self.params["regular_meetings"] else o.budget
+        available = o.budget
+        if self.params["regular_meetings"]:
+            available = np.maximum(0.0, o.budget - meetings.MEETING_COST * self.forum_member)
         self._works, self._climb_room, self._spare = capacity.allocate(rel.i, rel.j, rel.level, rel.min_trust(), available)
         o.demand = o.budget - self._spare
 
@@ -576,7 +578,7 @@ class CollaborationModel(mesa.Model):
         first = int(rel.collab_month[reached].min()) if reached.any() else None
         durations = (rel.collab_month[reached] - rel.first_contact[reached]).astype(int).tolist()
         out: dict[str, Any] = {
-            "scenario": self.scenario.name,
+            "scenario": self.preset.name,
             "seed": self.params["seed"],
             "months": self.month,
             "months_to_first_collaboration": first,

@@ -99,7 +99,8 @@ class Parameter:
                 raise ParameterError(
                     f"{self.name} must be {self.range_text()}, got {value!r}"
                 )
-            number = int(number)
+            # keep integers exact: a float round trip would change large seeds
+            number = int(value) if _is_int(value) else int(number)
         low_bad = self.low is not None and (number <= self.low if self.low_open else number < self.low)
         high_bad = self.high is not None and (
             number >= self.high if self.high_open else number > self.high
