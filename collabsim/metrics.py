@@ -12,8 +12,6 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from .levels import COLLABORATION, TRUST_NEEDED
 from .relationships import LEVEL_NAMES
@@ -59,15 +57,32 @@ METRIC_NAMES: tuple[str, ...] = (
 """Columns of the monthly table, in order."""
 
 
+def component_labels(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
+    """Connected-component label of every organisation in the graph of edges (i, j).
+
+    Label propagation with pointer jumping: each round every edge pulls both ends to the
+    smaller label. Cheaper than building a sparse matrix for the few edges a month has.
+    """
+    label = np.arange(n)
+    while True:
+        low = np.minimum(label[i], label[j])
+        new = label.copy()
+        np.minimum.at(new, i, low)
+        np.minimum.at(new, j, low)
+        new = new[new]  # pointer jumping
+        if np.array_equal(new, label):
+            return label
+        label = new
+
+
 def multisector_clusters(i: np.ndarray, j: np.ndarray, sector: np.ndarray, n: int) -> int:
     """Connected clusters of collaborating pairs that span three or more sectors."""
     if i.size < 2:
         return 0
-    graph = coo_matrix((np.ones(i.size), (i, j)), shape=(n, n))
-    _, label = connected_components(graph, directed=False)
+    label = component_labels(i, j, n)
     nodes = np.unique(np.concatenate([i, j]))
-    pairs = np.unique(np.stack([label[nodes], sector[nodes]]), axis=1)
-    sectors_per_cluster = np.bincount(pairs[0])
+    pairs = np.unique(label[nodes] * 8 + sector[nodes])
+    sectors_per_cluster = np.unique(pairs // 8, return_counts=True)[1]
     return int((sectors_per_cluster >= MULTISECTOR_MIN_SECTORS).sum())
 
 

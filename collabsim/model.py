@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import capacity, crisis, levels, meetings, referral, trust
 from .agents import Organisation, OrganisationArrays, draw_skill
-from .backbone import Backbone
+from .backbone import INTRODUCTION_TRUST, Backbone
 from .funder import RIVALRY_PENALTY, Funder
 from .levels import COLLABORATION, COST, STAKE, TRUST_NEEDED, VALUE
 from .metrics import METRIC_NAMES, compute_metrics, model_reporters
@@ -290,6 +290,17 @@ class CollaborationModel(mesa.Model):
         if self.n < 2:
             return
         p, rng = self.params, self.rng
+        new_a, new_b, new_t, new_r = [], [], [], []
+
+        def meet(a, b, t=None, r=None):
+            if t is None:
+                t0, r0 = self.first_contact_state(a, b)
+                t, r = np.vstack([t0, t0]), np.vstack([r0, r0])
+            new_a.append(a)
+            new_b.append(b)
+            new_t.append(t)
+            new_r.append(r)
+
         rate = min(1.0, p["contact_rate"] * (1.0 + crisis.OUTREACH * self.shock))
         seeking = np.flatnonzero((self._spare >= COST[1]) & (rng.random(self.n) < rate))
         if seeking.size:
@@ -297,25 +308,25 @@ class CollaborationModel(mesa.Model):
             s, r, nc = referral.referrals(self.rel, rng, seeking[via_referral])
             if s.size:
                 t_sn, r_sn = self.first_contact_state(s, nc)
-                t_ns, r_ns = self.first_contact_state(nc, s)
                 w = p["referral_weight"]
                 t1, d1 = referral.referred_trust(self.rel, s, r, nc, t_sn, r_sn, w)
-                t2, d2 = referral.referred_trust(self.rel, nc, r, s, t_ns, r_ns, w)
-                self.add_pairs(s, nc, np.vstack([t1, t2]), np.vstack([d1, d2]))
+                t2, d2 = referral.referred_trust(self.rel, nc, r, s, t_sn, r_sn, w)
+                meet(s, nc, np.vstack([t1, t2]), np.vstack([d1, d2]))
             strangers = seeking[~via_referral]
             if strangers.size:
-                other = (strangers + 1 + rng.integers(0, self.n - 1, size=strangers.size)) % self.n
-                self.add_pairs(strangers, other)
+                meet(strangers, (strangers + 1 + rng.integers(0, self.n - 1, size=strangers.size)) % self.n)
         if self.backbone is not None:
             a, b = self.backbone.introductions()
             if a.size:
                 t0, r0 = self.first_contact_state(a, b)
-                t0 = np.minimum(t0 + 0.10, 1.0 - r0)
-                self.add_pairs(a, b, np.vstack([t0, t0]), np.vstack([r0, r0]))
+                t0 = np.minimum(t0 + INTRODUCTION_TRUST, 1.0 - r0)
+                meet(a, b, np.vstack([t0, t0]), np.vstack([r0, r0]))
         if p["regular_meetings"]:
             a, b = meetings.forum_introductions(rng, np.flatnonzero(self.forum_member), self.orgs.sector)
             if a.size:
-                self.add_pairs(a, b)
+                meet(a, b)
+        if new_a:
+            self.add_pairs(np.concatenate(new_a), np.concatenate(new_b), np.hstack(new_t), np.hstack(new_r))
 
     def _support(self, rows: np.ndarray) -> np.ndarray:
         """Communication support of the backbone, the forum and a shared crisis."""

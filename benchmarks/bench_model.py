@@ -1,0 +1,106 @@
+"""Speed and memory of one model run, on one core: prints a table and JSON.
+
+For 40, 1,000 and 10,000 organisations (120 months each): seconds per month,
+organisation-months per second, peak memory per organisation (tracemalloc), and the share
+of each month spent in data collection. In the same run it times a bare numpy kernel of
+the two-layer trust update over the same number of relationships and prints the ratio of
+a full month to that kernel. Targets (issue 3): the default run <= 40 ms; 10,000
+organisations x 120 months <= 2 s; a month <= 10x the bare kernel at 10,000; data
+collection <= 30% of a month; <= 2 KB per organisation at 10,000.
+
+Usage: python benchmarks/bench_model.py [--sizes 40 1000 10000] [--months 120] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import tracemalloc
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+import collabsim  # noqa: E402
+from collabsim import trust  # noqa: E402
+from collabsim.model import CollaborationModel  # noqa: E402
+
+
+class TimedModel(CollaborationModel):
+    """The real model, with the time spent recording each month measured."""
+
+    collect_seconds = 0.0
+
+    def _record(self) -> None:
+        start = time.perf_counter()
+        super()._record()
+        self.collect_seconds += time.perf_counter() - start
+
+
+def bare_kernel_seconds(k: int, repeats: int = 20) -> float:
+    """One two-layer update of both directions of k relationships, plain numpy."""
+    rng = np.random.default_rng(0)
+    t, r = rng.random((2, k)), rng.random((2, k)) * 0.3
+    s, d = rng.uniform(-1, 1, (2, k)), rng.random(k)
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        trust.two_layer(t, r, s, d)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measure(n: int, months: int, repeats: int) -> dict:
+    runs = []
+    for rep in range(repeats):
+        start = time.perf_counter()
+        m = TimedModel(seed=rep, n_organisations=n, months=months)
+        m.run()
+        total = time.perf_counter() - start
+        runs.append((total, m.collect_seconds, m.rel.size))
+    totals = np.array([r[0] for r in runs])
+    best = int(np.argmin(totals))
+    total, collect, pairs = runs[best]
+    tracemalloc.start()
+    m = CollaborationModel(seed=0, n_organisations=n, months=months)
+    m.run()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    kernel = bare_kernel_seconds(pairs)
+    per_month = total / max(months, 1)
+    return {
+        "organisations": n,
+        "months": months,
+        "run_seconds": round(total, 4),
+        "seconds_per_month": round(per_month, 6),
+        "organisation_months_per_second": round(n * months / total),
+        "pairs_at_end": int(pairs),
+        "peak_bytes_per_organisation": round(peak / n),
+        "data_collection_share": round(collect / total, 3),
+        "bare_trust_kernel_seconds": round(kernel, 6),
+        "month_over_kernel": round(per_month / kernel, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[40, 1000, 10000])
+    ap.add_argument("--months", type=int, default=120)
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args(argv)
+    CollaborationModel(seed=0, months=12).run()  # warm imports and caches
+    rows = [measure(n, args.months, args.repeats if n <= 1000 else 1) for n in args.sizes]
+    cols = list(rows[0])
+    print(" | ".join(cols))
+    for row in rows:
+        print(" | ".join(str(row[c]) for c in cols))
+    print(json.dumps({"python": sys.version.split()[0], "collabsim": collabsim.__version__, "results": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""The seven behaviours of DESIGN.md, each a paired comparison over many seeds.
+
+Every comparison uses common random numbers (the same seeds in both arms) and a
+statistical assertion: a one-sided sign test at p < 0.01, or an interval that excludes
+the wrong answer. Never one lucky run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import binomtest
+
+from collabsim import trust
+from collabsim.levels import STAKE
+
+from .conftest import metric_at, run_cached
+
+pytestmark = pytest.mark.slow
+
+SEEDS = range(20)
+ALPHA = 0.01
+
+
+def sign_test(treated, control) -> tuple[int, int, float]:
+    """One-sided sign test that treated > control (ties dropped)."""
+    d = np.asarray(treated, float) - np.asarray(control, float)
+    wins, n = int((d > 0).sum()), int((d != 0).sum())
+    return wins, n, binomtest(wins, n, 0.5, alternative="greater").pvalue if n else 1.0
+
+
+def assert_greater(treated, control, what):
+    wins, n, p = sign_test(treated, control)
+    assert p < ALPHA, f"{what}: treated higher in {wins}/{n} paired seeds (p={p:.3g}); means {np.mean(treated):.3f} vs {np.mean(control):.3f}"
+
+
+# 1 ------------------------------------------------------------------------------
+def test_1_trust_builds_slowly_and_falls_fast():
+    """From the states real runs reach, one setback costs several months of good work."""
+    honest_months, broken_months = [], []
+    for seed in range(8):
+        m = run_cached("default", seed, 60)
+        rel = m.rel
+        rows = np.flatnonzero(rel.level >= 2)
+        t, r, lvl = rel.trust[0, rows], rel.damage[0, rows], rel.level[rows]
+        d = lvl / 4.0
+        for severity, out in ((0.25, honest_months), (1.0, broken_months)):
+            nt, nr = trust.two_layer(t, r, -severity * STAKE[lvl], d)
+            months = np.zeros(rows.size)
+            for _ in range(120):  # months of success at the same level
+                behind = nt < t - 1e-6
+                months += behind
+                nt, nr = trust.two_layer(nt, nr, STAKE[lvl], d)
+            out.extend(months)
+    assert np.median(honest_months) >= 3, np.median(honest_months)
+    assert np.median(broken_months) >= 12, np.median(broken_months)
+
+
+# 2 ------------------------------------------------------------------------------
+def test_2_collaboration_takes_months_to_years():
+    per_run, pooled = [], []
+    for seed in range(30):
+        durations = run_cached("default", seed, 120).summary()["months_to_collaboration"]
+        pooled.extend(durations)
+        if durations:
+            per_run.append(np.median(durations))
+    per_run = np.sort(per_run)
+    assert len(per_run) >= 25
+    # 95% CI of the median of per-run medians (order statistics)
+    lo_idx = int(binomtest(0, len(per_run)).proportion_ci().low)  # placeholder keeps scipy API explicit
+    k = int(np.floor(len(per_run) / 2 - 1.96 * np.sqrt(len(per_run)) / 2))
+    lo, hi = per_run[max(k, lo_idx)], per_run[min(len(per_run) - 1 - k, len(per_run) - 1)]
+    assert 6 <= lo and hi <= 36, (lo, hi)
+    pooled = np.asarray(pooled)
+    assert np.percentile(pooled, 90) > 1.5 * np.median(pooled), "no long tail"
+    assert pooled.mean() > np.median(pooled)
+
+
+# 3 ------------------------------------------------------------------------------
+MANDATE = dict(funder_pressure=1.0, funder_deadline_months=12, funding_end_month=48)
+
+
+def test_3_premature_escalation_raises_breakdowns():
+    calm = [metric_at(run_cached("default", s, 48), "breakdowns") for s in SEEDS]
+    forced = [metric_at(run_cached("default", s, 48, **MANDATE), "breakdowns") for s in SEEDS]
+    assert_greater(forced, calm, "breakdowns under a funder mandate")
+
+
+def test_3_forced_pairs_fail_more_often_than_pairs_that_climbed_on_their_own():
+    forced_rate, own_rate = [], []
+    for s in SEEDS:
+        rel = run_cached("default", s, 48, **MANDATE).relationships()
+        f, o = rel[rel.forced], rel[~rel.forced & (rel.level >= 2)]
+        forced_rate.append(f.failures.sum() / max(1, (f.successes + f.failures).sum()))
+        own_rate.append(o.failures.sum() / max(1, (o.successes + o.failures).sum()))
+    assert_greater(forced_rate, own_rate, "failure rate of forced pairs")
+
+
+# 4 ------------------------------------------------------------------------------
+def _first_harmed_joint_work(model) -> int:
+    rel = model.relationships()
+    harmed = model.harmed_sectors[model.orgs.sector[rel.i], model.orgs.sector[rel.j]]
+    started = rel.work_month[harmed & (rel.work_month >= 0)]
+    return int(started.min()) if len(started) else model.month + 1  # censored
+
+
+def test_4_history_of_harm_delays_first_joint_work():
+    harm = [_first_harmed_joint_work(run_cached("police_community", s, 60)) for s in SEEDS]
+    none = [_first_harmed_joint_work(run_cached("police_community", s, 60, history_of_harm=0.0)) for s in SEEDS]
+    assert_greater(harm, none, "months to first joint work across the harmed divide")
+
+
+@pytest.mark.parametrize("intervention", ["meetings", "backbone"])
+def test_4_meetings_shorten_the_delay(intervention):
+    harm = [_first_harmed_joint_work(run_cached("police_community", s, 60)) for s in SEEDS]
+    if intervention == "meetings":
+        helped = [_first_harmed_joint_work(run_cached("police_community_meetings", s, 60)) for s in SEEDS]
+    else:
+        helped = [_first_harmed_joint_work(run_cached("police_community", s, 60, backbone=True)) for s in SEEDS]
+    assert_greater(harm, helped, f"delay without {intervention}")
+
+
+def test_4_harm_slows_the_climb():
+    harm = [metric_at(run_cached("police_community", s, 60), "harmed_pairs_cooperating") for s in SEEDS]
+    meet = [metric_at(run_cached("police_community_meetings", s, 60), "harmed_pairs_cooperating") for s in SEEDS]
+    assert_greater(meet, harm, "harmed-sector pairs cooperating after 5 years, meetings vs none")
+
+
+# 5 ------------------------------------------------------------------------------
+@pytest.mark.parametrize("n", [20, 80])
+def test_5_backbone_raises_durable_collaboration(n):
+    base = [metric_at(run_cached("default", s, 96, n_organisations=n), "durable_collaborations") for s in SEEDS]
+    bb = [metric_at(run_cached("default", s, 96, n_organisations=n, backbone=True), "durable_collaborations") for s in SEEDS]
+    assert_greater(bb, base, f"durable collaborations with a backbone (n={n})")
+
+
+def test_5_backbone_benefit_grows_with_community_size():
+    seeds = range(40)
+
+    def gain(n):
+        return np.array([
+            metric_at(run_cached("default", s, 72, n_organisations=n, backbone=True), "durable_collaborations")
+            - metric_at(run_cached("default", s, 72, n_organisations=n), "durable_collaborations")
+            for s in seeds
+        ])
+    assert_greater(gain(80), gain(20), "absolute backbone gain, 80 vs 20 organisations")
+
+
+# 6 ------------------------------------------------------------------------------
+def test_6_celebrating_successes_speeds_early_trust():
+    base = [metric_at(run_cached("default", s, 24), "mean_trust", 12) for s in SEEDS]
+    cel = [metric_at(run_cached("default", s, 24, celebrate_successes=True), "mean_trust", 12) for s in SEEDS]
+    assert_greater(cel, base, "mean trust at month 12 when successes are celebrated")
+
+
+def test_6_collaborative_staff_speed_building():
+    base = [metric_at(run_cached("default", s, 60), "mean_trust", 36) for s in SEEDS]
+    skilled = [metric_at(run_cached("default", s, 60, collaborative_skill=0.8), "mean_trust", 36) for s in SEEDS]
+    assert_greater(skilled, base, "mean trust at month 36 with collaborative staff")
+
+
+def test_6_staff_turnover_erodes_trust():
+    stable = [metric_at(run_cached("default", s, 120, staff_turnover=0.0), "mean_trust") for s in SEEDS]
+    churn = [metric_at(run_cached("default", s, 120, staff_turnover=0.05), "mean_trust") for s in SEEDS]
+    assert_greater(stable, churn, "mean trust after 10 years without turnover")
+
+
+# 7 ------------------------------------------------------------------------------
+def _setback_experiment(seed: int, kind: str | None, skill: float | None = None) -> tuple[float, float]:
+    """Run 36 months, give every pair at coordination or above one setback, run 24 more.
+
+    ``skill`` (if given) replaces every organisation's collaborative skill at the moment
+    of the setback, so the arms share their whole history. Returns the mean trust
+    (victim's view) of those pairs just before the setback and two years later.
+    """
+    import collabsim
+
+    m = collabsim.CollaborationModel(seed=seed, months=60, staff_turnover=0.0)
+    m.run(36)
+    rows = np.flatnonzero(m.rel.level >= 2)
+    before = float(m.rel.trust[0, rows].mean())
+    if skill is not None:
+        m.orgs.skill[:] = skill
+    if kind is not None:
+        lvl = m.rel.level[rows]
+        s = -STAKE[lvl] * (0.25 if kind == "honest" else 1.0)
+        m.update_trust(rows, np.zeros(rows.size, dtype=int), s)
+    m.run(24)
+    return before, float(m.rel.trust[0, rows].mean())
+
+
+def test_7_with_good_work_honest_failure_recovers_fully_broken_commitment_stays_lower():
+    """Rule level, from states real runs reach: months of successful work after one setback."""
+
+    def recovered_share(severity: float, months: int) -> float:
+        shares = []
+        for seed in range(8):
+            rel = run_cached("default", seed, 60).rel
+            rows = np.flatnonzero(rel.level >= 2)
+            t, r, lvl = rel.trust[0, rows], rel.damage[0, rows], rel.level[rows]
+            nt, nr = trust.two_layer(t, r, -severity * STAKE[lvl], lvl / 4.0)
+            for _ in range(months):
+                nt, nr = trust.two_layer(nt, nr, STAKE[lvl], lvl / 4.0)
+            shares.extend(nt >= t - 0.01)
+        return float(np.mean(shares))
+
+    assert recovered_share(0.25, 24) >= 0.85  # honest failure: back where it was
+    assert recovered_share(1.0, 12) <= 0.30  # broken commitment: most still lower a year on
+    assert recovered_share(0.25, 12) - recovered_share(1.0, 12) >= 0.3
+
+
+def test_7_broken_commitment_leaves_more_lasting_loss_than_honest_failure():
+    """Model level, paired by seed: trust lost two years after the setback, against untouched runs."""
+    control = np.array([_setback_experiment(s, None)[1] for s in SEEDS])
+    honest = np.array([_setback_experiment(s, "honest")[1] for s in SEEDS])
+    broken = np.array([_setback_experiment(s, "broken")[1] for s in SEEDS])
+    assert_greater(control - broken, control - honest, "trust still lost two years after a broken commitment vs an honest failure")
+    assert (control - broken).mean() > 2 * (control - honest).mean()
+
+
+def test_6_collaborative_staff_speed_repair():
+    low = [_setback_experiment(s, "broken", skill=0.2) for s in SEEDS]
+    high = [_setback_experiment(s, "broken", skill=0.8) for s in SEEDS]
+    assert_greater([a for _, a in high], [a for _, a in low], "trust two years after a broken commitment, skilled vs unskilled staff")
