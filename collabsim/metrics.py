@@ -51,6 +51,8 @@ METRIC_NAMES: tuple[str, ...] = (
     "multisector_clusters",
     "harmed_pairs_working",
     "harmed_pairs_cooperating",
+    "same_sector_pairs_cooperating",
+    "cross_sector_pairs_cooperating",
     "mean_capacity",
     *CUMULATIVE,
 )
@@ -116,11 +118,16 @@ def compute_metrics(model: "CollaborationModel") -> dict[str, float]:
         harmed = model.harmed_sectors[sector[rel.i], sector[rel.j]] if model.params["history_of_harm"] > 0 else None
         out["harmed_pairs_working"] = int((harmed & (rel.level >= 1)).sum()) if harmed is not None else 0
         out["harmed_pairs_cooperating"] = int((harmed & (rel.level >= 3)).sum()) if harmed is not None else 0
+        deep = rel.level >= 3
+        same = sector[rel.i] == sector[rel.j]
+        out["same_sector_pairs_cooperating"] = int((deep & same).sum())
+        out["cross_sector_pairs_cooperating"] = int((deep & ~same).sum())
         out["multisector_clusters"] = _clusters_cached(model, np.flatnonzero(collab))
     else:
         out.update(mean_trust=float("nan"), trust_sd=float("nan"), mean_damage=float("nan"))
         out.update(durable_collaborations=0, nominal_collaborations=0, multisector_clusters=0)
         out.update(harmed_pairs_working=0, harmed_pairs_cooperating=0)
+        out.update(same_sector_pairs_cooperating=0, cross_sector_pairs_cooperating=0)
     out["mean_capacity"] = float(model.orgs.budget.mean()) if model.n else 0.0
     for name in CUMULATIVE:
         out[name] = model.counters[name]
