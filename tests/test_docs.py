@@ -33,6 +33,13 @@ def test_every_parameter_is_named_in_the_odd(odd_text: str) -> None:
     assert not missing, f"parameters missing from docs/ODD.md: {missing}; {FIX}"
 
 
+def test_every_metric_is_named_in_the_odd(odd_text: str) -> None:
+    from collabsim.metrics import METRIC_NAMES
+
+    missing = [name for name in METRIC_NAMES if f"`{name}`" not in odd_text]
+    assert not missing, f"metrics missing from docs/ODD.md section 4.11 (Observation): {missing}"
+
+
 def test_every_parameter_is_named_in_the_prose(odd_text: str) -> None:
     """Not just in the generated table: the submodels must say where each parameter acts."""
     prose = odd_text
