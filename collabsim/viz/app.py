@@ -16,6 +16,7 @@ the sibling modules, which tests call without a browser.
 from __future__ import annotations
 
 import functools
+import html
 import warnings
 from typing import Any
 
@@ -144,6 +145,16 @@ class PageState:
 # --- components -----------------------------------------------------------------------
 
 
+def bullet_html(lines: list[str]) -> str:
+    """Escaped HTML list items (plain HTML: Solara's Markdown would load mermaid from a CDN)."""
+    return "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+
+
+@solara.component
+def BulletList(lines: list[str], font_size: str = "13px") -> None:
+    solara.HTML(tag="ul", unsafe_innerHTML=bullet_html(lines), style={"font-size": font_size, "padding-left": "18px"})
+
+
 @solara.component
 def ParameterControl(spec: ControlSpec, value: Any, on_value: Any) -> None:
     """One generated control with its help text."""
@@ -217,7 +228,7 @@ def ExplainCard(state: PageState, model: VizModel, counter: int) -> None:
     """What is happening now, in plain words."""
     with solara.Card("What is happening"):
         lines = explain_month(model)
-        solara.Markdown("\n".join(f"- {line}" for line in lines), style={"font-size": "13px"})
+        BulletList(lines, font_size="13px")
 
 
 @solara.component
@@ -237,11 +248,11 @@ def PairCard(state: PageState, model: VizModel, counter: int) -> None:
             solara.Text("Choose two organisations (numbers on the network for small communities), or follow a busy pair.")
             return
         story = pair_story(model, *pair)
-        solara.Markdown(story.summary)
+        solara.Text(story.summary)
         if story.row >= 0:
             solara.Image(pair_story_png(model, story), width="100%")
             recent = story.events[-12:]
-            solara.Markdown("\n".join(f"- month {m}: {text}" for m, text in recent), style={"font-size": "12px"})
+            BulletList([f"month {m}: {text}" for m, text in recent], font_size="12px")
 
 
 @solara.component

@@ -173,7 +173,7 @@ def funder_status(model: "VizModel") -> str:
 def figure_png(fig: Figure) -> bytes:
     """Render a figure to PNG bytes (no pyplot, nothing kept open)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
     return buf.getvalue()
 
 

@@ -33,7 +33,7 @@ def time_marks(model: "VizModel") -> list[tuple[int, str, str]]:
     return marks
 
 
-def timeseries_figure(model: "VizModel", *, dpi: int = 80) -> Figure:
+def timeseries_figure(model: "VizModel", *, dpi: int = 72) -> Figure:
     """Four panels sharing the month axis."""
     df = model.datacollector.get_model_vars_dataframe()
     month = df["month"].to_numpy()

@@ -1,0 +1,276 @@
+"""The page's logic without a browser: controls, explanations, pair stories, interventions, layout."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("solara")
+pytest.importorskip("matplotlib")
+
+from collabsim.parameters import PARAMETERS, ParameterError  # noqa: E402
+from collabsim.viz import controls, explain, network, timeseries  # noqa: E402
+from collabsim.viz.session import Settings, VizModel  # noqa: E402
+
+
+def _model(scenario: str = "funder_mandate", months: int = 0, **overrides) -> VizModel:
+    model = VizModel(Settings(scenario=scenario, seed=3, overrides=dict(overrides)))
+    for _ in range(months):
+        model.step()
+    return model
+
+
+# --- controls from the registry ------------------------------------------------------
+
+
+def test_every_parameter_but_the_seed_has_a_control_with_help_text():
+    specs = {s.name: s for s in controls.control_specs()}
+    assert set(specs) == set(PARAMETERS) - {"seed"}
+    for name, spec in specs.items():
+        p = PARAMETERS[name]
+        assert p.meaning in spec.help and p.range_text() in spec.help
+        assert spec.group == p.group
+
+
+def test_widgets_follow_the_registry_kind_and_range():
+    specs = {s.name: s for s in controls.control_specs()}
+    assert specs["backbone"].widget == "switch"
+    assert specs["trust_rule"].widget == "select" and specs["trust_rule"].choices == PARAMETERS["trust_rule"].choices
+    assert specs["funding_end_month"].widget == "text"  # nullable: "none" allowed
+    assert specs["initial_trust"].widget == "slider_float"
+    assert (specs["initial_trust"].min, specs["initial_trust"].max) == (0.0, 1.0)
+    trust_gain = specs["trust_gain"]  # (0, 1]: the open end is excluded from the slider
+    assert trust_gain.min > 0 and trust_gain.max == 1.0
+    assert specs["funder_required_level"].widget == "slider_int"
+    assert (specs["funder_required_level"].min, specs["funder_required_level"].max) == (1, 4)
+
+
+def test_ui_strings_are_parsed_by_the_registry():
+    s = Settings(scenario="default")
+    assert s.set_value("n_organisations", "25") == 25
+    assert s.set_value("backbone", True) is True
+    assert s.set_value("funding_end_month", "none") is None
+    assert s.set_value("initial_trust", 0.30000000000000004) == pytest.approx(0.3)
+    with pytest.raises(ParameterError):
+        s.set_value("initial_trust", "1.5")
+    with pytest.raises(ParameterError):
+        s.set_value("n_organisations", "many")
+    s.set_seed_text("none")
+    assert s.seed is None
+    s.set_seed_text(" 12 ")
+    assert s.seed == 12
+    with pytest.raises(ParameterError):
+        s.set_seed_text("-3")
+
+
+def test_overrides_apply_at_reset_and_a_new_scenario_clears_them():
+    s = Settings(scenario="default", seed=5)
+    s.set_value("n_organisations", "22")
+    assert VizModel(s).n == 22
+    again = VizModel(settings=s, scenario_name="task_force", seed="6")
+    assert again.scenario_name == "task_force" and again.n == 30 and again.params["seed"] == 6
+    assert s.overrides == {}
+
+
+def test_setting_a_value_back_to_the_preset_removes_the_override():
+    s = Settings(scenario="funder_mandate")
+    s.set_value("funder_pressure", "0.2")
+    assert s.overrides == {"funder_pressure": 0.2}
+    s.set_value("funder_pressure", "0.6")
+    assert s.overrides == {}
+
+
+# --- explain panel ---------------------------------------------------------------------
+
+
+def test_month_zero_and_later_months_are_explained_in_words():
+    model = _model()
+    first = explain.explain_month(model)
+    assert first[0].startswith("Month 0:")
+    for _ in range(30):
+        model.step()
+    lines = explain.explain_month(model)
+    assert any(line.startswith(f"Now (month {model.month})") for line in lines)
+    assert any("climbed to" in line or "quiet month" in line for line in lines)
+
+
+def test_climbs_counted_as_in_the_event_log():
+    model = _model(months=12)
+    climbs = sum(rows.size for m, kind, rows in model.events if m == model.month and kind == "climb")
+    said = 0
+    for line in explain.explain_month(model):
+        if "climbed to" in line:
+            said += int(line.split()[0])
+    assert said == climbs
+
+
+def test_forced_breakdowns_are_named_as_such():
+    model = _model(months=60, n_organisations=60)
+    months = {m for m, kind, rows in model.events if kind == "breakdown" and model.ever_forced[rows].any()}
+    assert months, "a funder mandate with money ending at month 60 should break some forced partnerships"
+    texts = [line for m in sorted(months) for line in explain.explain_month(model, m)]
+    assert any("forced by the funder broke down" in t for t in texts)
+
+
+def test_pair_story_has_trust_both_ways_and_its_events():
+    model = _model(months=30)
+    a, b = explain.interesting_pair(model)
+    story = explain.pair_story(model, a, b)
+    assert story.row >= 0
+    assert story.months[-1] == model.month
+    assert story.trust_ab.shape == story.trust_ba.shape == story.months.shape
+    assert story.events[0][1] == "first contact"
+    assert len(story.events) > 1
+    row = story.row
+    forward = 0 if model.rel.i[row] == a else 1
+    assert story.trust_ab[-1] == pytest.approx(model.rel.trust[forward, row], abs=1e-6)
+    assert story.trust_ba[-1] == pytest.approx(model.rel.trust[1 - forward, row], abs=1e-6)
+    assert str(a) in story.summary and str(b) in story.summary
+    assert explain.pair_story_png(model, story)[:4] == b"\x89PNG"
+
+
+def test_pair_story_for_strangers_and_bad_numbers():
+    model = _model()
+    known = set(zip(model.rel.i.tolist(), model.rel.j.tolist()))
+    a, b = next((a, b) for a in range(model.n) for b in range(a + 1, model.n) if (a, b) not in known)
+    assert "have not met" in explain.pair_story(model, a, b).summary
+    assert "two different organisations" in explain.pair_story(model, 3, 3).summary
+
+
+# --- interventions ----------------------------------------------------------------------
+
+
+def test_interventions_are_recorded_marked_and_explained():
+    model = _model(months=5)
+    assert "Backbone added" in controls.intervene_backbone(model, True)
+    assert model.backbone is not None
+    controls.intervene_mandate(model, "0.5", "12")
+    assert model.funder.deadline == 17
+    controls.intervene_broken_commitment(model, "0", "1")
+    controls.intervene_replace_staff(model, "2")
+    assert [m for m, _ in model.interventions] == [5, 5, 5, 5]
+    marks = timeseries.time_marks(model)
+    assert sum(kind == "intervention" for _, _, kind in marks) == 4
+    assert (17, "funder deadline", "deadline") in marks
+    assert (60, "funding ends", "end") in marks
+    said = explain.explain_month(model)
+    assert sum(line.startswith("You intervened") for line in said) == 4
+    story = explain.pair_story(model, 0, 1)
+    assert any("intervention: organisation 1 broke a commitment to 0" in text for _, text in story.events)
+    controls.intervene_backbone(model, False)
+    assert model.backbone is None
+    model.step()  # the model runs on after every intervention
+
+
+def test_broken_commitment_lowers_the_victims_trust_in_the_story():
+    model = _model(months=10)
+    row = int(np.flatnonzero(model.rel.level >= 1)[0])
+    a, b = int(model.rel.i[row]), int(model.rel.j[row])
+    before = explain.pair_story(model, a, b).trust_ab[-1]
+    controls.intervene_broken_commitment(model, str(a), str(b))
+    after = explain.pair_story(model, a, b).trust_ab[-1]
+    assert after < before
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: controls.intervene_broken_commitment(m, "0", "0"),
+        lambda m: controls.intervene_broken_commitment(m, "0", "x"),
+        lambda m: controls.intervene_replace_staff(m, "999"),
+        lambda m: controls.intervene_mandate(m, "2", "12"),
+        lambda m: controls.intervene_mandate(m, "0.5", "0"),
+    ],
+)
+def test_bad_intervention_input_is_refused_with_a_parameter_error(call):
+    model = _model()
+    with pytest.raises(ParameterError):
+        call(model)
+    assert model.interventions == []
+
+
+# --- network and plots --------------------------------------------------------------------
+
+
+def test_layout_is_computed_once_and_stable_between_steps():
+    model = _model()
+    layout = model.layout
+    copy = layout.copy()
+    for _ in range(5):
+        model.step()
+        network.network_png(model)
+    assert model.layout is layout
+    np.testing.assert_array_equal(model.layout, copy)
+    same = network.sector_layout(model.orgs.sector, model.params["seed"])
+    np.testing.assert_array_equal(same, copy)
+    assert np.isfinite(copy).all() and len(np.unique(copy.round(6), axis=0)) == model.n
+
+
+def test_plots_change_when_the_model_steps():
+    model = _model()
+    before = (network.network_png(model), timeseries.timeseries_png(model))
+    model.step()
+    after = (network.network_png(model), timeseries.timeseries_png(model))
+    assert before[0] != after[0] and before[1] != after[1]
+    assert after[0][:4] == after[1][:4] == b"\x89PNG"
+
+
+def test_a_step_redraws_in_under_a_second_at_200_organisations():
+    model = _model(n_organisations=200, months=40)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        model.step()
+        network.network_png(model, (0, 1))
+        timeseries.timeseries_png(model)
+        best = min(best, time.perf_counter() - start)
+    assert best < 1.0, f"step and redraw took {best:.2f} s"
+
+
+# --- per-session models -----------------------------------------------------------------
+
+
+def test_each_session_has_its_own_model_and_settings():
+    from collabsim.viz import app
+
+    s1, s2 = app.new_settings(), app.new_settings()
+    assert s1 is not s2
+    m1, m2 = VizModel(s1), VizModel(s2)
+    s1.set_value("n_organisations", "12")
+    m1.step()
+    m1.step()
+    controls.intervene_backbone(m1, True)
+    assert (m1.month, m2.month) == (2, 0)
+    assert m2.backbone is None and m2.interventions == []
+    assert m1.rel is not m2.rel and m1.layout is not m2.layout
+    assert VizModel(s1).n == 12 and VizModel(s2).n == m2.n
+    params = app.model_params_for(s1)
+    assert params["settings"] is s1
+    assert "page" in vars(app) and not any(isinstance(v, VizModel) for v in vars(app).values())
+
+
+def test_app_page_is_a_solara_element():
+    import solara
+
+    from collabsim.viz import app
+
+    assert isinstance(app.page, solara.core.Element) if hasattr(solara.core, "Element") else app.page is not None
+    assert callable(app.Page)
+
+
+def test_viz_command_line_help_and_missing_assets(tmp_path, monkeypatch, capsys):
+    from collabsim.viz import cli
+
+    monkeypatch.setenv("SOLARA_ASSETS_PROXY_CACHE_DIR", str(tmp_path))
+    assert cli.missing_assets(tmp_path) == list(cli.ASSET_PACKAGES)
+    monkeypatch.setattr(cli, "asset_dir", lambda: tmp_path)
+    assert cli.main(["--port", "8999"]) == 1
+    err = capsys.readouterr().err
+    assert "collabsim viz --fetch-assets" in err
+    assert cli.main(["--scenario", "nope"]) == 2
+    assert "unknown scenario" in capsys.readouterr().err
+    cmd = cli.solara_command("127.0.0.1", 8999)
+    assert cmd[-2:] == ["--production", "--no-open"] and "127.0.0.1" in cmd and str(cli.APP_PATH) in cmd
+    assert cli.server_env("task_force")["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
