@@ -49,10 +49,6 @@ CHANCE_CONTACT = 0.10
 CAPACITY_FROM_COLLABORATION = 0.10
 """Extra capacity next month per successful month of collaboration (004: expand capacities)."""
 
-DURABLE_MONTHS = 12
-"""A collaboration is durable once it has lasted this many months."""
-
-
 class CollaborationModel(mesa.Model):
     """Trust, time and funders in a community of organisations (see ``docs/ODD.md``).
 
@@ -335,7 +331,9 @@ class CollaborationModel(mesa.Model):
         if self.backbone is not None:
             support = support + self.backbone.support(i, j)
         if self.params["regular_meetings"]:
-            support = support + meetings.MEETING_SUPPORT * (self.forum_member[i] & self.forum_member[j])
+            sector = self.orgs.sector
+            forum_pair = self.forum_member[i] & self.forum_member[j] & (sector[i] != sector[j])
+            support = support + meetings.MEETING_SUPPORT * forum_pair
         return support
 
     def _repair(self, rows: np.ndarray) -> np.ndarray:
@@ -348,6 +346,7 @@ class CollaborationModel(mesa.Model):
 
     def _work(self) -> None:
         rel, p, rng, o = self.rel, self.params, self.rng, self.orgs
+        o.capacity_gain = np.zeros(self.n)
         k = rel.size
         if k == 0:
             return
@@ -404,6 +403,7 @@ class CollaborationModel(mesa.Model):
         out.success[rows] = success
         out.broken[rows] = broken
         out.culprit_is_i[rows] = culprit_is_i
+        out.level[rows] = lvl
         self.counters["successes"] += int(success.sum())
         self.counters["joint_work_months"] += int((lvl >= 1).sum())
         self.counters["failures"] += int((~success).sum())
@@ -473,6 +473,11 @@ class CollaborationModel(mesa.Model):
         t, base = rel.trust[:, rows], rel.base_trust[:, rows]
         keep = 1.0 - p["turnover_trust_loss"]
         rel.trust[:, rows] = np.where(t > base, base + keep * (t - base), t)
+        if p["trust_rule"] == "beta":
+            # the newcomer has not seen the old evidence: restart it at the trust that remains
+            pos, neg = trust.beta_evidence_for(rel.trust[:, rows])
+            rel.pos_evidence[:, rows] = pos
+            rel.neg_evidence[:, rows] = neg
         self.log_event("turnover", rows)
 
     def _escalate(self) -> None:
@@ -506,24 +511,43 @@ class CollaborationModel(mesa.Model):
             self.log_event("climb", up)
 
     def _hear(self) -> None:
-        """Third parties hear: distrust of a partner who broke a commitment, celebrated successes."""
+        """Third parties hear: distrust of a partner who broke a commitment, celebrated successes.
+
+        Everything one listener hears about one subject in a month is added up into one
+        signal (clipped to [-1, 1]) and applied once, so hearing is cumulative. Stakes are
+        those of the level the work was done at, before any breakdown this month.
+        """
         rel, p, out = self.rel, self.params, self._outcome
-        w = p["referral_weight"]
         br = np.flatnonzero(out.broken)
-        if br.size and w > 0:
-            victim = np.where(out.culprit_is_i[br], rel.j[br], rel.i[br])
-            culprit = np.where(out.culprit_is_i[br], rel.i[br], rel.j[br])
-            rows, dirs, t_teller, ev = referral.hearers(rel, victim, culprit, br)
-            s = -w * t_teller * STAKE[rel.level[br][ev]]
-            self.update_trust(rows, dirs, s, 1.0)
+        if br.size:
+            self._spread_distrust(br, out.culprit_is_i[br], out.level[br])
         if p["celebrate_successes"]:
-            ok = np.flatnonzero(out.success & out.worked & (rel.level >= 1))
+            ok = np.flatnonzero(out.success & out.worked & (out.level >= 1))
             if ok.size:
                 teller = np.concatenate([rel.i[ok], rel.j[ok]])
                 subject = np.concatenate([rel.j[ok], rel.i[ok]])
                 rows, dirs, t_teller, ev = referral.hearers(rel, teller, subject, np.concatenate([ok, ok]))
-                stake = STAKE[np.concatenate([rel.level[ok], rel.level[ok]])[ev]]
-                self.update_trust(rows, dirs, referral.CELEBRATION_REACH * t_teller * stake, 1.0)
+                stake = STAKE[np.concatenate([out.level[ok], out.level[ok]])[ev]]
+                self._update_summed(rows, dirs, referral.CELEBRATION_REACH * t_teller * stake)
+
+    def _spread_distrust(self, rows: np.ndarray, culprit_is_i: np.ndarray, level: np.ndarray) -> None:
+        """Victims tell their partners who broke a commitment (Burt & Knez 1995)."""
+        w = self.params["referral_weight"]
+        if w <= 0 or rows.size == 0:
+            return
+        rel = self.rel
+        victim = np.where(culprit_is_i, rel.j[rows], rel.i[rows])
+        culprit = np.where(culprit_is_i, rel.i[rows], rel.j[rows])
+        heard_rows, dirs, t_teller, ev = referral.hearers(rel, victim, culprit, rows)
+        self._update_summed(heard_rows, dirs, -w * t_teller * STAKE[level[ev]])
+
+    def _update_summed(self, rows: np.ndarray, dirs: np.ndarray, signal: np.ndarray) -> None:
+        """Add up the signals each directed view received, then apply the rule once."""
+        if rows.size == 0:
+            return
+        key, inverse = np.unique(rows * 2 + dirs, return_inverse=True)
+        total = np.clip(np.bincount(inverse.ravel(), weights=signal, minlength=key.size), -1.0, 1.0)
+        self.update_trust(key // 2, key % 2, total)
 
     def _end_of_month(self) -> None:
         rel = self.rel
@@ -566,10 +590,16 @@ class CollaborationModel(mesa.Model):
         r = int(row[0])
         lvl = int(self.rel.level[r])
         victim_dir = 0 if self.rel.i[r] == a else 1
-        self.update_trust(np.array([r]), np.array([victim_dir]), np.array([-STAKE[lvl]]))
+        rows = np.array([r])
+        self.update_trust(rows, np.array([victim_dir]), np.array([-STAKE[lvl]]))
         self.rel.broken[r] += 1
         self.rel.failures[r] += 1
         self.counters["broken_commitments"] += 1
+        culprit_is_i = np.array([victim_dir == 1])
+        self._spread_distrust(rows, culprit_is_i, np.array([lvl]))
+        if self.rng.random() < levels.breakdown_chance(np.array([lvl]), self.rel.trust[victim_dir, rows])[0]:
+            self.changed = np.zeros(self.rel.size, dtype=bool)
+            self.break_down(rows)
         self.interventions.append((self.month, f"organisation {b} broke a commitment to {a}"))
         self.log_event("broken", np.array([r]))
 
@@ -629,13 +659,14 @@ class CollaborationModel(mesa.Model):
 class _MonthOutcome:
     """What happened to each pair this month (read by escalation and hearing)."""
 
-    __slots__ = ("worked", "success", "broken", "culprit_is_i")
+    __slots__ = ("worked", "success", "broken", "culprit_is_i", "level")
 
     def __init__(self, k: int) -> None:
         self.worked = np.zeros(k, dtype=bool)
         self.success = np.zeros(k, dtype=bool)
         self.broken = np.zeros(k, dtype=bool)
         self.culprit_is_i = np.zeros(k, dtype=bool)
+        self.level = np.zeros(k, dtype=np.int8)  # the level the month's work was done at
 
     @classmethod
     def empty(cls, k: int = 0) -> "_MonthOutcome":
@@ -643,7 +674,8 @@ class _MonthOutcome:
 
     def grow(self, extra: int) -> None:
         for name in self.__slots__:
-            setattr(self, name, np.concatenate([getattr(self, name), np.zeros(extra, dtype=bool)]))
+            old = getattr(self, name)
+            setattr(self, name, np.concatenate([old, np.zeros(extra, dtype=old.dtype)]))
 
 
 def _largest_remainder(shares: np.ndarray, n: int) -> np.ndarray:

@@ -184,7 +184,7 @@ _PARAMETERS: tuple[Parameter, ...] = (
     P("trust_gain", "float", 0.10, "share of the gap to the ceiling closed by a full success", "Pant & Yu 2025 (arXiv:2510.24909)", "per unit signal", 0, 1, low_open=True, group="trust"),
     P("trust_loss", "float", 0.30, "share of trust lost to a full setback", "Pant & Yu 2025 (arXiv:2510.24909)", "per unit signal", 0, 1, low_open=True, group="trust"),
     P("damage_severity", "float", 0.6, "share of the undamaged remainder marked as damage by a full setback", "Pant & Yu 2025 (arXiv:2510.24909)", "per unit signal", 0, 1, group="trust"),
-    P("damage_decay", "float", 0.03, "share of damage that heals in a month without setback", "Pant & Yu 2025 (arXiv:2510.24909)", "per month", 0, 1, group="trust"),
+    P("damage_decay", "float", 0.03, "share of damage that heals with each experience that is not a setback (work, meeting, news)", "Pant & Yu 2025 (arXiv:2510.24909)", "per experience", 0, 1, group="trust"),
     P("interdependence_weight", "float", 0.5, "how much more a setback costs at higher levels (xi)", "Pant & Yu 2025 (arXiv:2510.24909)", "-", 0, 5, group="trust"),
     P("smoothing_rate", "float", 0.10, "weight of the newest experience (smoothing rule)", "Jonker & Treur 1999", "per month", 0, 1, low_open=True, group="trust"),
     P("beta_forgetting", "float", 0.95, "share of past evidence kept each update (beta rule)", "Josang & Ismail 2002", "per update", 0, 1, group="trust"),

@@ -71,17 +71,20 @@ def smoothing(
 ) -> np.ndarray:
     """Linear trust dynamics by exponential smoothing (Jonker & Treur 1999).
 
-    Trust moves a fixed share ``gamma`` of the way toward the experience ``E``; the
-    signal in [-1, 1] is mapped to an experience in [0, 1] as ``E = (1 + s) / 2``::
+    Trust moves a share of the way toward the experience: ``E = 1`` for a positive
+    experience, ``E = 0`` for a negative one, as in Jonker & Treur's positive and
+    negative experiences. The share is ``gamma`` scaled by the size of the signal, so
+    a small stake moves trust less than a large one and any setback lowers trust::
 
-        T' = T + gamma * (E - T)
+        T' = T + gamma * |s| * (E - T),   E = 1 if s > 0 else 0
 
     The rule is symmetric: gains and losses are equally fast, which is the contrast
     the two-layer rule was written to fix. It has no damage layer.
     """
     t = np.asarray(trust, dtype=float)
-    experience = (1.0 + np.asarray(signal, dtype=float)) / 2.0
-    return np.clip(t + smoothing_rate * (experience - t), 0.0, 1.0)
+    s = np.asarray(signal, dtype=float)
+    experience = (s > 0).astype(float)
+    return np.clip(t + smoothing_rate * np.abs(s) * (experience - t), 0.0, 1.0)
 
 
 def beta(

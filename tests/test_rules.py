@@ -222,3 +222,27 @@ def test_inject_broken_commitment_hits_victims_trust_only():
     assert m.rel.trust[1, r] == t[1]
     with pytest.raises(collabsim.ParameterError):
         m.inject_broken_commitment(a, a)
+
+
+def test_beta_rule_turnover_is_not_undone_by_the_next_success():
+    m = collabsim.CollaborationModel(seed=2, trust_rule="beta", staff_turnover=0.0)
+    m.run(36)
+    r = int(np.argmax(m.rel.trust[0]))
+    org = int(m.rel.i[r])
+    before = float(m.rel.trust[0, r])
+    m.replace_staff_at(org)
+    lowered = float(m.rel.trust[0, r])
+    assert lowered < before
+    m.update_trust(np.array([r]), np.array([0]), np.array([0.2]))
+    assert m.rel.trust[0, r] < before - 0.5 * (before - lowered)
+
+
+def test_news_about_one_subject_adds_up_within_a_month():
+    one = collabsim.CollaborationModel(seed=1)
+    two = collabsim.CollaborationModel(seed=1)
+    r = np.array([0])
+    t0 = float(one.rel.trust[0, 0])
+    one._update_summed(r, np.array([0]), np.array([-0.2]))
+    two._update_summed(np.array([0, 0]), np.array([0, 0]), np.array([-0.1, -0.1]))
+    assert one.rel.trust[0, 0] == pytest.approx(two.rel.trust[0, 0])
+    assert one.rel.trust[0, 0] < t0

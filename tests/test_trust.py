@@ -56,9 +56,14 @@ def test_two_layer_is_pure_and_vectorised():
 
 
 def test_smoothing_matches_jonker_treur():
-    # E = (1 + 0.5) / 2 = 0.75; T' = 0.4 + 0.1 * (0.75 - 0.4)
-    assert trust.smoothing(0.4, 0.5) == pytest.approx(0.435)
+    # positive experience E = 1: T' = 0.4 + 0.1 * 0.5 * (1 - 0.4)
+    assert trust.smoothing(0.4, 0.5) == pytest.approx(0.43)
+    # negative experience E = 0: T' = 0.4 + 0.5 * 1 * (0 - 0.4)
     assert trust.smoothing(0.4, -1.0, smoothing_rate=0.5) == pytest.approx(0.2)
+    # any setback lowers trust, however small and however low trust is
+    assert trust.smoothing(0.2, -0.15) < 0.2
+    # symmetric: equal signals move trust equally far toward 1 and toward 0 from 0.5
+    assert trust.smoothing(0.5, 0.4) - 0.5 == pytest.approx(0.5 - trust.smoothing(0.5, -0.4))
 
 
 def test_beta_matches_josang_ismail():
