@@ -34,20 +34,26 @@ def allocate(
     if k == 0:
         return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool), budget.copy()
     owner = np.concatenate([i, j])
-    cost = np.concatenate([COST[level], COST[level]])
-    priority = np.concatenate([level + weaker_trust, level + weaker_trust])
-    order = np.lexsort((-priority, owner))
+    level2 = np.concatenate([level, level])
+    cost = COST[level2]
+    priority = level2 + np.concatenate([weaker_trust, weaker_trust])  # in [0, 5]
+    # one sort key: by owner, then deeper and more trusted ties first (stable for ties)
+    order = np.argsort(owner * 8.0 + (5.0 - priority), kind="stable")
     owner_s, cost_s = owner[order], cost[order]
     running = np.cumsum(cost_s)
-    starts = np.flatnonzero(np.r_[True, owner_s[1:] != owner_s[:-1]])
-    group_offset = np.repeat(running[starts] - cost_s[starts], np.diff(np.r_[starts, owner_s.size]))
+    first = np.empty(owner_s.size, dtype=bool)
+    first[0] = True
+    np.not_equal(owner_s[1:], owner_s[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    group_offset = np.repeat(running[starts] - cost_s[starts], np.diff(np.append(starts, owner_s.size)))
     through = np.empty(2 * k)
     through[order] = running - group_offset  # cost of this tie and all ranked above it
-    fits = through <= budget[owner] + 1e-12
-    active = level >= 1
-    works = fits[:k] & fits[k:] & active
-    step = COST[np.minimum(level + 1, TOP)] - COST[level]
-    room = through + np.concatenate([step, step]) <= budget[owner] + 1e-12
+    limit = budget[owner] + 1e-12
+    fits = through <= limit
+    works = fits[:k] & fits[k:] & (level >= 1)
+    step = COST[np.minimum(level2 + 1, TOP)] - cost
+    room = through + step <= limit
     climb_room = room[:k] & room[k:]
-    used = np.bincount(i[works], COST[level[works]], n) + np.bincount(j[works], COST[level[works]], n)
+    used_cost = np.where(works, COST[level], 0.0)
+    used = np.bincount(i, used_cost, n) + np.bincount(j, used_cost, n)
     return works, climb_room, budget - used

@@ -51,16 +51,16 @@ def two_layer(
     r = np.asarray(damage, dtype=float)
     s = np.asarray(signal, dtype=float)
     d = np.asarray(interdependence, dtype=float)
-    gain = trust_gain * np.clip(s, 0.0, None) * np.maximum(0.0, (1.0 - r) - t)
-    loss = trust_loss * np.clip(s, None, 0.0) * t * (1.0 + interdependence_weight * d)
-    new_t = np.clip(t + gain + loss, 0.0, 1.0)
+    gain = trust_gain * np.maximum(s, 0.0) * np.maximum(0.0, (1.0 - r) - t)
+    loss = trust_loss * np.minimum(s, 0.0) * t * (1.0 + interdependence_weight * d)
+    new_t = np.minimum(np.maximum(t + gain + loss, 0.0), 1.0)
     setback = s < 0
     new_r = np.where(
         setback,
         r + damage_severity * np.abs(s) * (1.0 - r),
         r - damage_decay * r,
     )
-    return new_t, np.clip(new_r, 0.0, 1.0)
+    return new_t, np.minimum(np.maximum(new_r, 0.0), 1.0)
 
 
 def smoothing(
