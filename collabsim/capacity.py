@@ -15,6 +15,11 @@ import numpy as np
 from .levels import COST, TOP
 
 
+def small_ints(values: np.ndarray, n: int) -> np.ndarray:
+    """Organisation indices as int16 when they fit, so numpy's stable sort is a radix sort."""
+    return values.astype(np.int16) if n <= np.iinfo(np.int16).max else values
+
+
 def allocate(
     i: np.ndarray,
     j: np.ndarray,
@@ -37,8 +42,11 @@ def allocate(
     level2 = np.concatenate([level, level])
     cost = COST[level2]
     priority = level2 + np.concatenate([weaker_trust, weaker_trust])  # in [0, 5]
-    # one sort key: by owner, then deeper and more trusted ties first (stable for ties)
-    order = np.argsort(owner * 8.0 + (5.0 - priority), kind="stable")
+    # by owner, then deeper and more trusted ties first: two stable radix sorts on small
+    # integers (priority to 1/1000; ties keep row order), O(pairs) rather than O(n log n)
+    rank = np.rint((5.0 - priority) * 1000.0).astype(np.int16)
+    by_rank = np.argsort(rank, kind="stable")
+    order = by_rank[np.argsort(small_ints(owner[by_rank], n), kind="stable")]
     owner_s, cost_s = owner[order], cost[order]
     running = np.cumsum(cost_s)
     first = np.empty(owner_s.size, dtype=bool)

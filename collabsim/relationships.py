@@ -178,7 +178,9 @@ class RelationshipTable:
             owner = np.concatenate([self.i, self.j]).astype(np.int64)
             partner = np.concatenate([self.j, self.i]).astype(np.int64)
             rows = np.concatenate([np.arange(self.size), np.arange(self.size)])
-            order = np.argsort(owner, kind="stable")
+            from .capacity import small_ints
+
+            order = np.argsort(small_ints(owner, self.n), kind="stable")
             counts = np.bincount(owner, minlength=self.n)
             offsets = np.zeros(self.n + 1, dtype=np.int64)
             np.cumsum(counts, out=offsets[1:])
