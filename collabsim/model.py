@@ -94,6 +94,7 @@ class CollaborationModel(mesa.Model):
             ),
             0,
         )
+        self.counters["collective_impact"] = 0.0
         self._setup_organisations()
         self.rel = RelationshipTable(self.n, capacity=max(64, 4 * self.n))
         self.changed = np.zeros(0, dtype=bool)
