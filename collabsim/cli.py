@@ -1,0 +1,461 @@
+"""The ``collabsim`` command: run, sweep, report, sensitivity, params, scenarios, viz.
+
+Exit codes: 0 done, 2 bad input (one clear message, nothing written), 1 anything else.
+Run ``collabsim COMMAND --help`` for each command's options and examples; ``docs/cli.md``
+has the full guide (designs, storage, Dask clusters).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import os
+import shlex
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Sequence
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+MAIN_EPILOG = """\
+examples:
+  collabsim scenarios
+  collabsim params --group trust
+  collabsim run --scenario police_community --set history_of_harm=0.8 --seed 1 --out out/run1
+  collabsim sweep experiments/examples/trust_gain_x_pressure.toml --out out/sweep1
+  collabsim report out/sweep1
+  collabsim sensitivity experiments/examples/sensitivity_small.toml --method morris --out out/sa1
+  collabsim sweep design.toml --out out/sweep1 --scheduler tcp://127.0.0.1:8786
+  collabsim viz --port 8765
+
+exit codes: 0 done, 2 bad input (nothing written), 1 anything else.
+See docs/cli.md for design files, storage and Dask clusters."""
+
+RUN_EPILOG = """\
+examples:
+  collabsim run --seed 1 --out out/default-1
+  collabsim run --scenario funder_mandate --months 60 --set funder_pressure=0.9 --set backbone=true --out out/fm
+  collabsim run --scenario police_community --seed 42          # summary only, no files
+
+--out DIR receives metrics.csv (one row per month), relationships.csv (the pairs at the
+end), summary.json and manifest.json (every parameter, the seed, versions, the command)."""
+
+SWEEP_EPILOG = """\
+examples:
+  collabsim sweep experiments/examples/trust_gain_x_pressure.toml --out out/tg
+  collabsim sweep design.toml --out out/tg --workers 2            # same command again resumes
+  collabsim sweep design.toml --out out/tg --scheduler tcp://127.0.0.1:8786
+  collabsim sweep other.toml --out out/tg --force-new              # replace a different design
+
+The results are a Parquet dataset: pandas.read_parquet("out/tg/runs"), one row per run and
+month (sort by run_id, month). A design file looks like:
+
+  scenario = "default"
+  months = 60
+  replicates = 20
+  root_seed = 12345
+  [set]
+  n_organisations = 30
+  [vary]
+  trust_gain = [0.05, 0.10, 0.20]
+  funder_pressure = [0.0, 0.5]"""
+
+REPORT_EPILOG = """\
+examples:
+  collabsim report out/tg
+  collabsim report out/tg --metrics mean_trust pairs_collaboration
+
+Writes under DIR/report/: by_month.csv and final.csv (mean, sd and 95% CI over replicates
+per design point), effects.csv, and PNG figures (time series with bands, one- and
+two-parameter effect plots, heat maps for two-parameter grids)."""
+
+SENSITIVITY_EPILOG = """\
+examples:
+  collabsim sensitivity experiments/examples/sensitivity_small.toml --method morris --out out/sa
+  collabsim sensitivity design.toml --method sobol --out out/sobol --metric mean_trust
+
+The design's [sample.ranges] name the parameters and their bounds and [sample] n is the
+base sample size (Morris: trajectories; Sobol': a power of 2, N*(D+2) points). Writes
+DIR/sensitivity.csv (SALib's column names) and DIR/sensitivity.png."""
+
+
+# ------------------------------------------------------------------------------ parser
+class _Parser(argparse.ArgumentParser):
+    """argparse that says 'collabsim: error:' and exits 2 (bad input), as argparse does."""
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+
+
+def _add_engine(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, metavar="DIR", help="sweep directory (created; an existing one of the same design resumes)")
+    p.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: the number of cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786")
+    p.add_argument("--scheduler-file", metavar="FILE", help="run on the Dask cluster described by this scheduler file")
+    p.add_argument("--force-new", action="store_true", help="if DIR holds a different design, delete its runs and start this one")
+    p.add_argument("--batch-size", type=int, metavar="K", help="runs per task (default: automatic, large first, small last)")
+    _add_common(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = _Parser(prog="collabsim", description="Agent-based model of trust and inter-organisational collaboration.", epilog=MAIN_EPILOG, formatter_class=fmt)
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"collabsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("run", help="one run: tables, summary and manifest", description="Run one scenario once.", epilog=RUN_EPILOG, formatter_class=fmt)
+    p.add_argument("--scenario", default="default", help="a scenario name (see 'collabsim scenarios'; default: default)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a parameter (repeatable; see 'collabsim params')")
+    p.add_argument("--months", metavar="N", help="months to run (default: the scenario's)")
+    p.add_argument("--seed", metavar="S", help="random seed (default: drawn, then recorded)")
+    p.add_argument("--out", metavar="DIR", help="write metrics.csv, relationships.csv, summary.json, manifest.json here")
+    _add_common(p)
+
+    p = sub.add_parser("sweep", help="run a design of many runs (resumable)", description="Run a sweep design (TOML) into a resumable Parquet store.", epilog=SWEEP_EPILOG, formatter_class=fmt)
+    p.add_argument("design", metavar="DESIGN.toml")
+    _add_engine(p)
+
+    p = sub.add_parser("report", help="means and 95%% CIs over replicates, tables and figures", description="Summarise a sweep directory.", epilog=REPORT_EPILOG, formatter_class=fmt)
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--metrics", nargs="+", metavar="NAME", help="metrics to draw (tables always hold every metric)")
+    _add_common(p)
+
+    p = sub.add_parser("sensitivity", help="global sensitivity analysis (SALib: Morris or Sobol')", description="Global sensitivity analysis with SALib.", epilog=SENSITIVITY_EPILOG, formatter_class=fmt)
+    p.add_argument("design", metavar="DESIGN.toml")
+    p.add_argument("--method", required=True, choices=("morris", "sobol"))
+    p.add_argument("--metric", action="append", metavar="NAME", help="output metric at the final month, averaged over replicates (repeatable; default: mean_trust, pairs_collaboration, durable_collaborations)")
+    p.add_argument("--levels", type=int, default=4, metavar="L", help="Morris grid levels (default 4)")
+    _add_engine(p)
+
+    p = sub.add_parser("params", help="list the model's parameters", description="List every parameter: name, default, range, unit, meaning, source.", formatter_class=fmt, epilog="examples:\n  collabsim params\n  collabsim params --group funder\n  collabsim params --format csv > params.csv")
+    p.add_argument("--group", help="only this group (scale, trust, relationships, funder, interventions, crisis)")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    p = sub.add_parser("scenarios", help="list the named scenarios", description="List the named scenarios and their presets.", formatter_class=fmt, epilog="examples:\n  collabsim scenarios\n  collabsim scenarios --format json")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+
+    sub.add_parser("viz", help="the browser page (see 'collabsim viz --help')", add_help=False)
+    return parser
+
+
+# ------------------------------------------------------------------------------ helpers
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities become None, numpy scalars plain numbers (valid JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _command_line(argv: Sequence[str]) -> str:
+    return " ".join(shlex.quote(a) for a in ["collabsim", *argv])
+
+
+# ------------------------------------------------------------------------------ commands
+def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .parameters import PARAMETERS, ParameterError, parse_assignment
+    from .scenarios import get_scenario
+    from .sweep.errors import UserError
+    from .sweep.store import atomic_write_text, check_output_dir, versions
+
+    try:
+        get_scenario(args.scenario)
+        overrides: dict[str, Any] = {}
+        for text in args.set:
+            name, value = parse_assignment(text)
+            overrides[name] = value
+        if args.months is not None:
+            months = PARAMETERS["months"].parse(args.months)
+            if "months" in overrides and overrides["months"] != months:
+                raise ParameterError(f"--months {months} and --set months={overrides['months']} disagree")
+            overrides["months"] = months
+        seed = overrides.pop("seed", None)
+        if args.seed is not None:
+            given = PARAMETERS["seed"].parse(args.seed)
+            if seed is not None and seed != given:
+                raise ParameterError(f"--seed {given} and --set seed={seed} disagree")
+            seed = given
+        months = overrides.pop("months", None)
+        from .parameters import validate
+
+        validate(overrides)
+    except ParameterError as exc:
+        raise UserError(str(exc)) from None
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        check_output_dir(out)
+        if out.is_dir():
+            manifest = out / "manifest.json"
+            ours = False
+            if manifest.is_file():
+                try:
+                    ours = json.loads(manifest.read_text(encoding="utf-8")).get("format") == "collabsim-run"
+                except (OSError, ValueError, AttributeError):
+                    ours = False
+            others = [p.name for p in out.iterdir() if not p.name.startswith(".")]
+            if others and not ours:
+                raise UserError(f"--out {out}: not empty and not the output of 'collabsim run' ({', '.join(sorted(others)[:5])}); choose a new or empty directory")
+
+    from .run import run_model
+
+    started = _now()
+    t0 = time.perf_counter()
+    try:
+        result = run_model(args.scenario, seed=seed, months=months, **overrides)
+    except ParameterError as exc:
+        raise UserError(str(exc)) from None
+    elapsed = time.perf_counter() - t0
+    finished = _now()
+    summary = _json_safe(result.summary)
+
+    if out is not None:
+        manifest = {
+            "format": "collabsim-run",
+            "command": _command_line(argv),
+            "argv": list(argv),
+            "scenario": args.scenario,
+            "seed": result.params.get("seed"),
+            "months": result.params.get("months"),
+            "overrides": _json_safe(overrides),
+            "parameters": _json_safe(result.params),
+            "versions": versions(),
+            "started": started,
+            "finished": finished,
+            "elapsed_seconds": round(elapsed, 4),
+            "files": ["metrics.csv", "relationships.csv", "summary.json", "manifest.json"],
+        }
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(out / "metrics.csv", result.metrics.to_csv(index=False))
+            atomic_write_text(out / "relationships.csv", result.relationships.to_csv(index=False))
+            atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
+            atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+        except OSError as exc:
+            from .sweep.errors import SweepError
+            from .sweep.store import os_error_message
+
+            raise SweepError(f"could not write to --out {out}: {os_error_message(exc)}") from None
+
+    if not args.quiet:
+        _print_run_summary(args.scenario, result, summary, elapsed, out)
+    return EXIT_OK
+
+
+def _print_run_summary(scenario: str, result: Any, summary: dict, elapsed: float, out: Path | None) -> None:
+    p = result.params
+    first = summary.get("months_to_first_collaboration")
+    median = summary.get("median_months_to_collaboration")
+    trust = summary.get("mean_trust")
+    lines = [
+        f"collabsim run: scenario {scenario}, seed {p.get('seed')}, {p.get('months')} months, {p.get('n_organisations')} organisations ({elapsed:.2f} s)",
+        "  pairs at the end: " + ", ".join(f"{k[6:]} {summary[k]}" for k in summary if k.startswith("pairs_")),
+        f"  mean trust {trust:.3f}" if isinstance(trust, (int, float)) else "  mean trust: no pairs",
+        f"  first collaboration: month {first}" if first is not None else "  first collaboration: none",
+    ]
+    if median is not None:
+        lines.append(f"  median months from first contact to collaboration: {median:g}")
+    lines.append(f"  collaborations formed {summary.get('collaborations_formed')}, durable {summary.get('durable_collaborations')}, breakdowns {summary.get('breakdowns')}")
+    if out is not None:
+        lines.append(f"  written: {out}/metrics.csv, relationships.csv, summary.json, manifest.json")
+    print("\n".join(lines))
+
+
+def _engine_options(args: argparse.Namespace) -> dict[str, Any]:
+    from .sweep.errors import UserError
+
+    if args.scheduler and args.scheduler_file:
+        raise UserError("give --scheduler or --scheduler-file, not both")
+    if args.scheduler_file and not Path(args.scheduler_file).is_file():
+        raise UserError(f"--scheduler-file {args.scheduler_file}: no such file")
+    return dict(
+        workers=args.workers,
+        scheduler=args.scheduler,
+        scheduler_file=args.scheduler_file,
+        force_new=args.force_new,
+        quiet=args.quiet,
+        batch_size=args.batch_size,
+    )
+
+
+def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .sweep.design import load_design
+    from .sweep.engine import run_design
+
+    design = load_design(args.design)
+    options = _engine_options(args)
+    stats = run_design(design, args.out, kind="sweep", command=list(argv), **options)
+    if not args.quiet:
+        rate = stats["new"] / stats["seconds"] if stats["seconds"] > 0 else float("nan")
+        print(
+            f"collabsim sweep: {stats['total']} runs stored in {args.out} "
+            f"({stats['new']} new, {stats['already_stored']} already stored; {stats['seconds']:.1f} s, {rate:.1f} runs/s)\n"
+            f"  read them with pandas.read_parquet({str(Path(args.out) / 'runs')!r}); summarise with: collabsim report {args.out}"
+        )
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .sweep.report import make_report
+
+    written = make_report(args.dir, metrics=args.metrics, quiet=args.quiet)
+    if not args.quiet:
+        print(f"collabsim report: {len(written)} files in {Path(args.dir) / 'report'}")
+    return EXIT_OK
+
+
+def cmd_sensitivity(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .sweep.sensitivity import run_sensitivity
+
+    options = _engine_options(args)
+    table = run_sensitivity(args.design, args.method, args.out, metrics=args.metric, levels=args.levels, command=list(argv), **options)
+    if not args.quiet:
+        print(f"collabsim sensitivity ({args.method}): {Path(args.out) / 'sensitivity.csv'}, {Path(args.out) / 'sensitivity.png'}")
+        with _pandas_display():
+            print(table.to_string(index=False))
+    return EXIT_OK
+
+
+class _pandas_display:
+    def __enter__(self) -> None:
+        import pandas as pd
+
+        self._ctx = pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4)
+        self._ctx.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._ctx.__exit__(*exc)
+
+
+def cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .parameters import PARAMETERS
+    from .sweep.errors import UserError
+
+    params = list(PARAMETERS.values())
+    if args.group:
+        groups = list(dict.fromkeys(p.group for p in params))
+        if args.group not in groups:
+            from .parameters import unknown_name_message
+
+            raise UserError(unknown_name_message(args.group, groups, "group"))
+        params = [p for p in params if p.group == args.group]
+    rows = [{**p.describe(), "group": p.group} for p in params]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+    elif args.format == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        group = None
+        for row in rows:
+            if row["group"] != group:
+                group = row["group"]
+                print(f"\n[{group}]")
+            default = "None" if row["default"] is None else json.dumps(row["default"])
+            print(f"  {row['name']} = {default}   {row['range']}   ({row['unit']})")
+            print(f"      {row['meaning']}  [source: {row['source']}]")
+    return EXIT_OK
+
+
+def cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .scenarios import SCENARIOS
+
+    rows = [{"name": s.name, "description": s.description, "source": s.source, "parameters": s.parameters} for s in SCENARIOS.values()]
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    for row in rows:
+        preset = ", ".join(f"{k}={json.dumps(v)}" for k, v in row["parameters"].items()) or "registry defaults"
+        print(f"{row['name']}\n    {row['description']}\n    presets: {preset}\n    source: {row['source']}")
+    return EXIT_OK
+
+
+def cmd_viz(rest: list[str]) -> int:
+    """Hand everything after ``viz`` to ``collabsim.viz.cli.main`` (imported only now)."""
+    try:
+        from .viz.cli import main as viz_main
+    except ImportError as exc:
+        print(f"collabsim: error: the browser page needs the viz extras (pip install 'collabsim[viz]'): {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    code = viz_main(list(rest))
+    return int(code or 0)
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "sweep": cmd_sweep,
+    "report": cmd_report,
+    "sensitivity": cmd_sensitivity,
+    "params": cmd_params,
+    "scenarios": cmd_scenarios,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``collabsim`` console script; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "viz":
+        return cmd_viz(argv[1:])
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) or a usage error (2)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_BAD_INPUT
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from .parameters import ParameterError
+    from .sweep.errors import LockedError, SweepError, UserError
+
+    try:
+        return COMMANDS[args.command](args, argv)
+    except (UserError, ParameterError) as exc:
+        print(f"collabsim: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except LockedError as exc:
+        print(f"collabsim: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except SweepError as exc:
+        print(f"collabsim: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("collabsim: interrupted; stored runs are safe, run the same command again to resume", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. 'collabsim params | head'
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:  # pragma: no cover
+            pass
+        return EXIT_OK
+    except OSError as exc:
+        from .sweep.store import os_error_message
+
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"collabsim: error: {os_error_message(exc)}{where}", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception:
+        print("collabsim: internal error (please report it with the traceback below)", file=sys.stderr)
+        traceback.print_exc()
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,335 @@
+"""Running a design: a local pool of worker processes (default) or a Dask cluster.
+
+Runs are grouped into batches of consecutive run ids (large batches first, smaller ones
+towards the end so that workers finish together); each finished batch is stored as one
+Parquet part by the parent process. A run's result depends only on the design (scenario,
+months, parameters, seed), never on the worker that ran it, so 1 worker, N workers and
+Dask give bit-identical tables.
+
+Local workers are started by a fork server (``multiprocessing`` "forkserver" context) and
+die with the parent: on Linux they ask the kernel for ``SIGKILL`` when their parent dies
+(``prctl(PR_SET_PDEATHSIG)``), and everywhere a watcher thread exits when the parent is
+gone. A worker that dies breaks the pool; the engine starts a new pool and redoes the runs
+that were not stored.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from ..parameters import PARAMETERS
+from ..run import run_model
+from .design import Design
+from .errors import RunFailed, SweepError, UserError
+from .store import FORMAT, FORMAT_VERSION, SweepStore, echo, missing_runs, versions
+
+MAX_BATCH = 64
+"""Upper bound on runs per task."""
+
+MAX_POOL_RESTARTS = 5
+"""A sweep gives up after this many broken pools (workers dying again and again)."""
+
+SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://\S+$")
+
+Task = tuple[str, int, list[str], list[tuple[int, int, int, int, dict[str, Any]]]]
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+# --------------------------------------------------------------------------- the work
+def run_batch(scenario: str, months: int, varied: list[str], runs: list[tuple[int, int, int, int, dict[str, Any]]]) -> pd.DataFrame:
+    """Run a batch of runs and return their rows: keys, varied parameters, every metric.
+
+    Runs in a worker (local or Dask). Raises RunFailed naming the run that failed.
+    """
+    columns: dict[str, list[np.ndarray]] = {}
+    for run_id, point, rep, seed, params in runs:
+        try:
+            metrics = run_model(scenario, seed=seed, months=months, **params).metrics
+        except Exception as exc:  # the message travels back to the parent
+            raise RunFailed(f"run {run_id} (point {point}, replicate {rep}, seed {seed}) failed: {type(exc).__name__}: {exc}") from None
+        n = len(metrics)
+        row = {
+            "run_id": np.full(n, run_id, dtype=np.int64),
+            "point": np.full(n, point, dtype=np.int64),
+            "replicate": np.full(n, rep, dtype=np.int64),
+            "seed": np.full(n, seed, dtype=np.int64),
+        }
+        for name in varied:
+            row[name] = np.full(n, params[name], dtype=object)
+        for name in metrics.columns:
+            row[name] = metrics[name].to_numpy()
+        for name, values in row.items():
+            columns.setdefault(name, []).append(values)
+    data = {name: np.concatenate(parts) for name, parts in columns.items()}
+    for name in varied:
+        data[name] = _typed(name, data[name])
+    return pd.DataFrame(data)
+
+
+def _typed(name: str, values: np.ndarray) -> Any:
+    """A varied parameter's column with a type that does not depend on its values."""
+    kind = PARAMETERS[name].kind
+    dtype = {"float": "Float64", "int": "Int64", "bool": "boolean", "choice": "string"}[kind]
+    if kind == "float" and not any(v is None for v in values):
+        return values.astype(np.float64)
+    if kind == "int" and not any(v is None for v in values):
+        return values.astype(np.int64)
+    if kind == "bool":
+        return values.astype(bool)
+    return pd.array(list(values), dtype=dtype)
+
+
+def plan_batches(todo: list[int], workers: int, batch_size: int | None = None) -> list[list[int]]:
+    """Split run ids into batches of consecutive ids (guided: large first, small last)."""
+    batches: list[list[int]] = []
+    i = 0
+    while i < len(todo):
+        remaining = len(todo) - i
+        size = batch_size or max(1, min(MAX_BATCH, math.ceil(remaining / (4 * max(1, workers)))))
+        chunk = todo[i : i + size]
+        j = 1
+        while j < len(chunk) and chunk[j] == chunk[j - 1] + 1:
+            j += 1
+        batches.append(chunk[:j])
+        i += j
+    return batches
+
+
+def make_task(design: Design, run_ids: list[int]) -> Task:
+    runs = []
+    for run_id in run_ids:
+        point, rep, seed, params = design.run_spec(run_id)
+        runs.append((run_id, point, rep, seed, params))
+    return (design.scenario, design.months, list(design.varied), runs)
+
+
+# ---------------------------------------------------------------- local worker processes
+def _die_with_parent() -> None:
+    """Make this worker exit when its parent process is gone."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            PR_SET_PDEATHSIG = 1
+            libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover
+            pass
+    if os.getppid() != parent:  # pragma: no cover - the parent died before prctl
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="collabsim-parent-watch", daemon=True).start()
+
+
+def _worker_init() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's business
+    _die_with_parent()
+
+
+def _context() -> Any:
+    try:
+        ctx = multiprocessing.get_context("forkserver")
+    except ValueError:  # pragma: no cover - no fork server on this platform
+        return multiprocessing.get_context("spawn")
+    ctx.set_forkserver_preload([__name__])
+    return ctx
+
+
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    for process in list(getattr(pool, "_processes", {}).values()):
+        try:
+            process.kill()
+        except (OSError, AttributeError):  # pragma: no cover
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def run_local(tasks: dict[int, Task], workers: int, on_done: Callable[[int, pd.DataFrame], None]) -> None:
+    """Run every task on a pool of local worker processes; call ``on_done`` as each ends."""
+    pending = dict(tasks)
+    restarts = 0
+    ctx = _context()
+    while pending:
+        pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(pending))), mp_context=ctx, initializer=_worker_init)
+        futures = {}
+        broken = False
+        try:
+            futures = {pool.submit(run_batch, *task): key for key, task in pending.items()}
+            waiting = set(futures)
+            while waiting and not broken:
+                done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+                for fut in sorted(done, key=lambda f: futures[f]):
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        continue
+                    key = futures[fut]
+                    pending.pop(key, None)
+                    on_done(key, result)
+        except BaseException:
+            _kill_pool(pool)
+            raise
+        if broken:
+            # keep what finished before the pool broke, redo the rest in a new pool
+            for fut, key in futures.items():
+                if key in pending and fut.done() and not fut.cancelled() and fut.exception() is None:
+                    pending.pop(key)
+                    on_done(key, fut.result())
+            _kill_pool(pool)
+            restarts += 1
+            if restarts > MAX_POOL_RESTARTS:
+                raise SweepError(f"worker processes died {restarts} times; giving up (stored runs are safe; run the same command again to resume)")
+            echo(f"collabsim: a worker process died; redoing its runs in a new pool ({len(pending)} batches left)")
+        else:
+            pool.shutdown(wait=True)
+
+
+# ------------------------------------------------------------------------------- Dask
+def run_dask(tasks: dict[int, Task], address: str | None, scheduler_file: str | None, on_done: Callable[[int, pd.DataFrame], None]) -> None:
+    """Run every task on a Dask distributed cluster (scheduler started by the user)."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise UserError("--scheduler needs Dask's distributed package: pip install 'collabsim[dask]'") from None
+    where = address or f"the scheduler in {scheduler_file}"
+    try:
+        client = Client(address=address, scheduler_file=scheduler_file, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise SweepError(f"could not connect to the Dask scheduler at {where}: {exc}") from None
+    try:
+        token = uuid.uuid4().hex[:8]
+        keys = {}
+        submitted = []
+        for key, task in tasks.items():
+            fut = client.submit(run_batch, *task, key=f"collabsim-{token}-{key}", pure=False, retries=3)
+            keys[fut.key] = key
+            submitted.append(fut)
+        for fut in as_completed(submitted):
+            result = fut.result()
+            on_done(keys[fut.key], result)
+            fut.release()
+    except RunFailed:
+        raise
+    except (OSError, TimeoutError) as exc:
+        raise SweepError(f"lost the Dask scheduler at {where}: {exc} (stored runs are safe; run the same command again to resume)") from None
+    except Exception as exc:
+        if type(exc).__name__ == "KilledWorker":
+            raise SweepError(f"Dask workers died running a batch several times ({exc}); stored runs are safe") from None
+        raise
+    finally:
+        client.close()
+
+
+# ----------------------------------------------------------------------- the whole sweep
+def base_manifest(design: Design, kind: str, command: list[str], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The manifest of a sweep directory (the store adds sessions and timestamps)."""
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": kind,
+        "design_file": design.path,
+        "description": design.description,
+        "fingerprint": design.fingerprint(),
+        "runs_total": design.n_runs,
+        "points": len(design.points),
+        "replicates": design.replicates,
+        "varied": design.varied,
+        "design": design.to_dict(),
+        "versions": versions(),
+        "command": command,
+        "columns": {
+            "keys": ["run_id", "point", "replicate", "seed"],
+            "note": "one row per run and month; sort by run_id and month",
+        },
+    }
+    manifest.update(extra or {})
+    return manifest
+
+
+def run_design(
+    design: Design,
+    out: str | os.PathLike,
+    *,
+    kind: str = "sweep",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    scheduler_file: str | None = None,
+    force_new: bool = False,
+    quiet: bool = False,
+    batch_size: int | None = None,
+    command: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run the design's missing runs into ``out`` and return counts and timings."""
+    if scheduler is not None and not SCHEDULER_ADDRESS.match(scheduler):
+        raise UserError(f"--scheduler {scheduler!r}: expected an address such as tcp://127.0.0.1:8786")
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}")
+    if batch_size is not None and batch_size < 1:
+        raise UserError(f"--batch-size must be at least 1, got {batch_size}")
+    workers = workers or default_workers()
+    manifest = base_manifest(design, kind, command or sys.argv, extra)
+    start = time.perf_counter()
+    with SweepStore.open(out, manifest, force_new=force_new) as store:
+        total = design.n_runs
+        todo = missing_runs(total, store.stored)
+        before = total - len(todo)
+        where = f"Dask scheduler {scheduler or scheduler_file}" if (scheduler or scheduler_file) else f"{workers} local worker{'s' if workers > 1 else ''}"
+        if todo:
+            echo(f"collabsim: {len(todo)} of {total} runs to do ({before} already stored) on {where} -> {store.root}", quiet)
+            batches = plan_batches(todo, workers if not (scheduler or scheduler_file) else max(workers, 8), batch_size)
+            tasks = {b[0]: make_task(design, b) for b in batches}
+            bar = _progress(total, before, quiet)
+            try:
+
+                def on_done(key: int, table: pd.DataFrame) -> None:
+                    bar.update(store.write_part(table))
+
+                if scheduler or scheduler_file:
+                    run_dask(tasks, scheduler, scheduler_file, on_done)
+                else:
+                    run_local(tasks, workers, on_done)
+            finally:
+                bar.close()
+        missing = missing_runs(total, store.stored)
+        if missing:  # pragma: no cover - every task either stores its runs or raises
+            raise SweepError(f"{len(missing)} runs were not stored; run the same command again to resume")
+        store.mark_complete()
+    elapsed = time.perf_counter() - start
+    return {"total": total, "new": len(todo), "already_stored": before, "seconds": elapsed, "workers": workers}
+
+
+def _progress(total: int, initial: int, quiet: bool) -> Any:
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0  # no monitor thread
+    return tqdm(total=total, initial=initial, unit="run", desc="runs", disable=quiet, file=sys.stderr, dynamic_ncols=True, smoothing=0.05)
