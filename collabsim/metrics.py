@@ -46,6 +46,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "mean_trust",
     "trust_sd",
     "mean_damage",
+    "first_collaboration_month",
     "durable_collaborations",
     "nominal_collaborations",
     "multisector_clusters",
@@ -104,6 +105,9 @@ def compute_metrics(model: "CollaborationModel") -> dict[str, float]:
     rel = model.rel
     counts = np.bincount(rel.level, minlength=len(LEVEL_NAMES)) if rel.size else np.zeros(len(LEVEL_NAMES), dtype=int)
     out: dict[str, float] = {"month": model.month, "known_pairs": int(rel.size)}
+    # censored while there is none yet: the current month + 1
+    first = model.first_collaboration_month
+    out["first_collaboration_month"] = first if first is not None else model.month + 1
     for name, c in zip(LEVEL_NAMES, counts):
         out[f"pairs_{name}"] = int(c)
     if rel.size:

@@ -95,6 +95,7 @@ class CollaborationModel(mesa.Model):
             0,
         )
         self.counters["collective_impact"] = 0.0
+        self.first_collaboration_month: int | None = None
         self._setup_organisations()
         self.rel = RelationshipTable(self.n, capacity=max(64, 4 * self.n))
         self.changed = np.zeros(0, dtype=bool)
@@ -228,6 +229,8 @@ class CollaborationModel(mesa.Model):
             self.counters["collaborations_formed"] += int(reached.size)
             first = reached[rel.collab_month[reached] == NEVER]
             rel.collab_month[first] = self.month
+            if self.first_collaboration_month is None:
+                self.first_collaboration_month = self.month
 
     def break_down(self, rows: np.ndarray) -> None:
         """End relationships: back to aware, with trust and damage remembered."""
