@@ -125,9 +125,15 @@ def make_task(design: Design, run_ids: list[int]) -> Task:
 
 
 # ---------------------------------------------------------------- local worker processes
-def _die_with_parent() -> None:
-    """Make this worker exit when its parent process is gone."""
-    parent = os.getppid()
+def _die_with_parent(alive: Any) -> None:
+    """Make this worker exit as soon as the sweep's main process is gone.
+
+    ``alive`` is the read end of a pipe whose only write end the main process holds: it
+    reports end-of-file when the main process exits, however it ends (even ``kill -9``).
+    The worker's own parent is the fork server, which cannot be watched instead: it only
+    exits once every worker has (its workers hold its "alive" pipe). On Linux the worker
+    also asks for SIGKILL when the fork server dies (``prctl(PR_SET_PDEATHSIG)``).
+    """
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -137,21 +143,21 @@ def _die_with_parent() -> None:
             libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
         except (OSError, AttributeError):  # pragma: no cover
             pass
-    if os.getppid() != parent:  # pragma: no cover - the parent died before prctl
-        os._exit(1)
 
     def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent:
-                os._exit(1)
+        try:
+            while True:
+                alive.recv()  # never sent anything: returns only by raising EOFError
+        except BaseException:
+            pass
+        os._exit(1)
 
     threading.Thread(target=watch, name="collabsim-parent-watch", daemon=True).start()
 
 
-def _worker_init() -> None:
+def _worker_init(alive: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's business
-    _die_with_parent()
+    _die_with_parent(alive)
 
 
 def _context() -> Any:
@@ -177,8 +183,18 @@ def run_local(tasks: dict[int, Task], workers: int, on_done: Callable[[int, pd.D
     pending = dict(tasks)
     restarts = 0
     ctx = _context()
+    alive_r, alive_w = ctx.Pipe(duplex=False)  # alive_w stays in this process only
+    try:
+        _run_pools(pending, workers, ctx, alive_r, on_done)
+    finally:
+        alive_w.close()
+        alive_r.close()
+
+
+def _run_pools(pending: dict[int, Task], workers: int, ctx: Any, alive: Any, on_done: Callable[[int, pd.DataFrame], None]) -> None:
+    restarts = 0
     while pending:
-        pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(pending))), mp_context=ctx, initializer=_worker_init)
+        pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(pending))), mp_context=ctx, initializer=_worker_init, initargs=(alive,))
         futures = {}
         broken = False
         try:
