@@ -97,6 +97,7 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: the number of cores)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786")
     p.add_argument("--scheduler-file", metavar="FILE", help="run on the Dask cluster described by this scheduler file")
+    p.add_argument("--connect-timeout", type=float, default=20.0, metavar="SECONDS", help="how long to try to reach the Dask scheduler (default 20)")
     p.add_argument("--force-new", action="store_true", help="if DIR holds a different design, delete its runs and start this one")
     p.add_argument("--batch-size", type=int, metavar="K", help="runs per task (default: automatic, large first, small last)")
     _add_common(p)
@@ -291,6 +292,7 @@ def _engine_options(args: argparse.Namespace) -> dict[str, Any]:
         force_new=args.force_new,
         quiet=args.quiet,
         batch_size=args.batch_size,
+        connect_timeout=args.connect_timeout,
     )
 
 

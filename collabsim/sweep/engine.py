@@ -230,7 +230,7 @@ def _run_pools(pending: dict[int, Task], workers: int, ctx: Any, alive: Any, on_
 
 
 # ------------------------------------------------------------------------------- Dask
-def run_dask(tasks: dict[int, Task], address: str | None, scheduler_file: str | None, on_done: Callable[[int, pd.DataFrame], None]) -> None:
+def run_dask(tasks: dict[int, Task], address: str | None, scheduler_file: str | None, on_done: Callable[[int, pd.DataFrame], None], connect_timeout: float = 20.0) -> None:
     """Run every task on a Dask distributed cluster (scheduler started by the user)."""
     try:
         from distributed import Client, as_completed
@@ -238,7 +238,7 @@ def run_dask(tasks: dict[int, Task], address: str | None, scheduler_file: str | 
         raise UserError("--scheduler needs Dask's distributed package: pip install 'collabsim[dask]'") from None
     where = address or f"the scheduler in {scheduler_file}"
     try:
-        client = Client(address=address, scheduler_file=scheduler_file, timeout="20s", set_as_default=False)
+        client = Client(address=address, scheduler_file=scheduler_file, timeout=f"{connect_timeout}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise SweepError(f"could not connect to the Dask scheduler at {where}: {exc}") from None
     try:
@@ -249,7 +249,7 @@ def run_dask(tasks: dict[int, Task], address: str | None, scheduler_file: str | 
             fut = client.submit(run_batch, *task, key=f"collabsim-{token}-{key}", pure=False, retries=3)
             keys[fut.key] = key
             submitted.append(fut)
-        for fut in as_completed(submitted):
+        for fut in as_completed(submitted, loop=client.loop):
             result = fut.result()
             on_done(keys[fut.key], result)
             fut.release()
@@ -302,6 +302,7 @@ def run_design(
     force_new: bool = False,
     quiet: bool = False,
     batch_size: int | None = None,
+    connect_timeout: float = 20.0,
     command: list[str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -310,6 +311,8 @@ def run_design(
         raise UserError(f"--scheduler {scheduler!r}: expected an address such as tcp://127.0.0.1:8786")
     if workers is not None and workers < 1:
         raise UserError(f"--workers must be at least 1, got {workers}")
+    if not connect_timeout > 0:
+        raise UserError(f"--connect-timeout must be positive, got {connect_timeout}")
     if batch_size is not None and batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, got {batch_size}")
     workers = workers or default_workers()
@@ -331,7 +334,7 @@ def run_design(
                     bar.update(store.write_part(table))
 
                 if scheduler or scheduler_file:
-                    run_dask(tasks, scheduler, scheduler_file, on_done)
+                    run_dask(tasks, scheduler, scheduler_file, on_done, connect_timeout)
                 else:
                     run_local(tasks, workers, on_done)
             finally:
