@@ -80,6 +80,12 @@ def band(ax, df: pd.DataFrame, metric: str, label: str, color=None) -> None:
     ax.fill_between(m.index, (m - h).to_numpy(), (m + h).to_numpy(), alpha=0.2, color=line.get_color())
 
 
+def errorbars(ax, table: pd.DataFrame, x: str, metric: str, label: str) -> None:
+    """Means with 95% CI error bars from a ``summarise`` table."""
+    m = table[f"{metric}_mean"]
+    ax.errorbar(table[x], m, yerr=[m - table[f"{metric}_ci_low"], table[f"{metric}_ci_high"] - m], marker="o", capsize=3, label=label)
+
+
 def finish(fig, path: Path, title: str, subtitle: str) -> None:
     fig.suptitle(title, fontsize=12, fontweight="bold")
     fig.text(0.5, 0.005, subtitle, ha="center", va="bottom", fontsize=8, color="#444")
@@ -119,10 +125,7 @@ def q1_time(raw: Path, out: Path, design: dict) -> dict:
     for ax, loss in zip(axes[0], losses):
         t = table[table.trust_loss == loss]
         for gain, g in t.groupby("trust_gain"):
-            ax.errorbar(g.min_months_per_level, g.first_collaborations_formed_mean,
-                        yerr=[g.first_collaborations_formed_mean - g.first_collaborations_formed_ci_low,
-                              g.first_collaborations_formed_ci_high - g.first_collaborations_formed_mean],
-                        marker="o", capsize=3, label=f"trust_gain {gain}")
+            errorbars(ax, g, "min_months_per_level", "first_collaborations_formed", f"trust_gain {gain}")
         ax.set_title(f"trust_loss = {loss}")
         ax.set_xlabel("min_months_per_level (months)")
     axes[0][0].set_ylabel("months to first collaboration")
@@ -196,7 +199,7 @@ def q2_funder(raw: Path, out: Path, design: dict) -> dict:
     axes[0].set_ylabel("funder_pressure")
     fig.colorbar(im, ax=axes, label="extra breakdowns minus extra durable collaborations")
     fig.suptitle("Q2. Where mandated collaboration does more harm than good", fontsize=12, fontweight="bold")
-    fig.text(0.5, 0.005, f"difference from no pressure (same deadline, same replicate seeds), month {horizon}, money ends at month 60; "
+    fig.text(0.5, -0.04, f"difference from no pressure (same deadline, same replicate seeds), month {horizon}, money ends at month 60; "
              f"{reps} replicates; * = 95% CI above 0 (harm outweighs help)", ha="center", fontsize=8, color="#444")
     fig.savefig(out / "harm_vs_help_heatmap.png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -246,12 +249,8 @@ def q3_history(raw: Path, out: Path, design: dict) -> dict:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for meet, t in table.groupby("regular_meetings"):
         lab = "regular meetings" if meet else "no meetings"
-        axes[0].errorbar(t.history_of_harm, t.first_harmed_pairs_working_mean,
-                         yerr=[t.first_harmed_pairs_working_mean - t.first_harmed_pairs_working_ci_low,
-                               t.first_harmed_pairs_working_ci_high - t.first_harmed_pairs_working_mean], marker="o", capsize=3, label=lab)
-        axes[1].errorbar(t.history_of_harm, t.harmed_pairs_cooperating_mean,
-                         yerr=[t.harmed_pairs_cooperating_mean - t.harmed_pairs_cooperating_ci_low,
-                               t.harmed_pairs_cooperating_ci_high - t.harmed_pairs_cooperating_mean], marker="o", capsize=3, label=lab)
+        errorbars(axes[0], t, "history_of_harm", "first_harmed_pairs_working", lab)
+        errorbars(axes[1], t, "history_of_harm", "harmed_pairs_cooperating", lab)
     axes[0].set_ylabel("months to first joint work across the divide")
     axes[1].set_ylabel(f"harmed-sector pairs cooperating at month {int(df.month.max())}")
     for ax in axes:
@@ -292,9 +291,7 @@ def q4_backbone_skills(raw: Path, out: Path, design: dict) -> dict:
     for col, n in enumerate(sizes):
         for bb, t in table[table.n_organisations == n].groupby("backbone"):
             for row, metric in enumerate(("durable_collaborations", "collective_impact")):
-                axes[row][col].errorbar(t.collaborative_skill, t[f"{metric}_mean"],
-                                        yerr=[t[f"{metric}_mean"] - t[f"{metric}_ci_low"], t[f"{metric}_ci_high"] - t[f"{metric}_mean"]],
-                                        marker="o", capsize=3, label="backbone" if bb else "no backbone")
+                errorbars(axes[row][col], t, "collaborative_skill", metric, "backbone" if bb else "no backbone")
         axes[0][col].set_title(f"{n} organisations")
         axes[1][col].set_xlabel("collaborative_skill (mean, 0-1)")
     axes[0][0].set_ylabel(f"durable collaborations at month {int(df.month.max())}")
@@ -336,9 +333,7 @@ def q5_competition(raw: Path, out: Path, design: dict) -> dict:
     reps = replicates_of(df)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for metric, lab in (("same_sector_pairs_cooperating", "same sector"), ("cross_sector_pairs_cooperating", "across sectors")):
-        axes[0].errorbar(table.funding_scarcity, table[f"{metric}_mean"],
-                         yerr=[table[f"{metric}_mean"] - table[f"{metric}_ci_low"], table[f"{metric}_ci_high"] - table[f"{metric}_mean"]],
-                         marker="o", capsize=3, label=lab)
+        errorbars(axes[0], table, "funding_scarcity", metric, lab)
     axes[0].set_xlabel("funding_scarcity (share of applicants unfunded)")
     axes[0].set_ylabel(f"pairs at cooperation or above, month {int(df.month.max())}")
     axes[0].legend(fontsize=8)
