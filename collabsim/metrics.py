@@ -119,9 +119,10 @@ def compute_metrics(model: "CollaborationModel") -> dict[str, float]:
         out["durable_collaborations"] = int((collab & (rel.months_at_level >= DURABLE_MONTHS)).sum())
         out["nominal_collaborations"] = int((collab & (np.minimum(t[0], t[1]) < TRUST_NEEDED[COLLABORATION])).sum())
         sector = model.orgs.sector
-        harmed = model.harmed_sectors[sector[rel.i], sector[rel.j]] if model.params["history_of_harm"] > 0 else None
-        out["harmed_pairs_working"] = int((harmed & (rel.level >= 1)).sum()) if harmed is not None else 0
-        out["harmed_pairs_cooperating"] = int((harmed & (rel.level >= 3)).sum()) if harmed is not None else 0
+        # pairs of the sectors the scenario marks as harmed, whatever the strength of the harm
+        harmed = model.harmed_sectors[sector[rel.i], sector[rel.j]]
+        out["harmed_pairs_working"] = int((harmed & (rel.level >= 1)).sum())
+        out["harmed_pairs_cooperating"] = int((harmed & (rel.level >= 3)).sum())
         deep = rel.level >= 3
         same = sector[rel.i] == sector[rel.j]
         out["same_sector_pairs_cooperating"] = int((deep & same).sum())
