@@ -1,0 +1,116 @@
+"""Sweep throughput of ``collabsim sweep``: runs per second for the default scenario
+(120 months) on 1 and 2 local workers and on a local Dask cluster (2 worker processes,
+1 thread each, scheduler on 127.0.0.1, no dashboard), against the bare run time.
+
+Prints: bare seconds per run (the same runs, one after the other, in this process); runs/s
+for each engine; the 1 -> 2 worker speed-up; the local pool's overhead per run as a share
+of the bare run (with and without the one-off pool start-up); Dask / local time ratio.
+Targets (issue 4): speed-up >= 1.8, overhead < 5%, Dask within 1.5x of the local pool.
+
+Usage: python benchmarks/sweep_throughput.py [--runs 120] [--months 120] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from collabsim.run import run_model  # noqa: E402
+from collabsim.sweep.design import design_from_dict  # noqa: E402
+from collabsim.sweep.engine import run_design  # noqa: E402
+
+
+def make_design(runs: int, months: int):
+    points = 4
+    return design_from_dict(
+        {
+            "scenario": "default",
+            "months": months,
+            "replicates": max(1, runs // points),
+            "root_seed": 2025,
+            "vary": {"trust_gain": [0.05, 0.1, 0.15, 0.2][:points]},
+        },
+        "<benchmark>",
+    )
+
+
+def bare_seconds(design) -> float:
+    start = time.perf_counter()
+    for run_id in range(design.n_runs):
+        _, _, seed, params = design.run_spec(run_id)
+        run_model(design.scenario, seed=seed, months=design.months, **params)
+    return (time.perf_counter() - start) / design.n_runs
+
+
+def timed_sweep(design, root: Path, name: str, **engine) -> float:
+    out = root / name
+    start = time.perf_counter()
+    stats = run_design(design, out, quiet=True, command=["benchmark", name], **engine)
+    elapsed = time.perf_counter() - start
+    assert stats["new"] == design.n_runs, stats
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=120)
+    parser.add_argument("--months", type=int, default=120)
+    parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+
+    design = make_design(args.runs, args.months)
+    n = design.n_runs
+    results: dict[str, float] = {"runs": n, "months": args.months, "cores": len(os.sched_getaffinity(0))}
+    with tempfile.TemporaryDirectory(prefix="collabsim-bench-") as tmp:
+        root = Path(tmp)
+        bare = bare_seconds(design)
+        results["bare_seconds_per_run"] = bare
+        # one-off start-up of a pool (fork server, imports, first task): a 1-run sweep of 0 months
+        tiny = design_from_dict({"scenario": "default", "months": 0, "replicates": 1}, "<startup>")
+        results["pool_startup_seconds"] = timed_sweep(tiny, root, "startup", workers=1)
+        for workers in (1, 2):
+            t = timed_sweep(design, root, f"local{workers}", workers=workers)
+            results[f"local{workers}_seconds"] = t
+            results[f"local{workers}_runs_per_s"] = n / t
+        if not args.no_dask:
+            from distributed import LocalCluster
+
+            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1") as cluster:
+                t = timed_sweep(design, root, "dask", scheduler=cluster.scheduler_address)
+            results["dask_seconds"] = t
+            results["dask_runs_per_s"] = n / t
+    results["speedup_1_to_2"] = results["local1_seconds"] / results["local2_seconds"]
+    per_run_1 = results["local1_seconds"] / n
+    results["local_overhead_per_run_share"] = (per_run_1 - bare) / bare
+    results["local_overhead_per_run_share_without_startup"] = (per_run_1 - results["pool_startup_seconds"] / n - bare) / bare
+    if "dask_seconds" in results:
+        results["dask_over_local2_time_ratio"] = results["dask_seconds"] / results["local2_seconds"]
+
+    print(f"sweep throughput: default scenario, {args.months} months, {n} runs, {results['cores']} cores")
+    print(f"  bare run (same runs, in-process)  {bare * 1000:8.1f} ms/run   {1 / bare:6.2f} runs/s")
+    print(f"  pool start-up (one-off)           {results['pool_startup_seconds']:8.2f} s")
+    print(f"  local, 1 worker                   {results['local1_runs_per_s']:8.2f} runs/s  ({results['local1_seconds']:.1f} s)")
+    print(f"  local, 2 workers                  {results['local2_runs_per_s']:8.2f} runs/s  ({results['local2_seconds']:.1f} s)")
+    if "dask_seconds" in results:
+        print(f"  Dask LocalCluster, 2 x 1 thread   {results['dask_runs_per_s']:8.2f} runs/s  ({results['dask_seconds']:.1f} s)")
+    print(f"  speed-up 1 -> 2 workers           {results['speedup_1_to_2']:8.2f} x   (target >= 1.8)")
+    print(f"  local overhead per run            {100 * results['local_overhead_per_run_share']:8.1f} %   (target < 5%; {100 * results['local_overhead_per_run_share_without_startup']:.1f}% without the one-off start-up)")
+    if "dask_seconds" in results:
+        print(f"  Dask / local (2 workers) time     {results['dask_over_local2_time_ratio']:8.2f} x   (target <= 1.5)")
+    print(json.dumps(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
