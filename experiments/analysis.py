@@ -157,13 +157,44 @@ def q1_time(raw: Path, out: Path, design: dict) -> dict:
     finish(fig, out / "collaboration_over_time.png", "Q1. Pairs at collaboration over time",
            f"trust_gain {gain0}, trust_loss {mid}; {reps} replicates; {BAND}")
     ref = table[(table.trust_gain == gain0) & (table.trust_loss == mid)]
+    durations = pair_durations(design, reps)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.hist(durations, bins=np.arange(0, durations.max() + 6, 3), color="#4c72b0")
+    med = float(np.median(durations))
+    ax.axvline(med, color="k", ls="--", lw=1, label=f"median {med:.0f} months")
+    ax.axvline(float(np.percentile(durations, 90)), color="k", ls=":", lw=1, label=f"90th percentile {np.percentile(durations, 90):.0f}")
+    ax.set_xlabel("months from first contact to collaboration")
+    ax.set_ylabel("pairs")
+    ax.legend(fontsize=8)
+    finish(fig, out / "months_to_collaboration_histogram.png", "Q1. How long pairs take from first contact to collaboration",
+           f"default community and parameters, every pair that reached collaboration in {reps} runs of 120 months ({durations.size} pairs)")
     return {
+        "pairs_reaching_collaboration": int(durations.size),
+        "months_first_contact_to_collaboration": {"median": med, "p10": float(np.percentile(durations, 10)),
+                                                  "p90": float(np.percentile(durations, 90)), "mean": float(durations.mean())},
         "replicates": reps,
         "first_collaboration_by_min_months": {str(r.min_months_per_level): [round(r.first_collaborations_formed_mean, 1), round(r.first_collaborations_formed_ci_low, 1), round(r.first_collaborations_formed_ci_high, 1)] for r in ref.itertuples()},
         "first_collaboration_by_gain_at_4_months": {str(r.trust_gain): round(r.first_collaborations_formed_mean, 1) for r in table[(table.trust_loss == mid) & (table.min_months_per_level == 4)].itertuples()},
         "first_collaboration_by_loss_at_default": {str(r.trust_loss): round(r.first_collaborations_formed_mean, 1) for r in table[(table.trust_gain == gain0) & (table.min_months_per_level == 4)].itertuples()},
         "pairs_collaboration_final_by_loss": {str(r.trust_loss): round(r.pairs_collaboration_mean, 1) for r in table[(table.trust_gain == gain0) & (table.min_months_per_level == 4)].itertuples()},
     }
+
+
+def pair_durations(design: dict, replicates: int) -> np.ndarray:
+    """Months from first contact to collaboration of every pair, default parameters.
+
+    The sweep stores monthly tables, not pairs, so these runs use the model directly,
+    with the design's replicate seeds (same root seed, same derivation as the sweep).
+    """
+    import collabsim
+
+    seeds = np.random.SeedSequence(design["root_seed"]).generate_state(replicates, dtype=np.uint64) % (2**63)
+    out = []
+    for seed in seeds:
+        m = collabsim.CollaborationModel(design.get("scenario", "default"), seed=int(seed), months=design["months"])
+        m.run()
+        out.extend(m.summary()["months_to_collaboration"])
+    return np.asarray(out, dtype=float)
 
 
 # --------------------------------------------------------------------------- Q2
