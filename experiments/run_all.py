@@ -103,7 +103,8 @@ def run_question(name: str, quick: bool, raw: Path, out: Path, workers: int | No
     if report.is_dir():
         if (target / "report").exists():
             shutil.rmtree(target / "report")
-        shutil.copytree(report, target / "report")
+        # the month-by-month table of every metric stays with the raw sweep (it is large)
+        shutil.copytree(report, target / "report", ignore=shutil.ignore_patterns("by_month.csv"))
     return analysis.ANALYSES[name](raw_dir, target, design)
 
 
