@@ -50,6 +50,31 @@ def bare_seconds(design) -> float:
     return (time.perf_counter() - start) / design.n_runs
 
 
+def _bare_chunk(args) -> float:
+    design, run_ids = args
+    start = time.perf_counter()
+    for run_id in run_ids:
+        _, _, seed, params = design.run_spec(run_id)
+        run_model(design.scenario, seed=seed, months=design.months, **params)
+    return time.perf_counter() - start
+
+
+def hardware_ceiling(design, processes: int = 2) -> float:
+    """Speed-up of the bare runs split over ``processes`` plain processes (no engine, no
+    storage, start-up excluded): what the machine itself allows."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ids = list(range(design.n_runs))
+    ctx = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(processes, mp_context=ctx) as pool:
+        list(pool.map(_bare_chunk, [(design, [])] * processes))  # start the workers
+        start = time.perf_counter()
+        list(pool.map(_bare_chunk, [(design, ids[k::processes]) for k in range(processes)]))
+        parallel = time.perf_counter() - start
+    return parallel
+
+
 def timed_sweep(design, root: Path, name: str, **engine) -> float:
     out = root / name
     start = time.perf_counter()
@@ -74,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         bare = bare_seconds(design)
         results["bare_seconds_per_run"] = bare
+        results["bare_2_processes_seconds"] = hardware_ceiling(design)
+        results["hardware_speedup_ceiling"] = bare * n / results["bare_2_processes_seconds"]
         # one-off start-up of a pool (fork server, imports, first task): a 1-run sweep of 0 months
         tiny = design_from_dict({"scenario": "default", "months": 0, "replicates": 1}, "<startup>")
         results["pool_startup_seconds"] = timed_sweep(tiny, root, "startup", workers=1)
@@ -103,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     if "dask_seconds" in results:
         print(f"  Dask LocalCluster, 2 x 1 thread   {results['dask_runs_per_s']:8.2f} runs/s  ({results['dask_seconds']:.1f} s)")
     print(f"  speed-up 1 -> 2 workers           {results['speedup_1_to_2']:8.2f} x   (target >= 1.8)")
+    print(f"  machine's ceiling (bare runs in 2 plain processes, no engine) {results['hardware_speedup_ceiling']:.2f} x")
     print(f"  local overhead per run            {100 * results['local_overhead_per_run_share']:8.1f} %   (target < 5%; {100 * results['local_overhead_per_run_share_without_startup']:.1f}% without the one-off start-up)")
     if "dask_seconds" in results:
         print(f"  Dask / local (2 workers) time     {results['dask_over_local2_time_ratio']:8.2f} x   (target <= 1.5)")
