@@ -429,12 +429,15 @@ def replicate_stability(root: Path, raw: Path, out: Path, quick: bool, workers: 
         final = running[-1]
         within = np.abs(running / final - 1) <= 0.05
         stable_from = int(next((k + 1 for k in range(values.size) if within[k:].all()), values.size))
+        import tomllib
+
+        used = tomllib.loads((root / "experiments" / f"{q}.toml").read_text(encoding="utf-8"))["replicates"]
         result[q] = {"metric": metric, "mean_at_max": round(float(final), 3), "max_replicates": int(values.size),
-                     "stable_within_5pct_from": stable_from, "replicates_used_in_sweep": 20}
+                     "stable_within_5pct_from": stable_from, "replicates_used_in_sweep": used}
         rows.append({"question": q, **result[q]})
         ax.plot(np.arange(1, values.size + 1), running, label="running mean")
         ax.axhspan(final * 0.95, final * 1.05, color="green", alpha=0.15, label="±5% of final")
-        ax.axvline(20, color="k", ls=":", lw=1, label="replicates used")
+        ax.axvline(used, color="k", ls=":", lw=1, label="replicates used")
         ax.set_title(f"{q}\n{metric}", fontsize=9)
         ax.set_xlabel("replicates")
     axes[0].set_ylabel("mean of key metric")
