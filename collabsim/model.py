@@ -455,7 +455,7 @@ class CollaborationModel(mesa.Model):
 
     def _turnover(self) -> None:
         """Staff turnover: trust that lived in people leaves with them (Zaheer et al. 1998)."""
-        p, rel = self.params, self.rel
+        p = self.params
         if p["staff_turnover"] <= 0:
             return
         leaving = self.rng.random(self.n) < p["staff_turnover"]

@@ -119,14 +119,14 @@ def make_report(root: str | os.PathLike, metrics: Sequence[str] | None = None, q
         save_csv(effects_2d, "effects_2d.csv")
 
     for metric in shown:
-        written.append(_save(_timeseries_figure(by_month, metric, varied), out / f"timeseries_{metric}.png"))
+        written.append(save_png(_timeseries_figure(by_month, metric, varied), out / f"timeseries_{metric}.png"))
     for param in varied:
-        written.append(_save(_effect_figure(effects, final, param, shown), out / f"effect_{param}.png"))
+        written.append(save_png(_effect_figure(effects, final, param, shown), out / f"effect_{param}.png"))
     if effects_2d is not None:
         for (a, b), _ in list(effects_2d.groupby(["a", "b"], sort=False))[:MAX_PAIRS]:
             pair = effects_2d[(effects_2d["a"] == a) & (effects_2d["b"] == b)]
-            written.append(_save(_interaction_figure(pair, a, b, shown), out / f"interaction_{a}_x_{b}.png"))
-            written.append(_save(_heatmap_figure(pair, a, b, shown), out / f"heatmap_{a}_x_{b}.png"))
+            written.append(save_png(_interaction_figure(pair, a, b, shown), out / f"interaction_{a}_x_{b}.png"))
+            written.append(save_png(_heatmap_figure(pair, a, b, shown), out / f"heatmap_{a}_x_{b}.png"))
     return written
 
 
@@ -163,7 +163,8 @@ def _figure(n_panels: int, width: float = 4.2, height: float = 3.2) -> tuple[Any
     return fig, axes
 
 
-def _save(fig: Any, path: Path) -> Path:
+def save_png(fig: Any, path: Path) -> Path:
+    """Write a figure as PNG atomically (a reader never sees half a file)."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         fig.savefig(tmp, format="png", dpi=110)
