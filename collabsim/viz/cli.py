@@ -206,9 +206,16 @@ def main(argv: list[str] | None = None) -> int:
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     if not args.quiet:
         print(f"collabsim page: open http://{shown}:{args.port}/ in a browser (Ctrl+C stops the server)", flush=True)
-    try:
-        return subprocess.call(solara_command(args.host, args.port), env=server_env(args.scenario))
-    except KeyboardInterrupt:
+    command = solara_command(args.host, args.port)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        # become the server: a signal to `collabsim viz` (Ctrl+C, kill, a test's terminate)
+        # then reaches solara itself and no orphaned server is left behind
+        os.execve(command[0], command, server_env(args.scenario))
+    try:  # pragma: no cover - other systems
+        return subprocess.call(command, env=server_env(args.scenario))
+    except KeyboardInterrupt:  # pragma: no cover
         return 0
 
 
