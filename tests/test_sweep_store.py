@@ -155,3 +155,22 @@ def test_different_foreign_or_damaged_dirs_are_refused(tmp_path, capsys):
     (broken / "runs" / "part-000000099-000000099.parquet").write_bytes(b"garbage")
     assert main(["sweep", str(design), "--out", str(broken), "--workers", "1"]) == 2
     assert "not a readable collabsim part" in capsys.readouterr().err
+
+
+def test_resume_with_changed_model_code_is_refused(tmp_path, capsys):
+    """Runs of two versions of the model must never mix in one table."""
+    design = write_design(tmp_path / "a.toml", months=4, replicates=1, n=6)
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(design), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    manifest_path = out / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert len(manifest["model_code"]) == 64
+    names = [p.name for p in parts(out)]
+    manifest["model_code"] = "0" * 64  # as if the sweep had been made by another version of the model
+    manifest_path.write_text(json.dumps(manifest))
+    assert main(["sweep", str(design), "--out", str(out), "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "different model code" in err and "--force-new" in err
+    assert [p.name for p in parts(out)] == names
+    assert main(["sweep", str(design), "--out", str(out), "--workers", "1", "--force-new", "--quiet"]) == 0
+    assert json.loads(manifest_path.read_text())["model_code"] != "0" * 64

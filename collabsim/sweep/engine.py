@@ -35,7 +35,7 @@ from ..parameters import PARAMETERS
 from ..run import run_model
 from .design import Design
 from .errors import RunFailed, SweepError, UserError
-from .store import FORMAT, FORMAT_VERSION, SweepStore, echo, missing_runs, versions
+from .store import FORMAT, FORMAT_VERSION, SweepStore, echo, missing_runs, model_code, versions
 
 MAX_BATCH = 64
 """Upper bound on runs per task."""
@@ -281,6 +281,7 @@ def base_manifest(design: Design, kind: str, command: list[str], extra: dict[str
         "varied": design.varied,
         "design": design.to_dict(),
         "versions": versions(),
+        "model_code": model_code(),
         "command": command,
         "columns": {
             "keys": ["run_id", "point", "replicate", "seed"],

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -61,6 +62,21 @@ def versions() -> dict[str, str]:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
+
+
+def model_code() -> str:
+    """SHA-256 of the model's source: every top-level module of the package that can
+    change a result (not the command line or the ODD generator). A resumed sweep must
+    not mix runs of two versions of the model, and a version number alone would not
+    notice an edit."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.glob("*.py")):
+        if path.name in ("cli.py", "odd.py"):
+            continue
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -217,6 +233,15 @@ class SweepStore:
             raise UserError(f"--out {root}: not empty ({names}) and has no {MANIFEST}: not a collabsim sweep directory; refusing to write into it (choose a new or empty directory)")
         manifest = read_manifest(root)
         if manifest["fingerprint"] == fingerprint:
+            stored_code = manifest.get("model_code")
+            if stored_code is not None and stored_code != model_code():
+                if force_new:
+                    return "replace"
+                raise UserError(
+                    f"--out {root} holds runs of this design made with different model code "
+                    f"(collabsim {manifest.get('versions', {}).get('collabsim', '?')}, code {stored_code[:12]}, now {model_code()[:12]}); "
+                    "resuming would mix results of two models: use a new --out directory, or add --force-new to delete its stored runs and start again"
+                )
             stored_run_ids(root)  # a damaged part is a clear error now, not later
             return "resume"
         if force_new:
