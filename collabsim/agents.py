@@ -65,7 +65,7 @@ class OrganisationArrays:
     the sector's centre; ``budget`` capacity units per month, refreshed monthly.
     """
 
-    def __init__(self, rng: np.random.Generator, sector: np.ndarray, params: dict, scenario) -> None:
+    def __init__(self, rng: np.random.Generator, sector: np.ndarray, params: dict) -> None:
         from .scenarios import HIERARCHICAL_SHARE, MANDATE_CENTRES
 
         n = sector.size
@@ -83,7 +83,6 @@ class OrganisationArrays:
         self.grant = np.zeros(n)
         self.capacity_gain = np.zeros(n)
         self.budget = self.base_capacity.copy()
-        self.demand = np.zeros(n)
         self.grants_won = np.zeros(n, dtype=np.int32)
 
 

@@ -13,11 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .levels import COST, TOP
-
-
-def small_ints(values: np.ndarray, n: int) -> np.ndarray:
-    """Organisation indices as int16 when they fit, so numpy's stable sort is a radix sort."""
-    return values.astype(np.int16) if n <= np.iinfo(np.int16).max else values
+from .relationships import small_ints
 
 
 def allocate(

@@ -117,7 +117,7 @@ def compute_metrics(model: "CollaborationModel") -> dict[str, float]:
         out["mean_damage"] = float(rel.damage.mean())
         collab = rel.level == COLLABORATION
         out["durable_collaborations"] = int((collab & (rel.months_at_level >= DURABLE_MONTHS)).sum())
-        out["nominal_collaborations"] = int((collab & (np.minimum(t[0], t[1]) < TRUST_NEEDED[COLLABORATION])).sum())
+        out["nominal_collaborations"] = int((collab & (rel.min_trust() < TRUST_NEEDED[COLLABORATION])).sum())
         sector = model.orgs.sector
         # pairs of the sectors the scenario marks as harmed, whatever the strength of the harm
         harmed = model.harmed_sectors[sector[rel.i], sector[rel.j]]

@@ -99,7 +99,7 @@ class CollaborationModel(mesa.Model):
         self._setup_organisations()
         self.rel = RelationshipTable(self.n, capacity=max(64, 4 * self.n))
         self.changed = np.zeros(0, dtype=bool)
-        self._outcome = _MonthOutcome.empty()
+        self._outcome = _MonthOutcome(0)
         self._introduce_initial_acquaintances()
         self.funder = Funder(self)
         self.backbone = Backbone(self, params["backbone_capacity"]) if params["backbone"] else None
@@ -112,7 +112,7 @@ class CollaborationModel(mesa.Model):
         shares = np.array([self.preset.sector_shares.get(s, 0.0) for s in SECTORS], dtype=float)
         counts = _largest_remainder(shares / shares.sum(), self.n)
         sector = self.rng.permutation(np.repeat(np.arange(len(SECTORS)), counts))
-        self.orgs = OrganisationArrays(self.rng, sector, self.params, self.preset)
+        self.orgs = OrganisationArrays(self.rng, sector, self.params)
         harmed = np.zeros((len(SECTORS), len(SECTORS)), dtype=bool)
         for a, b in self.preset.harmed_pairs:
             ia, ib = SECTORS.index(a), SECTORS.index(b)
@@ -163,7 +163,8 @@ class CollaborationModel(mesa.Model):
         m = self.orgs.mandate
         return np.einsum("ij,ij->i", m[self.rel.i[rows]], m[self.rel.j[rows]])
 
-    def style_mismatch(self, rows: np.ndarray) -> np.ndarray:
+    def style_mismatch(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Whether each pair's decision styles differ (002); all pairs by default."""
         h = self.orgs.hierarchical
         return h[self.rel.i[rows]] != h[self.rel.j[rows]]
 
@@ -253,7 +254,7 @@ class CollaborationModel(mesa.Model):
         """Advance one month (see the module docstring for the schedule)."""
         self.month += 1
         self.changed = np.zeros(self.rel.size, dtype=bool)
-        self._outcome = _MonthOutcome.empty(self.rel.size)
+        self._outcome = _MonthOutcome(self.rel.size)
         self.shock = crisis.intensity(self.month, self.params["shock_month"], self.params["shock_size"])
         if self.backbone is not None:
             self.backbone.step()
@@ -283,7 +284,6 @@ class CollaborationModel(mesa.Model):
         if self.params["regular_meetings"]:
             available = np.maximum(0.0, o.budget - meetings.MEETING_COST * self.forum_member)
         self._works, self._climb_room, self._spare = capacity.allocate(rel.i, rel.j, rel.level, rel.min_trust(), available)
-        o.demand = o.budget - self._spare
 
     def _meet(self) -> None:
         """New contacts: referrals (trust passes along), strangers, backbone, forum."""
@@ -503,10 +503,9 @@ class CollaborationModel(mesa.Model):
             self.set_level(down, level[down] - 1, forced=False)
             self.counters["fallbacks"] += int(down.size)
             self.log_event("fallback", down)
-        o = self.orgs
         spare_ok = np.ones(rel.size, dtype=bool)
         spare_ok[: self._climb_room.size] = self._climb_room
-        needed = levels.months_needed(p["min_months_per_level"], o.hierarchical[rel.i] != o.hierarchical[rel.j], level)
+        needed = levels.months_needed(p["min_months_per_level"], self.style_mismatch(), level)
         up = np.flatnonzero(
             levels.can_climb(level, weaker, rel.months_at_level, needed, spare_ok, out.success & out.worked) & ~self.changed
         )
@@ -671,10 +670,6 @@ class _MonthOutcome:
         self.broken = np.zeros(k, dtype=bool)
         self.culprit_is_i = np.zeros(k, dtype=bool)
         self.level = np.zeros(k, dtype=np.int8)  # the level the month's work was done at
-
-    @classmethod
-    def empty(cls, k: int = 0) -> "_MonthOutcome":
-        return cls(k)
 
     def grow(self, extra: int) -> None:
         for name in self.__slots__:

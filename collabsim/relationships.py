@@ -17,6 +17,11 @@ LEVEL_NAMES: tuple[str, ...] = ("aware", "networking", "coordination", "cooperat
 NEVER = -1
 
 
+def small_ints(values: np.ndarray, n: int) -> np.ndarray:
+    """Organisation indices as int16 when they fit, so numpy's stable sort is a radix sort."""
+    return values.astype(np.int16) if n <= np.iinfo(np.int16).max else values
+
+
 class RelationshipTable:
     """Growable arrays of pair state.
 
@@ -178,8 +183,6 @@ class RelationshipTable:
             owner = np.concatenate([self.i, self.j]).astype(np.int64)
             partner = np.concatenate([self.j, self.i]).astype(np.int64)
             rows = np.concatenate([np.arange(self.size), np.arange(self.size)])
-            from .capacity import small_ints
-
             order = np.argsort(small_ints(owner, self.n), kind="stable")
             counts = np.bincount(owner, minlength=self.n)
             offsets = np.zeros(self.n + 1, dtype=np.int64)
