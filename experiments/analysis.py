@@ -71,6 +71,16 @@ def first_month(df: pd.DataFrame, metric: str, keys: list[str]) -> pd.DataFrame:
     return runs.reset_index()
 
 
+def time_to_first_table(df: pd.DataFrame, keys: list[str], metric: str, final_cols: list[str], never: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per point: months until ``metric`` first exceeds zero (with 95% CI), the final-month
+    means of ``final_cols``, and the share of runs where it never did (column ``never``)."""
+    runs = first_month(df, metric, keys)
+    table = summarise(runs, keys, [f"first_{metric}"]).merge(
+        summarise(final_month(df), keys, final_cols).drop(columns="replicates"), on=keys)
+    table = table.merge(runs.groupby(keys)["censored"].mean().rename(never).reset_index(), on=keys)
+    return table, runs
+
+
 def band(ax, df: pd.DataFrame, metric: str, label: str, color=None) -> None:
     g = df.groupby("month")[metric]
     m = g.mean()
@@ -111,13 +121,8 @@ def paired_difference(final: pd.DataFrame, keys: list[str], factor: str, baselin
 def q1_time(raw: Path, out: Path, design: dict) -> dict:
     df = load(raw)
     keys = list(design["vary"])
-    runs = first_month(df, "collaborations_formed", keys)
-    fin = final_month(df)
-    table = summarise(runs, keys, ["first_collaborations_formed"]).merge(
-        summarise(fin, keys, ["pairs_collaboration", "durable_collaborations"]).drop(columns="replicates"), on=keys
-    )
-    censored = runs.groupby(keys)["censored"].mean().rename("share_without_collaboration").reset_index()
-    table = table.merge(censored, on=keys)
+    table, _ = time_to_first_table(df, keys, "collaborations_formed", ["pairs_collaboration", "durable_collaborations"],
+                                   "share_without_collaboration")
     table.to_csv(out / "time_to_first_collaboration.csv", index=False)
     reps = replicates_of(df)
     losses = sorted(set(table.trust_loss))
@@ -270,11 +275,8 @@ def q2_funder(raw: Path, out: Path, design: dict) -> dict:
 def q3_history(raw: Path, out: Path, design: dict) -> dict:
     df = load(raw)
     keys = list(design["vary"])
-    runs = first_month(df, "harmed_pairs_working", keys)
-    fin = final_month(df)
-    table = summarise(runs, keys, ["first_harmed_pairs_working"]).merge(
-        summarise(fin, keys, ["harmed_pairs_cooperating", "durable_collaborations"]).drop(columns="replicates"), on=keys)
-    table = table.merge(runs.groupby(keys)["censored"].mean().rename("share_never").reset_index(), on=keys)
+    table, _ = time_to_first_table(df, keys, "harmed_pairs_working", ["harmed_pairs_cooperating", "durable_collaborations"],
+                                   "share_never")
     table.to_csv(out / "history_and_meetings.csv", index=False)
     reps = replicates_of(df)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))

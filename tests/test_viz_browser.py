@@ -45,6 +45,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a server started by a test: terminate, then kill if it does not exit."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if proc.stdout:
+        proc.stdout.close()
+
+
 @pytest.fixture(scope="module")
 def server():
     from collabsim.viz import cli
@@ -73,14 +85,7 @@ def server():
             time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+        _stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -235,10 +240,4 @@ def test_viz_command_prints_the_address(tmp_path):
             pytest.fail("collabsim viz did not serve the page")
         assert cli.missing_assets() == []
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+        _stop(proc)
