@@ -440,7 +440,7 @@ def replicate_stability(root: Path, raw: Path, out: Path, quick: bool, workers: 
         ax.plot(np.arange(1, values.size + 1), running, label="running mean")
         ax.axhspan(final * 0.95, final * 1.05, color="green", alpha=0.15, label="±5% of final")
         ax.axvline(used, color="k", ls=":", lw=1, label="replicates used")
-        ax.set_title(f"{q}\n{metric}", fontsize=9)
+        ax.set_title(f"{q}\n{'first month with ' + metric + ' > 0' if how == 'first' else metric}", fontsize=9)
         ax.set_xlabel("replicates")
     axes[0].set_ylabel("mean of key metric")
     axes[0].legend(fontsize=7)
