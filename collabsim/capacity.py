@@ -34,10 +34,14 @@ def allocate(
     n = budget.size
     if k == 0:
         return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool), budget.copy()
-    owner = np.concatenate([i, j])
-    level2 = np.concatenate([level, level])
+    # Aware ties cost nothing and rank below every working tie (priority < 1), so only
+    # working ties need sorting; an aware tie's "ranked above" cost is its owner's total.
+    active = np.flatnonzero(level >= 1)
+    owner = np.concatenate([i[active], j[active]])
+    level2 = np.concatenate([level[active], level[active]])
     cost = COST[level2]
-    priority = level2 + np.concatenate([weaker_trust, weaker_trust])  # in [0, 5]
+    weaker = weaker_trust[active]
+    priority = level2 + np.concatenate([weaker, weaker])  # in [1, 5]
     # by owner, then deeper and more trusted ties first: two stable radix sorts on small
     # integers (priority to 1/1000; ties keep row order), O(pairs) rather than O(n log n)
     rank = np.rint((5.0 - priority) * 1000.0).astype(np.int16)
@@ -46,16 +50,21 @@ def allocate(
     owner_s, cost_s = owner[order], cost[order]
     running = np.cumsum(cost_s)
     first = np.empty(owner_s.size, dtype=bool)
-    first[0] = True
+    first[:1] = True
     np.not_equal(owner_s[1:], owner_s[:-1], out=first[1:])
     starts = np.flatnonzero(first)
     group_offset = np.repeat(running[starts] - cost_s[starts], np.diff(np.append(starts, owner_s.size)))
-    through = np.empty(2 * k)
-    through[order] = running - group_offset  # cost of this tie and all ranked above it
-    limit = budget[owner] + 1e-12
+    through_s = running - group_offset  # cost of this tie and all ranked above it
+    last = np.append(starts[1:], owner_s.size)[: starts.size] - 1
+    owner_total = np.zeros(n)
+    owner_total[owner_s[last]] = through_s[last]
+    through = owner_total[np.concatenate([i, j])]  # aware ties: everything ranks above
+    through[np.concatenate([active, active + k])[order]] = through_s
+    all_level = np.concatenate([level, level])
+    limit = budget[np.concatenate([i, j])] + 1e-12
     fits = through <= limit
     works = fits[:k] & fits[k:] & (level >= 1)
-    step = COST[np.minimum(level2 + 1, TOP)] - cost
+    step = COST[np.minimum(all_level + 1, TOP)] - COST[all_level]
     room = through + step <= limit
     climb_room = room[:k] & room[k:]
     used_cost = np.where(works, COST[level], 0.0)

@@ -32,7 +32,7 @@ from .agents import Organisation, OrganisationArrays, draw_skill
 from .backbone import INTRODUCTION_TRUST, Backbone
 from .funder import RIVALRY_PENALTY, Funder
 from .levels import COLLABORATION, COST, STAKE, TRUST_NEEDED, VALUE
-from .metrics import METRIC_NAMES, compute_metrics, model_reporters
+from .metrics import METRIC_NAMES, MonthlyCollector, compute_metrics, model_reporters
 from .outcomes import broken_commitment_chance as outcomes_broken
 from .outcomes import signals as outcomes_signals
 from .outcomes import success_probability as outcomes_success
@@ -104,7 +104,7 @@ class CollaborationModel(mesa.Model):
         self.funder = Funder(self)
         self.backbone = Backbone(self, params["backbone_capacity"]) if params["backbone"] else None
         self.metrics: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(model_reporters=model_reporters())
+        self.datacollector = MonthlyCollector(model_reporters=model_reporters())
         self._record()
 
     # ------------------------------------------------------------------ set-up
