@@ -15,6 +15,9 @@ import numpy as np
 from .levels import COST, TOP
 from .relationships import small_ints
 
+STEP = COST[np.minimum(np.arange(TOP + 1) + 1, TOP)] - COST
+"""Extra capacity the next level needs, per partner, by level (0 at the top)."""
+
 
 def allocate(
     i: np.ndarray,
@@ -22,8 +25,11 @@ def allocate(
     level: np.ndarray,
     weaker_trust: np.ndarray,
     budget: np.ndarray,
+    owners: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Allocate each organisation's budget to its ties by priority.
+
+    ``owners`` is ``concatenate([i, j])`` when the caller has it cached.
 
     Returns:
         ``(works, climb_room, spare)``: pairs both partners fit in this month; whether
@@ -58,14 +64,18 @@ def allocate(
     last = np.append(starts[1:], owner_s.size)[: starts.size] - 1
     owner_total = np.zeros(n)
     owner_total[owner_s[last]] = through_s[last]
-    through = owner_total[np.concatenate([i, j])]  # aware ties: everything ranks above
+    if owners is None:
+        owners = np.concatenate([i, j])
+    through = owner_total[owners]  # aware ties: everything ranks above
     through[np.concatenate([active, active + k])[order]] = through_s
-    all_level = np.concatenate([level, level])
-    limit = budget[np.concatenate([i, j])] + 1e-12
+    limit = budget[owners]
+    limit += 1e-12
     fits = through <= limit
     works = fits[:k] & fits[k:] & (level >= 1)
-    step = COST[np.minimum(all_level + 1, TOP)] - COST[all_level]
-    room = through + step <= limit
+    step = STEP[level]
+    through[:k] += step
+    through[k:] += step
+    room = through <= limit
     climb_room = room[:k] & room[k:]
     used_cost = np.where(works, COST[level], 0.0)
     used = np.bincount(i, used_cost, n) + np.bincount(j, used_cost, n)

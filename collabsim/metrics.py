@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from .levels import COLLABORATION, TRUST_NEEDED
 from .relationships import LEVEL_NAMES
@@ -61,30 +63,42 @@ METRIC_NAMES: tuple[str, ...] = (
 """Columns of the monthly table, in order."""
 
 
+SMALL_GRAPH = 64
+"""Below this many edges, a plain union-find beats building a sparse matrix."""
+
+
 def component_labels(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
     """Connected-component label of every organisation in the graph of edges (i, j).
 
-    Label propagation with pointer jumping: each round every edge pulls both ends to the
-    smaller label. Cheaper than building a sparse matrix for the few edges a month has.
+    Labels are arbitrary but equal within a component. A small graph (the usual
+    community of 40) is joined by a union-find in plain Python; a large one by scipy.
     """
-    label = np.arange(n)
-    while True:
-        low = np.minimum(label[i], label[j])
-        new = label.copy()
-        np.minimum.at(new, i, low)
-        np.minimum.at(new, j, low)
-        new = new[new]  # pointer jumping
-        if np.array_equal(new, label):
-            return label
-        label = new
+    if i.size >= SMALL_GRAPH:
+        graph = coo_matrix((np.ones(i.size, dtype=np.int8), (i, j)), shape=(n, n))
+        return connected_components(graph, directed=False)[1]
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in zip(i.tolist(), j.tolist()):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return np.array([root(x) for x in range(n)])
 
 
 def multisector_clusters(i: np.ndarray, j: np.ndarray, sector: np.ndarray, n: int) -> int:
     """Connected clusters of collaborating pairs that span three or more sectors."""
     if i.size < 2:
         return 0
-    label = component_labels(i, j, n)
     nodes = np.unique(np.concatenate([i, j]))
+    if np.unique(sector[nodes]).size < MULTISECTOR_MIN_SECTORS:
+        return 0
+    label = component_labels(i, j, n)
     pairs = np.unique(label[nodes] * 8 + sector[nodes])
     sectors_per_cluster = np.unique(pairs // 8, return_counts=True)[1]
     return int((sectors_per_cluster >= MULTISECTOR_MIN_SECTORS).sum())
@@ -119,13 +133,12 @@ def compute_metrics(model: "CollaborationModel") -> dict[str, float]:
         collab = rel.level == COLLABORATION
         out["durable_collaborations"] = int((collab & (rel.months_at_level >= DURABLE_MONTHS)).sum())
         out["nominal_collaborations"] = int((collab & (rel.min_trust() < TRUST_NEEDED[COLLABORATION])).sum())
-        sector = model.orgs.sector
         # pairs of the sectors the scenario marks as harmed, whatever the strength of the harm
-        harmed = model.harmed_sectors[sector[rel.i], sector[rel.j]]
-        out["harmed_pairs_working"] = int((harmed & (rel.level >= 1)).sum())
-        out["harmed_pairs_cooperating"] = int((harmed & (rel.level >= 3)).sum())
+        harmed = rel.harmed
         deep = rel.level >= 3
-        same = sector[rel.i] == sector[rel.j]
+        out["harmed_pairs_working"] = int(np.count_nonzero(harmed & (rel.level >= 1)))
+        out["harmed_pairs_cooperating"] = int(np.count_nonzero(harmed & deep))
+        same = rel.same_sector
         out["same_sector_pairs_cooperating"] = int((deep & same).sum())
         out["cross_sector_pairs_cooperating"] = int((deep & ~same).sum())
         out["multisector_clusters"] = _clusters_cached(model, np.flatnonzero(collab))

@@ -37,7 +37,7 @@ from .outcomes import broken_commitment_chance as outcomes_broken
 from .outcomes import signals as outcomes_signals
 from .outcomes import success_probability as outcomes_success
 from .parameters import DEFAULTS, PARAMETERS, ParameterError, validate
-from .relationships import NEVER, RelationshipTable
+from .relationships import MAX_MONTHS, NEVER, RelationshipTable
 from .scenarios import SECTORS, get_scenario
 
 INITIAL_ACQUAINTANCES = 2
@@ -97,7 +97,7 @@ class CollaborationModel(mesa.Model):
         self.counters["collective_impact"] = 0.0
         self.first_collaboration_month: int | None = None
         self._setup_organisations()
-        self.rel = RelationshipTable(self.n, capacity=max(64, 4 * self.n))
+        self.rel = RelationshipTable(self.n, capacity=max(64, 4 * self.n), with_evidence=params["trust_rule"] == "beta")
         self.changed = np.zeros(0, dtype=bool)
         self._outcome = _MonthOutcome(0)
         self._introduce_initial_acquaintances()
@@ -149,6 +149,12 @@ class CollaborationModel(mesa.Model):
             t0, r0 = self.first_contact_state(a, b)
             start_trust, start_damage = np.vstack([t0, t0]), np.vstack([r0, r0])
         rows = self.rel.add(a, b, self.month, start_trust, start_damage)
+        if rows.size:
+            rel, sector, h = self.rel, self.orgs.sector, self.orgs.hierarchical
+            i, j = rel.i[rows], rel.j[rows]
+            rel.same_sector[rows] = sector[i] == sector[j]
+            rel.harmed[rows] = self._harmed[sector[i], sector[j]]
+            rel.mismatch[rows] = h[i] != h[j]
         if rows.size and self.params["trust_rule"] == "beta":
             pos, neg = trust.beta_evidence_for(self.rel.trust[:, rows])
             self.rel.pos_evidence[:, rows] = pos
@@ -165,8 +171,7 @@ class CollaborationModel(mesa.Model):
 
     def style_mismatch(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Whether each pair's decision styles differ (002); all pairs by default."""
-        h = self.orgs.hierarchical
-        return h[self.rel.i[rows]] != h[self.rel.j[rows]]
+        return self.rel.mismatch[rows]
 
     def update_trust(self, rows: np.ndarray, dirs: np.ndarray, signal: np.ndarray, decay_mult: np.ndarray | float = 1.0) -> None:
         """Apply the selected trust rule to the directed views ``(dirs, rows)``."""
@@ -174,11 +179,10 @@ class CollaborationModel(mesa.Model):
             return
         rel, p = self.rel, self.params
         rule = p["trust_rule"]
-        t = rel.trust[dirs, rows]
         if rule == "two_layer":
             new_t, new_r = trust.two_layer(
-                t,
-                rel.damage[dirs, rows],
+                rel.get("trust", dirs, rows),
+                rel.get("damage", dirs, rows),
                 signal,
                 levels.interdependence(rel.level[rows]),
                 trust_gain=p["trust_gain"],
@@ -187,21 +191,21 @@ class CollaborationModel(mesa.Model):
                 damage_decay=p["damage_decay"] * decay_mult,
                 interdependence_weight=p["interdependence_weight"],
             )
-            rel.trust[dirs, rows] = new_t
-            rel.damage[dirs, rows] = new_r
+            rel.put("trust", dirs, rows, new_t)
+            rel.put("damage", dirs, rows, new_r)
             return
         # One-layer rules learn only from evidence: a zero signal is no experience.
         seen = signal != 0
         rows, dirs, signal = rows[seen], dirs[seen], signal[seen]
         if rule == "smoothing":
-            rel.trust[dirs, rows] = trust.smoothing(rel.trust[dirs, rows], signal, smoothing_rate=p["smoothing_rate"])
+            rel.put("trust", dirs, rows, trust.smoothing(rel.get("trust", dirs, rows), signal, smoothing_rate=p["smoothing_rate"]))
         else:
             new_t, pos, neg = trust.beta(
-                rel.pos_evidence[dirs, rows], rel.neg_evidence[dirs, rows], signal, beta_forgetting=p["beta_forgetting"]
+                rel.get("pos_evidence", dirs, rows), rel.get("neg_evidence", dirs, rows), signal, beta_forgetting=p["beta_forgetting"]
             )
-            rel.trust[dirs, rows] = new_t
-            rel.pos_evidence[dirs, rows] = pos
-            rel.neg_evidence[dirs, rows] = neg
+            rel.put("trust", dirs, rows, new_t)
+            rel.put("pos_evidence", dirs, rows, pos)
+            rel.put("neg_evidence", dirs, rows, neg)
 
     def apply_experience(self, rows: np.ndarray, s_ij: np.ndarray, s_ji: np.ndarray, decay_mult: np.ndarray | float = 1.0) -> None:
         """Both partners of each pair in ``rows`` learn from one shared experience."""
@@ -252,6 +256,8 @@ class CollaborationModel(mesa.Model):
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
         """Advance one month (see the module docstring for the schedule)."""
+        if self.month >= MAX_MONTHS:
+            raise ParameterError(f"a run is limited to {MAX_MONTHS} months, and this one has reached it")
         self.month += 1
         self.changed = np.zeros(self.rel.size, dtype=bool)
         self._outcome = _MonthOutcome(self.rel.size)
@@ -283,7 +289,7 @@ class CollaborationModel(mesa.Model):
         available = o.budget
         if self.params["regular_meetings"]:
             available = np.maximum(0.0, o.budget - meetings.MEETING_COST * self.forum_member)
-        self._works, self._climb_room, self._spare = capacity.allocate(rel.i, rel.j, rel.level, rel.min_trust(), available)
+        self._works, self._climb_room, self._spare = capacity.allocate(rel.i, rel.j, rel.level, rel.min_trust(), available, rel.owners())
 
     def _meet(self) -> None:
         """New contacts: referrals (trust passes along), strangers, backbone, forum."""
@@ -495,7 +501,7 @@ class CollaborationModel(mesa.Model):
         br = np.flatnonzero(out.broken & ~self.changed)
         if br.size:
             victim_dir = np.where(out.culprit_is_i[br], 1, 0)
-            victim_trust = rel.trust[victim_dir, br]
+            victim_trust = rel.get("trust", victim_dir, br)
             ends = br[self.rng.random(br.size) < levels.breakdown_chance(level[br], victim_trust)]
             self.break_down(ends)
         down = np.flatnonzero(levels.falls_back(level, weaker) & ~self.changed)

@@ -56,7 +56,7 @@ def referrals(
     ok = referrer >= 0
     seekers, referrer, row_sr, u = seekers[ok], referrer[ok], row_sr[ok], u[:, ok]
     newcomer, _ = random_partner(rel, referrer, u[1])
-    trust_in_referrer = rel.trust[rel.directed_view(row_sr, seekers), row_sr]
+    trust_in_referrer = rel.get("trust", rel.directed_view(row_sr, seekers), row_sr)
     follow = (newcomer >= 0) & (newcomer != seekers) & (u[2] < trust_in_referrer)
     return seekers[follow], referrer[follow], newcomer[follow]
 
@@ -80,10 +80,10 @@ def referred_trust(
     """
     row_sr = rel.find(seeker, referrer)
     row_rn = rel.find(referrer, newcomer)
-    t_sr = rel.trust[rel.directed_view(row_sr, seeker), row_sr]
+    t_sr = rel.get("trust", rel.directed_view(row_sr, seeker), row_sr)
     d_rn = rel.directed_view(row_rn, referrer)
-    t_rn = rel.trust[d_rn, row_rn]
-    r_rn = rel.damage[d_rn, row_rn]
+    t_rn = rel.get("trust", d_rn, row_rn)
+    r_rn = rel.get("damage", d_rn, row_rn)
     trust = (1.0 - weight) * base_trust + weight * t_sr * t_rn
     damage = np.maximum(base_damage, weight * t_sr * r_rn)
     return np.minimum(trust, 1.0 - damage), damage
@@ -112,5 +112,5 @@ def hearers(rel: "RelationshipTable", teller: np.ndarray, subject: np.ndarray, e
     row_ls = rel.find(listener, subj)
     known = row_ls >= 0
     listener, row_lt, event, row_ls = listener[known], row_lt[known], event[known], row_ls[known]
-    trust_in_teller = rel.trust[rel.directed_view(row_lt, listener), row_lt]
+    trust_in_teller = rel.get("trust", rel.directed_view(row_lt, listener), row_lt)
     return row_ls, rel.directed_view(row_ls, listener), trust_in_teller, event

@@ -16,6 +16,9 @@ LEVEL_NAMES: tuple[str, ...] = ("aware", "networking", "coordination", "cooperat
 
 NEVER = -1
 
+MAX_MONTHS = 32_000
+"""Longest run the int16 month and count columns hold (about 2,700 years)."""
+
 
 def small_ints(values: np.ndarray, n: int) -> np.ndarray:
     """Organisation indices as int16 when they fit, so numpy's stable sort is a radix sort."""
@@ -28,43 +31,59 @@ class RelationshipTable:
     Attributes (views of the first ``size`` rows):
         i, j: organisation indices, ``i < j``.
         trust, damage: shape (2, size); row 0 is i's view of j, row 1 j's view of i.
-        pos_evidence, neg_evidence: beta-rule evidence, shape (2, size).
+        pos_evidence, neg_evidence: beta-rule evidence, shape (2, size); only kept when
+            the table is made ``with_evidence`` (the beta rule), else ``None``.
         base_trust: shape (2, size), first-contact trust (what survives staff turnover).
         level, months_at_level, successes, failures, broken: per pair counts.
         forced: the pair's last escalation was forced by a funder.
         first_contact, work_month, collab_month: month of first contact, of first joint
             work (reaching networking) and of first reaching collaboration (``NEVER``
             if not yet).
+        same_sector, harmed, mismatch: fixed facts about the pair (same sector; sectors
+            with a history of harm; different decision styles), set by the model when
+            the pair is added so a month does not look them up again.
+
+    Months and counts are int16: a run is limited to ``MAX_MONTHS`` months. Pairs are
+    never deleted, so every row past ``size`` is still zero until it is added.
     """
 
     _SCALAR = {
         "i": np.int32,
         "j": np.int32,
         "level": np.int8,
-        "months_at_level": np.int32,
-        "successes": np.int32,
-        "failures": np.int32,
-        "broken": np.int32,
+        "months_at_level": np.int16,
+        "successes": np.int16,
+        "failures": np.int16,
+        "broken": np.int16,
         "forced": np.bool_,
-        "first_contact": np.int32,
-        "collab_month": np.int32,
-        "work_month": np.int32,
-        "key": np.int64,
+        "first_contact": np.int16,
+        "collab_month": np.int16,
+        "work_month": np.int16,
+        "same_sector": np.bool_,
+        "harmed": np.bool_,
+        "mismatch": np.bool_,
     }
-    _DIRECTED = ("trust", "damage", "pos_evidence", "neg_evidence", "base_trust")
+    _DIRECTED = ("trust", "damage", "base_trust")
+    _EVIDENCE = ("pos_evidence", "neg_evidence")
+    GROWTH = 1.5
+    """Capacity grows by half when full: fewer idle rows than doubling, few copies."""
 
-    def __init__(self, n_organisations: int, capacity: int = 64) -> None:
+    def __init__(self, n_organisations: int, capacity: int = 64, *, with_evidence: bool = False) -> None:
         self.n = int(n_organisations)
         self.size = 0
         self._cap = max(16, int(capacity))
         self._store: dict[str, np.ndarray] = {}
         for name, dtype in self._SCALAR.items():
             self._store[name] = np.zeros(self._cap, dtype=dtype)
-        for name in self._DIRECTED:
+        directed = self._DIRECTED + (self._EVIDENCE if with_evidence else ())
+        for name in directed:
             self._store[name] = np.zeros((2, self._cap), dtype=float)
+        if not with_evidence:
+            self.pos_evidence = self.neg_evidence = None
         self._sorted_keys = np.zeros(0, dtype=np.int64)
-        self._sorted_rows = np.zeros(0, dtype=np.int64)
+        self._sorted_rows = np.zeros(0, dtype=np.int32)
         self._adjacency: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._owners: np.ndarray | None = None
         self._refresh_views()
 
     def _refresh_views(self) -> None:
@@ -129,31 +148,24 @@ class RelationshipTable:
         k = lo.size
         self._reserve(self.size + k)
         rows = np.arange(self.size, self.size + k)
+        new = slice(self.size, self.size + k)  # rows past ``size`` are still all zero
         s = self._store
-        s["i"][rows] = lo
-        s["j"][rows] = hi
-        s["key"][rows] = keys
-        s["level"][rows] = 0
-        s["months_at_level"][rows] = 0
-        s["successes"][rows] = 0
-        s["failures"][rows] = 0
-        s["broken"][rows] = 0
-        s["forced"][rows] = False
-        s["first_contact"][rows] = month
-        s["collab_month"][rows] = NEVER
-        s["work_month"][rows] = NEVER
-        s["trust"][:, rows] = trust
-        s["base_trust"][:, rows] = trust
-        s["damage"][:, rows] = damage
-        s["pos_evidence"][:, rows] = 0.0
-        s["neg_evidence"][:, rows] = 0.0
+        s["i"][new] = lo
+        s["j"][new] = hi
+        s["first_contact"][new] = month
+        s["collab_month"][new] = NEVER
+        s["work_month"][new] = NEVER
+        s["trust"][:, new] = trust
+        s["base_trust"][:, new] = trust
+        s["damage"][:, new] = damage
         self.size += k
         self._refresh_views()
         order = np.argsort(keys, kind="stable")
         ins = np.searchsorted(self._sorted_keys, keys[order])
         self._sorted_keys = np.insert(self._sorted_keys, ins, keys[order])
-        self._sorted_rows = np.insert(self._sorted_rows, ins, rows[order])
+        self._sorted_rows = np.insert(self._sorted_rows, ins, rows[order].astype(np.int32))
         self._adjacency = None
+        self._owners = None
         return rows
 
     def _reserve(self, needed: int) -> None:
@@ -161,18 +173,30 @@ class RelationshipTable:
             return
         cap = self._cap
         while cap < needed:
-            cap *= 2
-        for name, arr in self._store.items():
-            if arr.ndim == 1:
-                grown = np.zeros(cap, dtype=arr.dtype)
-                grown[: self.size] = arr[: self.size]
-            else:
-                grown = np.zeros((2, cap), dtype=arr.dtype)
-                grown[:, : self.size] = arr[:, : self.size]
+            cap = int(cap * self.GROWTH) + 1
+        # drop the views first, then grow one array at a time: at most one old array
+        # and its copy are alive together, never the whole table twice
+        for name in self._store:
+            object.__setattr__(self, name, None)
+        for name in list(self._store):
+            arr = self._store.pop(name)
+            grown = np.zeros(arr.shape[:-1] + (cap,), dtype=arr.dtype)
+            grown[..., : self.size] = arr[..., : self.size]
+            del arr
             self._store[name] = grown
         self._cap = cap
+        self._refresh_views()
 
     # --- adjacency -----------------------------------------------------------------
+    def owners(self) -> np.ndarray:
+        """Both ends of every pair, ``concatenate([i, j])``: the owner of each directed view.
+
+        Cached until pairs are added (the capacity rule and adjacency read it monthly).
+        """
+        if self._owners is None:
+            self._owners = np.concatenate([self.i, self.j])
+        return self._owners
+
     def adjacency(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CSR view of who knows whom: ``(offsets, partner, row)``.
 
@@ -180,15 +204,28 @@ class RelationshipTable:
         and ``row`` gives the pair's row. Cached until pairs are added.
         """
         if self._adjacency is None:
-            owner = np.concatenate([self.i, self.j]).astype(np.int64)
-            partner = np.concatenate([self.j, self.i]).astype(np.int64)
-            rows = np.concatenate([np.arange(self.size), np.arange(self.size)])
+            owner = self.owners()
             order = np.argsort(small_ints(owner, self.n), kind="stable")
+            k = self.size
+            rows = order - k * (order >= k)  # views k.. are the j ends of rows 0..
+            partner = np.where(order < k, self.j[rows], self.i[rows])
             counts = np.bincount(owner, minlength=self.n)
             offsets = np.zeros(self.n + 1, dtype=np.int64)
             np.cumsum(counts, out=offsets[1:])
-            self._adjacency = (offsets, partner[order], rows[order])
+            self._adjacency = (offsets, partner.astype(np.int32), rows.astype(np.int32))
         return self._adjacency
+
+    def get(self, name: str, dirs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Values of a directed array at ``(dirs, rows)``, through one flat index.
+
+        Same as ``getattr(self, name)[dirs, rows]``, about four times faster for large
+        selections (numpy's two-array fancy indexing is the slow path).
+        """
+        return self._store[name].reshape(-1)[dirs * self._cap + rows]
+
+    def put(self, name: str, dirs: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+        """Set a directed array at ``(dirs, rows)`` (the writing half of ``get``)."""
+        self._store[name].reshape(-1)[dirs * self._cap + rows] = values
 
     def directed_view(self, rows: np.ndarray, viewer: np.ndarray) -> np.ndarray:
         """Row index (0 or 1) of the directed arrays for ``viewer``'s view in pair ``rows``."""
