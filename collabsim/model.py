@@ -27,9 +27,9 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import capacity, crisis, levels, meetings, referral, trust
+from . import capacity, crisis, kernels, levels, meetings, referral, trust
 from .agents import Organisation, OrganisationArrays, draw_skill
-from .backbone import INTRODUCTION_TRUST, Backbone
+from .backbone import INTRODUCTION_TRUST, REPAIR_BOOST, SUPPORT_BOTH, SUPPORT_ONE, Backbone
 from .funder import RIVALRY_PENALTY, Funder
 from .levels import COLLABORATION, COST, STAKE, TRUST_NEEDED, VALUE
 from .metrics import METRIC_NAMES, MonthlyCollector, compute_metrics, model_reporters
@@ -155,6 +155,7 @@ class CollaborationModel(mesa.Model):
             rel.same_sector[rows] = sector[i] == sector[j]
             rel.harmed[rows] = self._harmed[sector[i], sector[j]]
             rel.mismatch[rows] = h[i] != h[j]
+            rel.alignment[rows] = self.alignment(rows)
         if rows.size and self.params["trust_rule"] == "beta":
             pos, neg = trust.beta_evidence_for(self.rel.trust[:, rows])
             self.rel.pos_evidence[:, rows] = pos
@@ -174,38 +175,33 @@ class CollaborationModel(mesa.Model):
         return self.rel.mismatch[rows]
 
     def update_trust(self, rows: np.ndarray, dirs: np.ndarray, signal: np.ndarray, decay_mult: np.ndarray | float = 1.0) -> None:
-        """Apply the selected trust rule to the directed views ``(dirs, rows)``."""
+        """Apply the selected trust rule to the distinct directed views ``(dirs, rows)``.
+
+        The rules' scalar forms run in one compiled pass (``kernels``), in place.
+        """
         if rows.size == 0:
             return
         rel, p = self.rel, self.params
         rule = p["trust_rule"]
+        rows = np.asarray(rows, dtype=np.int64)
+        dirs = np.asarray(dirs, dtype=np.int64)
+        signal = np.asarray(signal, dtype=float)
+        cap = rel.capacity
         if rule == "two_layer":
-            new_t, new_r = trust.two_layer(
-                rel.get("trust", dirs, rows),
-                rel.get("damage", dirs, rows),
-                signal,
-                levels.interdependence(rel.level[rows]),
-                trust_gain=p["trust_gain"],
-                trust_loss=p["trust_loss"],
-                damage_severity=p["damage_severity"],
-                damage_decay=p["damage_decay"] * decay_mult,
-                interdependence_weight=p["interdependence_weight"],
+            kernels.apply_two_layer(
+                rel.flat("trust"), rel.flat("damage"), cap, dirs, rows, signal, rel.level,
+                np.atleast_1d(np.asarray(decay_mult, dtype=float)),
+                float(p["trust_gain"]), float(p["trust_loss"]), float(p["damage_severity"]),
+                float(p["damage_decay"]), float(p["interdependence_weight"]),
             )
-            rel.put("trust", dirs, rows, new_t)
-            rel.put("damage", dirs, rows, new_r)
-            return
-        # One-layer rules learn only from evidence: a zero signal is no experience.
-        seen = signal != 0
-        rows, dirs, signal = rows[seen], dirs[seen], signal[seen]
-        if rule == "smoothing":
-            rel.put("trust", dirs, rows, trust.smoothing(rel.get("trust", dirs, rows), signal, smoothing_rate=p["smoothing_rate"]))
+        elif rule == "smoothing":
+            # one-layer rules learn only from evidence: a zero signal is no experience
+            kernels.apply_smoothing(rel.flat("trust"), cap, dirs, rows, signal, float(p["smoothing_rate"]))
         else:
-            new_t, pos, neg = trust.beta(
-                rel.get("pos_evidence", dirs, rows), rel.get("neg_evidence", dirs, rows), signal, beta_forgetting=p["beta_forgetting"]
+            kernels.apply_beta(
+                rel.flat("trust"), rel.flat("pos_evidence"), rel.flat("neg_evidence"), cap, dirs, rows, signal,
+                float(p["beta_forgetting"]),
             )
-            rel.put("trust", dirs, rows, new_t)
-            rel.put("pos_evidence", dirs, rows, pos)
-            rel.put("neg_evidence", dirs, rows, neg)
 
     def apply_experience(self, rows: np.ndarray, s_ij: np.ndarray, s_ji: np.ndarray, decay_mult: np.ndarray | float = 1.0) -> None:
         """Both partners of each pair in ``rows`` learn from one shared experience."""
@@ -373,58 +369,41 @@ class CollaborationModel(mesa.Model):
         self._meetings()
 
     def _joint_work(self, rows: np.ndarray, u: np.ndarray) -> None:
-        rel, p, o = self.rel, self.params, self.orgs
-        i, j = rel.i[rows], rel.j[rows]
-        lvl = rel.level[rows]
-        weaker = np.minimum(rel.trust[0, rows], rel.trust[1, rows])
-        align = self.alignment(rows)
-        mismatch = self.style_mismatch(rows)
-        rivalry = 0.0
-        if p["funding_scarcity"] > 0:
-            rivalry = RIVALRY_PENALTY * p["funding_scarcity"] * (o.sector[i] == o.sector[j])
-        prob = outcomes_success(
-            lvl,
-            np.sqrt(o.reliability[i] * o.reliability[j]),
-            (o.skill[i] + o.skill[j]) / 2.0,
-            align,
-            weaker,
-            style_mismatch=mismatch,
-            style_mismatch_penalty=p["style_mismatch_penalty"],
-            support=self._support(rows),
-            rivalry=rivalry,
+        """A month of joint work for ``rows`` (one compiled pass, ``kernels.joint_work``)."""
+        rel, p, o, out = self.rel, self.params, self.orgs, self._outcome
+        m = rows.size
+        signal = np.empty(2 * m)
+        decay_mult = np.empty(2 * m)
+        value = np.empty(m)
+        bb = self.backbone
+        kernels.joint_work(
+            rows, np.ascontiguousarray(u), rel.i, rel.j, rel.level, rel.flat("trust"), rel.capacity,
+            rel.alignment, rel.mismatch, rel.same_sector,
+            o.reliability, o.skill, bb.served if bb is not None else self.forum_member, self.forum_member, bb is not None,
+            float(p["style_mismatch_penalty"]), RIVALRY_PENALTY * p["funding_scarcity"] if p["funding_scarcity"] > 0 else 0.0,
+            crisis.SHARED_NEED_SUPPORT * self.shock, SUPPORT_BOTH, SUPPORT_ONE,
+            meetings.MEETING_SUPPORT if p["regular_meetings"] else 0.0, REPAIR_BOOST,
+            float(p["honest_failure_severity"]), referral.CELEBRATION_BOOST if p["celebrate_successes"] else 0.0,
+            1.0 + crisis.SHARED_NEED_VALUE * self.shock,
+            out.worked, out.success, out.broken, out.culprit_is_i, out.level,
+            signal, decay_mult, value,
         )
-        success = u[0] < prob
-        unrel_i, unrel_j = 1.0 - o.reliability[i], 1.0 - o.reliability[j]
-        total = unrel_i + unrel_j
-        culprit_is_i = u[1] < np.where(total > 0, unrel_i / np.where(total > 0, total, 1.0), 0.5)
-        culprit_rel = np.where(culprit_is_i, o.reliability[i], o.reliability[j])
-        gap = np.maximum(0.0, TRUST_NEEDED[lvl] - weaker)
-        broken = ~success & (u[2] < outcomes_broken(culprit_rel, gap)) & (lvl >= 1)
-        celebration = referral.CELEBRATION_BOOST if p["celebrate_successes"] else 0.0
-        s_ij, s_ji = outcomes_signals(
-            lvl, success, broken, culprit_is_i, honest_failure_severity=p["honest_failure_severity"], celebration=celebration
-        )
-        self.apply_experience(rows, s_ij, s_ji, self._repair(rows))
+        self.update_trust(np.concatenate([rows, rows]), np.repeat(np.array([0, 1]), m), signal, decay_mult)
+        success, broken, lvl = out.success[rows], out.broken[rows], out.level[rows]
         rel.successes[rows] += success
         rel.failures[rows] += ~success
         rel.broken[rows] += broken
-        out = self._outcome
-        out.worked[rows] = True
-        out.success[rows] = success
-        out.broken[rows] = broken
-        out.culprit_is_i[rows] = culprit_is_i
-        out.level[rows] = lvl
-        self.counters["successes"] += int(success.sum())
-        self.counters["joint_work_months"] += int((lvl >= 1).sum())
-        self.counters["failures"] += int((~success).sum())
-        self.counters["broken_commitments"] += int(broken.sum())
-        need = 1.0 + crisis.SHARED_NEED_VALUE * self.shock
-        value = VALUE[lvl] * (0.5 + 0.5 * align) * need * success
+        n_success = int(np.count_nonzero(success))
+        self.counters["successes"] += n_success
+        self.counters["joint_work_months"] += int(np.count_nonzero(lvl >= 1))
+        self.counters["failures"] += m - n_success
+        self.counters["broken_commitments"] += int(np.count_nonzero(broken))
         self.counters["collective_impact"] += float(value.sum())
         collab_ok = rows[success & (lvl == COLLABORATION)]
         gain = np.bincount(rel.i[collab_ok], minlength=self.n) + np.bincount(rel.j[collab_ok], minlength=self.n)
         o.capacity_gain = CAPACITY_FROM_COLLABORATION * gain
-        self.log_event("broken", rows[broken])
+        if self.record_events:
+            self.log_event("broken", rows[broken])
 
     def _disrupt(self, u: np.ndarray) -> None:
         """First month of a crisis: some working pairs' joint work fails honestly."""

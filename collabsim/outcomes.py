@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._jit import jit
 from .levels import DIFFICULTY, STAKE, TRUST_NEEDED
 
 RELIABILITY_WEIGHT = 0.5
@@ -86,4 +87,47 @@ def signals(
     base = np.where(success, good, np.where(broken, 0.0, honest))
     s_ij = np.where(broken & ~culprit_is_i, -stake, base)  # j broke it: i is the victim
     s_ji = np.where(broken & culprit_is_i, -stake, base)
+    return s_ij, s_ji
+
+
+# --- scalar forms, called by the compiled month (``kernels.joint_work``) ------------------
+# The equations above for one pair, operations in the same order (bit-identical results;
+# tests/test_rules.py checks it on random inputs).
+
+
+@jit
+def success_probability_one(level, reliability_pair, skill_pair, alignment, weaker_trust, mismatch, mismatch_penalty, support, rivalry):  # pragma: no cover
+    """``success_probability`` for one pair (``mismatch`` is 1.0 or 0.0)."""
+    gap = max(0.0, TRUST_NEEDED[level] - weaker_trust)
+    p = (
+        DIFFICULTY[level]
+        + RELIABILITY_WEIGHT * (reliability_pair - 0.85)
+        + SKILL_WEIGHT * (skill_pair - 0.5)
+        + ALIGNMENT_WEIGHT * (alignment - 0.5)
+        - mismatch_penalty * mismatch
+        + support
+        - rivalry
+        - TRUST_GAP_WEIGHT * gap
+    )
+    return min(max(p, MIN_P), MAX_P)
+
+
+@jit
+def broken_commitment_chance_one(culprit_reliability, trust_gap):  # pragma: no cover
+    """``broken_commitment_chance`` for one failure."""
+    return min(max(1.0 - culprit_reliability + trust_gap, 0.0), 1.0)
+
+
+@jit
+def signals_one(level, success, broken, culprit_is_i, honest_failure_severity, celebration):  # pragma: no cover
+    """``signals`` for one pair: ``(i's view of j, j's view of i)``."""
+    stake = STAKE[level]
+    if success:
+        base = min(1.0, stake * (1.0 + celebration))
+    elif broken:
+        base = 0.0
+    else:
+        base = -honest_failure_severity * stake
+    s_ij = -stake if (broken and not culprit_is_i) else base
+    s_ji = -stake if (broken and culprit_is_i) else base
     return s_ij, s_ji

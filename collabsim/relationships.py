@@ -39,9 +39,10 @@ class RelationshipTable:
         first_contact, work_month, collab_month: month of first contact, of first joint
             work (reaching networking) and of first reaching collaboration (``NEVER``
             if not yet).
-        same_sector, harmed, mismatch: fixed facts about the pair (same sector; sectors
-            with a history of harm; different decision styles), set by the model when
-            the pair is added so a month does not look them up again.
+        same_sector, harmed, mismatch, alignment: fixed facts about the pair (same
+            sector; sectors with a history of harm; different decision styles; cosine of
+            the two mandates), set by the model when the pair is added so a month does
+            not look them up again.
 
     Months and counts are int16: a run is limited to ``MAX_MONTHS`` months. Pairs are
     never deleted, so every row past ``size`` is still zero until it is added.
@@ -62,6 +63,7 @@ class RelationshipTable:
         "same_sector": np.bool_,
         "harmed": np.bool_,
         "mismatch": np.bool_,
+        "alignment": np.float64,
     }
     _DIRECTED = ("trust", "damage", "base_trust")
     _EVIDENCE = ("pos_evidence", "neg_evidence")
@@ -222,6 +224,15 @@ class RelationshipTable:
         selections (numpy's two-array fancy indexing is the slow path).
         """
         return self._store[name].reshape(-1)[dirs * self._cap + rows]
+
+    def flat(self, name: str) -> np.ndarray:
+        """The whole (2 * capacity) store of a directed array, flat: row ``d * cap + r``."""
+        return self._store[name].reshape(-1)
+
+    @property
+    def capacity(self) -> int:
+        """Rows allocated (``size`` of them in use)."""
+        return self._cap
 
     def put(self, name: str, dirs: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
         """Set a directed array at ``(dirs, rows)`` (the writing half of ``get``)."""

@@ -16,6 +16,8 @@ from typing import Callable
 
 import numpy as np
 
+from ._jit import jit
+
 ArrayLike = np.ndarray | float
 
 
@@ -126,6 +128,40 @@ def beta_evidence_for(trust: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     n = np.maximum(1.0, np.maximum(1.0 / t - 2.0, 1.0 / (1.0 - t) - 2.0))
     r = t * (n + 2.0) - 1.0
     return np.clip(r, 0.0, None), np.clip(n - r, 0.0, None)
+
+
+# --- scalar forms, called by the compiled monthly passes (``kernels``) ------------------
+# Each is the rule above for one directed relationship, with the operations in the same
+# order, so the compiled month and the vectorised rule agree bit for bit
+# (tests/test_trust.py checks it on random inputs).
+
+
+@jit
+def two_layer_one(t, r, s, d, gain, loss, severity, decay, xi):  # pragma: no cover - compiled
+    """``two_layer`` for one directed relationship: returns ``(trust, damage)``."""
+    g = gain * max(s, 0.0) * max(0.0, (1.0 - r) - t)
+    lo = loss * min(s, 0.0) * t * (1.0 + xi * d)
+    new_t = min(max(t + g + lo, 0.0), 1.0)
+    if s < 0.0:
+        new_r = r + severity * abs(s) * (1.0 - r)
+    else:
+        new_r = r - decay * r
+    return new_t, min(max(new_r, 0.0), 1.0)
+
+
+@jit
+def smoothing_one(t, s, rate):  # pragma: no cover - compiled
+    """``smoothing`` for one directed relationship."""
+    experience = 1.0 if s > 0.0 else 0.0
+    return min(max(t + rate * abs(s) * (experience - t), 0.0), 1.0)
+
+
+@jit
+def beta_one(r, s, signal, forgetting):  # pragma: no cover - compiled
+    """``beta`` for one directed relationship: returns ``(trust, positive, negative)``."""
+    new_r = forgetting * r + max(signal, 0.0)
+    new_s = forgetting * s + max(-signal, 0.0)
+    return (new_r + 1.0) / (new_r + new_s + 2.0), new_r, new_s
 
 
 RULES: dict[str, Callable[..., object]] = {
