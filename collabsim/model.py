@@ -285,7 +285,7 @@ class CollaborationModel(mesa.Model):
         available = o.budget
         if self.params["regular_meetings"]:
             available = np.maximum(0.0, o.budget - meetings.MEETING_COST * self.forum_member)
-        self._works, self._climb_room, self._spare = capacity.allocate(rel.i, rel.j, rel.level, rel.min_trust(), available, rel.owners())
+        self._works, self._climb_room, self._spare = capacity.allocate(rel.i, rel.j, rel.level, rel.min_trust(), available)
 
     def _meet(self) -> None:
         """New contacts: referrals (trust passes along), strangers, backbone, forum."""
