@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._jit import jit
+from .relationships import find_row
+
 if TYPE_CHECKING:  # pragma: no cover
     from .relationships import RelationshipTable
 
@@ -23,21 +26,6 @@ CELEBRATION_REACH = 0.5
 """Signal a third party takes from a celebrated success, per unit trust in the teller and stake."""
 
 
-def random_partner(rel: "RelationshipTable", owners: np.ndarray, u: np.ndarray, working_only: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """A uniformly chosen partner of each owner: ``(partner, row)``; -1 where it has none."""
-    offsets, partner, rows = rel.adjacency()
-    start = offsets[owners]
-    deg = offsets[owners + 1] - start
-    pick = start + np.floor(u * deg).astype(np.int64)
-    has = deg > 0
-    pick = np.where(has, pick, 0)
-    if partner.size == 0:
-        return np.full(owners.size, -1), np.full(owners.size, -1)
-    p = np.where(has, partner[pick], -1)
-    r = np.where(has, rows[pick], -1)
-    return p, r
-
-
 def referrals(
     rel: "RelationshipTable",
     rng: np.random.Generator,
@@ -45,20 +33,39 @@ def referrals(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Friend-of-a-friend introductions: seeker -> a partner (referrer) -> one of theirs.
 
-    A seeker follows a referral with a chance equal to its trust in the referrer.
-    Returns ``(seeker, referrer, newcomer)`` for the referrals followed.
+    Each seeker picks a partner uniformly as referrer, who picks one of its partners
+    uniformly; the seeker follows the referral with a chance equal to its trust in the
+    referrer. Returns ``(seeker, referrer, newcomer)`` for the referrals followed.
     """
     if seekers.size == 0 or rel.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
     u = rng.random((3, seekers.size))
-    referrer, row_sr = random_partner(rel, seekers, u[0])
-    ok = referrer >= 0
-    seekers, referrer, row_sr, u = seekers[ok], referrer[ok], row_sr[ok], u[:, ok]
-    newcomer, _ = random_partner(rel, referrer, u[1])
-    trust_in_referrer = rel.get("trust", rel.directed_view(row_sr, seekers), row_sr)
-    follow = (newcomer >= 0) & (newcomer != seekers) & (u[2] < trust_in_referrer)
-    return seekers[follow], referrer[follow], newcomer[follow]
+    offsets, partner, rows = rel.adjacency()
+    out = np.empty((3, seekers.size), dtype=np.int64)
+    m = _referrals(offsets, partner, rows, rel.i, rel.flat("trust"), rel.capacity, np.asarray(seekers, dtype=np.int64), u, out)
+    return out[0, :m].copy(), out[1, :m].copy(), out[2, :m].copy()
+
+
+@jit
+def _referrals(offsets, partner, rows, i, trust, cap, seekers, u, out):  # pragma: no cover - compiled
+    m = 0
+    for k in range(seekers.size):
+        s = seekers[k]
+        deg = offsets[s + 1] - offsets[s]
+        if deg == 0:
+            continue
+        e = offsets[s] + np.int64(np.floor(u[0, k] * deg))
+        referrer, row_sr = partner[e], rows[e]
+        deg_r = offsets[referrer + 1] - offsets[referrer]
+        if deg_r == 0:
+            continue
+        newcomer = partner[offsets[referrer] + np.int64(np.floor(u[1, k] * deg_r))]
+        view = 0 if i[row_sr] == s else 1
+        if newcomer != s and u[2, k] < trust[view * cap + row_sr]:
+            out[0, m], out[1, m], out[2, m] = s, referrer, newcomer
+            m += 1
+    return m
 
 
 def referred_trust(
@@ -78,15 +85,29 @@ def referred_trust(
         T0 = (1 - w) * base + w * T(s->r) * T(r->n)
         R0 = max(base_R, w * T(s->r) * R(r->n)),  T0 <= 1 - R0
     """
-    row_sr = rel.find(seeker, referrer)
-    row_rn = rel.find(referrer, newcomer)
-    t_sr = rel.get("trust", rel.directed_view(row_sr, seeker), row_sr)
-    d_rn = rel.directed_view(row_rn, referrer)
-    t_rn = rel.get("trust", d_rn, row_rn)
-    r_rn = rel.get("damage", d_rn, row_rn)
-    trust = (1.0 - weight) * base_trust + weight * t_sr * t_rn
-    damage = np.maximum(base_damage, weight * t_sr * r_rn)
-    return np.minimum(trust, 1.0 - damage), damage
+    seeker, referrer, newcomer = (np.asarray(x, dtype=np.int64) for x in (seeker, referrer, newcomer))
+    t = np.empty(seeker.size)
+    d = np.empty(seeker.size)
+    _referred_trust(
+        rel._sorted_keys, rel._sorted_rows, rel.n, rel.i, rel.flat("trust"), rel.flat("damage"), rel.capacity,
+        seeker, referrer, newcomer, np.broadcast_to(np.asarray(base_trust, dtype=float), seeker.shape),
+        np.broadcast_to(np.asarray(base_damage, dtype=float), seeker.shape), float(weight), t, d,
+    )
+    return t, d
+
+
+@jit
+def _referred_trust(sorted_keys, sorted_rows, n, i, trust, damage, cap, seeker, referrer, newcomer, base_trust, base_damage, w, t_out, d_out):  # pragma: no cover - compiled
+    for k in range(seeker.size):
+        s, r, c = seeker[k], referrer[k], newcomer[k]
+        row_sr = find_row(sorted_keys, sorted_rows, n, s, r)
+        row_rn = find_row(sorted_keys, sorted_rows, n, r, c)
+        t_sr = trust[(0 if i[row_sr] == s else 1) * cap + row_sr]
+        f_rn = (0 if i[row_rn] == r else 1) * cap + row_rn
+        t0 = (1.0 - w) * base_trust[k] + w * t_sr * trust[f_rn]
+        d0 = max(base_damage[k], w * t_sr * damage[f_rn])
+        t_out[k] = min(t0, 1.0 - d0)
+        d_out[k] = d0
 
 
 def hearers(rel: "RelationshipTable", teller: np.ndarray, subject: np.ndarray, event_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -94,23 +115,38 @@ def hearers(rel: "RelationshipTable", teller: np.ndarray, subject: np.ndarray, e
 
     Returns ``(listener_rows, listener_dir, teller_trust, event_index)``: the row and
     direction of each listener's view of the subject, the listener's trust in the
-    teller, and which event it heard.
+    teller, and which event it heard (in event order, then the teller's partners in
+    adjacency order).
     """
     offsets, partner, rows = rel.adjacency()
-    deg = offsets[teller + 1] - offsets[teller]
-    if deg.sum() == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0), empty
-    event = np.repeat(np.arange(teller.size), deg)
-    starts = np.repeat(offsets[teller], deg)
-    within = np.arange(event.size) - np.repeat(np.cumsum(deg) - deg, deg)
-    listener = partner[starts + within]
-    row_lt = rows[starts + within]
-    subj = subject[event]
-    keep = (listener != subj) & (row_lt != event_rows[event])
-    listener, row_lt, event, subj = listener[keep], row_lt[keep], event[keep], subj[keep]
-    row_ls = rel.find(listener, subj)
-    known = row_ls >= 0
-    listener, row_lt, event, row_ls = listener[known], row_lt[known], event[known], row_ls[known]
-    trust_in_teller = rel.get("trust", rel.directed_view(row_lt, listener), row_lt)
-    return row_ls, rel.directed_view(row_ls, listener), trust_in_teller, event
+    teller, subject, event_rows = (np.asarray(x, dtype=np.int64) for x in (teller, subject, event_rows))
+    total = int((offsets[teller + 1] - offsets[teller]).sum()) if teller.size else 0
+    out_rows = np.empty(total, dtype=np.int64)
+    out_dirs = np.empty(total, dtype=np.int64)
+    out_trust = np.empty(total)
+    out_event = np.empty(total, dtype=np.int64)
+    m = _hearers(
+        offsets, partner, rows, rel.i, rel.flat("trust"), rel.capacity, rel._sorted_keys, rel._sorted_rows, rel.n,
+        teller, subject, event_rows, out_rows, out_dirs, out_trust, out_event,
+    )
+    return out_rows[:m], out_dirs[:m], out_trust[:m], out_event[:m]
+
+
+@jit
+def _hearers(offsets, partner, rows, i, trust, cap, sorted_keys, sorted_rows, n, teller, subject, event_rows, out_rows, out_dirs, out_trust, out_event):  # pragma: no cover - compiled
+    m = 0
+    for ev in range(teller.size):
+        t, subj = teller[ev], subject[ev]
+        for e in range(offsets[t], offsets[t + 1]):
+            listener, row_lt = partner[e], rows[e]
+            if listener == subj or row_lt == event_rows[ev]:
+                continue
+            row_ls = find_row(sorted_keys, sorted_rows, n, listener, subj)
+            if row_ls < 0:
+                continue
+            out_rows[m] = row_ls
+            out_dirs[m] = 0 if i[row_ls] == listener else 1
+            out_trust[m] = trust[(0 if i[row_lt] == listener else 1) * cap + row_lt]
+            out_event[m] = ev
+            m += 1
+    return m

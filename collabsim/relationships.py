@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._jit import jit
+
 LEVEL_NAMES: tuple[str, ...] = ("aware", "networking", "coordination", "cooperation", "collaboration")
 """The five levels (004, after Himmelman): 0 aware ... 4 collaboration."""
 
@@ -105,13 +107,11 @@ class RelationshipTable:
 
     def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Row of each pair (a, b), or -1 where the two do not know each other."""
-        keys = self.keys_for(np.asarray(a), np.asarray(b))
-        if self._sorted_keys.size == 0:
-            return np.full(keys.shape, -1, dtype=np.int64)
-        pos = np.searchsorted(self._sorted_keys, keys)
-        pos = np.minimum(pos, self._sorted_keys.size - 1)
-        hit = self._sorted_keys[pos] == keys
-        return np.where(hit, self._sorted_rows[pos], -1)
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        out = np.empty(a.shape, dtype=np.int64)
+        find_rows(self._sorted_keys, self._sorted_rows, self.n, a.ravel(), b.ravel(), out.reshape(-1))
+        return out
 
     # --- growth --------------------------------------------------------------------
     def add(
@@ -125,24 +125,18 @@ class RelationshipTable:
         """Add new pairs (a, b) with directed starting trust and damage.
 
         ``trust`` and ``damage`` have shape (2, k): row 0 is a's view of b. Pairs that
-        already exist, self-pairs and duplicates within the call are skipped. Returns
-        the rows of the pairs actually added.
+        already exist, self-pairs and duplicates within the call are skipped (the first
+        of duplicates is kept). Returns the rows of the pairs actually added.
         """
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
-        trust = np.asarray(trust, dtype=float).reshape(2, -1)
-        damage = np.asarray(damage, dtype=float).reshape(2, -1)
-        keep = (a != b) & (self.find(a, b) < 0)
-        keys = self.keys_for(a, b)
-        # drop duplicates inside this batch, keeping the first occurrence
-        _, first = np.unique(keys, return_index=True)
-        unique_mask = np.zeros(keys.shape, dtype=bool)
-        unique_mask[first] = True
-        keep &= unique_mask
-        if not keep.any():
+        keep = np.empty(a.size, dtype=np.bool_)
+        added = plan_additions(self._sorted_keys, self._sorted_rows, self.n, a, b, keep)
+        if added == 0:
             return np.zeros(0, dtype=np.int64)
-        a, b, keys = a[keep], b[keep], keys[keep]
-        trust, damage = trust[:, keep], damage[:, keep]
+        trust = np.asarray(trust, dtype=float).reshape(2, -1)[:, keep]
+        damage = np.asarray(damage, dtype=float).reshape(2, -1)[:, keep]
+        a, b = a[keep], b[keep]
         swap = a > b  # store with i < j: swap the directed rows too
         lo, hi = np.where(swap, b, a), np.where(swap, a, b)
         trust = np.where(swap, trust[::-1], trust)
@@ -162,10 +156,7 @@ class RelationshipTable:
         s["damage"][:, new] = damage
         self.size += k
         self._refresh_views()
-        order = np.argsort(keys, kind="stable")
-        ins = np.searchsorted(self._sorted_keys, keys[order])
-        self._sorted_keys = np.insert(self._sorted_keys, ins, keys[order])
-        self._sorted_rows = np.insert(self._sorted_rows, ins, rows[order].astype(np.int32))
+        self._sorted_keys, self._sorted_rows = merge_index(self._sorted_keys, self._sorted_rows, lo * self.n + hi, rows)
         self._adjacency = None
         self._owners = None
         return rows
@@ -203,18 +194,11 @@ class RelationshipTable:
         """CSR view of who knows whom: ``(offsets, partner, row)``.
 
         The partners of organisation ``o`` are ``partner[offsets[o]:offsets[o+1]]``
-        and ``row`` gives the pair's row. Cached until pairs are added.
+        and ``row`` gives the pair's row: first the pairs where ``o`` is ``i``, then
+        those where it is ``j``, each in row order. Cached until pairs are added.
         """
         if self._adjacency is None:
-            owner = self.owners()
-            order = np.argsort(small_ints(owner, self.n), kind="stable")
-            k = self.size
-            rows = order - k * (order >= k)  # views k.. are the j ends of rows 0..
-            partner = np.where(order < k, self.j[rows], self.i[rows])
-            counts = np.bincount(owner, minlength=self.n)
-            offsets = np.zeros(self.n + 1, dtype=np.int64)
-            np.cumsum(counts, out=offsets[1:])
-            self._adjacency = (offsets, partner.astype(np.int32), rows.astype(np.int32))
+            self._adjacency = build_adjacency(self.i, self.j, self.n)
         return self._adjacency
 
     def get(self, name: str, dirs: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -245,3 +229,85 @@ class RelationshipTable:
     def min_trust(self) -> np.ndarray:
         """The weaker of the two directions: what a joint commitment can rest on."""
         return np.minimum(self.trust[0], self.trust[1])
+
+
+# --- compiled helpers: the pair index and who-knows-whom ---------------------------------
+# Pair (a, b) has key min(a, b) * n + max(a, b); ``sorted_keys`` holds the keys in order
+# and ``sorted_rows`` the row of each.
+
+
+@jit
+def find_row(sorted_keys, sorted_rows, n, a, b):  # pragma: no cover - compiled
+    """Row of pair (a, b), or -1: a binary search of the sorted keys."""
+    key = min(a, b) * n + max(a, b)
+    pos = np.searchsorted(sorted_keys, key)
+    if pos < sorted_keys.size and sorted_keys[pos] == key:
+        return np.int64(sorted_rows[pos])
+    return np.int64(-1)
+
+
+@jit
+def find_rows(sorted_keys, sorted_rows, n, a, b, out):  # pragma: no cover - compiled
+    """``find_row`` for many pairs, into ``out``."""
+    for k in range(a.size):
+        out[k] = find_row(sorted_keys, sorted_rows, n, a[k], b[k])
+
+
+@jit
+def plan_additions(sorted_keys, sorted_rows, n, a, b, keep):  # pragma: no cover - compiled
+    """Which of the pairs (a, b) are new: not a self-pair, not known, first in the batch."""
+    m = a.size
+    keys = np.empty(m, dtype=np.int64)
+    for k in range(m):
+        keys[k] = min(a[k], b[k]) * n + max(a[k], b[k])
+    order = np.argsort(keys, kind="mergesort")
+    added = 0
+    for q in range(m):
+        k = order[q]
+        first = q == 0 or keys[order[q - 1]] != keys[k]
+        keep[k] = first and a[k] != b[k] and find_row(sorted_keys, sorted_rows, n, a[k], b[k]) < 0
+        if keep[k]:
+            added += 1
+    return added
+
+
+@jit
+def merge_index(sorted_keys, sorted_rows, keys, rows):  # pragma: no cover - compiled
+    """The sorted index with new (distinct, unknown) keys merged in."""
+    order = np.argsort(keys, kind="mergesort")
+    total = sorted_keys.size + keys.size
+    out_keys = np.empty(total, dtype=np.int64)
+    out_rows = np.empty(total, dtype=np.int32)
+    p = q = 0
+    for t in range(total):
+        if q >= keys.size or (p < sorted_keys.size and sorted_keys[p] <= keys[order[q]]):
+            out_keys[t], out_rows[t] = sorted_keys[p], sorted_rows[p]
+            p += 1
+        else:
+            out_keys[t], out_rows[t] = keys[order[q]], rows[order[q]]
+            q += 1
+    return out_keys, out_rows
+
+
+@jit
+def build_adjacency(i, j, n):  # pragma: no cover - compiled
+    """CSR adjacency by a counting sort: ``(offsets, partner, row)``."""
+    k = i.size
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    for r in range(k):
+        offsets[i[r] + 1] += 1
+        offsets[j[r] + 1] += 1
+    for o in range(n):
+        offsets[o + 1] += offsets[o]
+    fill = offsets[:n].copy()
+    partner = np.empty(2 * k, dtype=np.int32)
+    rows = np.empty(2 * k, dtype=np.int32)
+    for r in range(k):
+        e = fill[i[r]]
+        fill[i[r]] += 1
+        partner[e], rows[e] = j[r], r
+    for r in range(k):
+        e = fill[j[r]]
+        fill[j[r]] += 1
+        partner[e], rows[e] = i[r], r
+    return offsets, partner, rows
