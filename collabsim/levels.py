@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._jit import jit
 from .relationships import LEVEL_NAMES
 
 AWARE, NETWORKING, COORDINATION, COOPERATION, COLLABORATION = range(5)
@@ -98,6 +99,76 @@ def is_premature(weaker_trust: np.ndarray, level: np.ndarray, months_at_level: n
     """An escalation the pair's own trust and time would not yet have allowed."""
     nxt = np.minimum(np.asarray(level) + 1, TOP)
     return (weaker_trust < TRUST_NEEDED[nxt]) | (months_at_level < needed_months)
+
+
+# --- the monthly pass (compiled) -----------------------------------------------------------
+BREAKDOWN, FALLBACK, CLIMB = 1, 2, 3
+"""Codes of ``escalate_pass``'s ``event`` output."""
+
+
+@jit
+def escalate_pass(
+    broken_rows, u, level, trust, cap, months_at_level, mismatch, min_months_per_level,
+    climb_room, success, worked, culprit_is_i, changed, forced, work_month, collab_month, month, event,
+):  # pragma: no cover - compiled
+    """Break down, fall back or climb, at most one change per pair, in place.
+
+    The three functions above for every pair, in the order of the schedule: broken
+    commitments may end relationships (``u`` holds one draw per ``broken_rows``), then
+    pairs whose trust no longer holds their level drop one, then pairs that qualify climb
+    one. Weaker trust is read before anything changes (a breakdown keeps trust).
+    Returns ``(breakdowns, fallbacks, climbs, collaborations formed)``.
+    """
+    k = level.size
+    ended = fell = climbed = formed = 0
+    for q in range(broken_rows.size):
+        r = broken_rows[q]
+        victim = 1 if culprit_is_i[r] else 0
+        lvl = level[r]
+        chance = (float(lvl) / TOP) * (1.0 - trust[victim * cap + r]) if lvl >= COORDINATION else 0.0
+        if u[q] < chance:
+            level[r] = AWARE
+            months_at_level[r] = 0
+            forced[r] = False
+            changed[r] = True
+            event[r] = BREAKDOWN
+            ended += 1
+    for r in range(k):
+        if changed[r]:
+            continue
+        lvl = level[r]
+        weaker = min(trust[r], trust[cap + r])
+        if lvl > AWARE and weaker < TRUST_NEEDED[lvl] - FALLBACK_MARGIN:
+            level[r] = lvl - 1
+            months_at_level[r] = 0
+            changed[r] = True
+            event[r] = FALLBACK
+            fell += 1
+            if lvl - 1 >= NETWORKING and work_month[r] == -1:
+                work_month[r] = month
+    for r in range(k):
+        if changed[r]:
+            continue
+        lvl = level[r]
+        weaker = min(trust[r], trust[cap + r])
+        base = 0.0 if lvl == AWARE else float(min_months_per_level)
+        needed = base * (MISMATCH_SLOWDOWN if mismatch[r] else 1.0)
+        nxt = min(lvl + 1, TOP)
+        room = climb_room[r] if r < climb_room.size else True
+        if lvl < TOP and weaker >= TRUST_NEEDED[nxt] and months_at_level[r] >= needed and room and success[r] and worked[r]:
+            level[r] = lvl + 1
+            months_at_level[r] = 0
+            forced[r] = False
+            changed[r] = True
+            event[r] = CLIMB
+            climbed += 1
+            if lvl + 1 >= NETWORKING and work_month[r] == -1:
+                work_month[r] = month
+            if lvl + 1 == COLLABORATION:
+                formed += 1
+                if collab_month[r] == -1:
+                    collab_month[r] = month
+    return ended, fell, climbed, formed
 
 
 __all__ = [

@@ -470,33 +470,27 @@ class CollaborationModel(mesa.Model):
         self.log_event("turnover", rows)
 
     def _escalate(self) -> None:
-        """Break down, fall back or climb: at most one change per pair per month."""
+        """Break down, fall back or climb: at most one change per pair per month (``levels.escalate_pass``)."""
         rel, p, out = self.rel, self.params, self._outcome
         if rel.size == 0:
             return
-        level = rel.level
-        weaker = rel.min_trust()
-        # broken commitments at high levels can end the relationship
         br = np.flatnonzero(out.broken & ~self.changed)
-        if br.size:
-            victim_dir = np.where(out.culprit_is_i[br], 1, 0)
-            victim_trust = rel.get("trust", victim_dir, br)
-            ends = br[self.rng.random(br.size) < levels.breakdown_chance(level[br], victim_trust)]
-            self.break_down(ends)
-        down = np.flatnonzero(levels.falls_back(level, weaker) & ~self.changed)
-        if down.size:
-            self.set_level(down, level[down] - 1, forced=False)
-            self.counters["fallbacks"] += int(down.size)
-            self.log_event("fallback", down)
-        spare_ok = np.ones(rel.size, dtype=bool)
-        spare_ok[: self._climb_room.size] = self._climb_room
-        needed = levels.months_needed(p["min_months_per_level"], self.style_mismatch(), level)
-        up = np.flatnonzero(
-            levels.can_climb(level, weaker, rel.months_at_level, needed, spare_ok, out.success & out.worked) & ~self.changed
+        u = self.rng.random(br.size) if br.size else np.zeros(0)
+        event = np.zeros(rel.size, dtype=np.int8)
+        ended, fell, climbed, formed = levels.escalate_pass(
+            br, u, rel.level, rel.flat("trust"), rel.capacity, rel.months_at_level, rel.mismatch, int(p["min_months_per_level"]),
+            self._climb_room, out.success, out.worked, out.culprit_is_i, self.changed, rel.forced, rel.work_month,
+            rel.collab_month, self.month, event,
         )
-        if up.size:
-            self.set_level(up, level[up] + 1, forced=False)
-            self.log_event("climb", up)
+        self.counters["breakdowns"] += ended
+        self.counters["fallbacks"] += fell
+        if formed:
+            self.counters["collaborations_formed"] += formed
+            if self.first_collaboration_month is None:
+                self.first_collaboration_month = self.month
+        if self.record_events:
+            for code, kind in ((levels.BREAKDOWN, "breakdown"), (levels.FALLBACK, "fallback"), (levels.CLIMB, "climb")):
+                self.log_event(kind, np.flatnonzero(event == code))
 
     def _hear(self) -> None:
         """Third parties hear: distrust of a partner who broke a commitment, celebrated successes.
