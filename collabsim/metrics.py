@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from ._jit import jit
 from .levels import COLLABORATION, TRUST_NEEDED
 from .relationships import LEVEL_NAMES
 
@@ -63,90 +62,96 @@ METRIC_NAMES: tuple[str, ...] = (
 """Columns of the monthly table, in order."""
 
 
-SMALL_GRAPH = 64
-"""Below this many edges, a plain union-find beats building a sparse matrix."""
+@jit
+def pair_counts(level, months_at_level, trust, cap, harmed, same_sector, i, j, sector, n, counts):  # pragma: no cover - compiled
+    """The month's counts over the pairs, in one pass, into ``counts``.
 
-
-def component_labels(i: np.ndarray, j: np.ndarray, n: int) -> np.ndarray:
-    """Connected-component label of every organisation in the graph of edges (i, j).
-
-    Labels are arbitrary but equal within a component. A small graph (the usual
-    community of 40) is joined by a union-find in plain Python; a large one by scipy.
+    ``counts`` gets: pairs per level (5), durable collaborations, nominal collaborations,
+    harmed pairs working, harmed pairs cooperating, same-sector and cross-sector pairs
+    cooperating, and multisector clusters: connected clusters of collaborating pairs
+    (union-find) that span ``MULTISECTOR_MIN_SECTORS`` sectors or more.
     """
-    if i.size >= SMALL_GRAPH:
-        graph = coo_matrix((np.ones(i.size, dtype=np.int8), (i, j)), shape=(n, n))
-        return connected_components(graph, directed=False)[1]
-    parent = list(range(n))
+    counts[:] = 0
+    parent = np.arange(n)
+    for r in range(level.size):
+        lvl = level[r]
+        counts[lvl] += 1
+        if lvl == COLLABORATION:
+            if months_at_level[r] >= DURABLE_MONTHS:
+                counts[5] += 1
+            if min(trust[r], trust[cap + r]) < TRUST_NEEDED[COLLABORATION]:
+                counts[6] += 1
+            a, b = i[r], j[r]
+            while parent[a] != a:
+                parent[a] = parent[parent[a]]
+                a = parent[a]
+            while parent[b] != b:
+                parent[b] = parent[parent[b]]
+                b = parent[b]
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+        if harmed[r]:
+            if lvl >= 1:
+                counts[7] += 1
+            if lvl >= 3:
+                counts[8] += 1
+        if lvl >= 3:
+            if same_sector[r]:
+                counts[9] += 1
+            else:
+                counts[10] += 1
+    # sectors present in each cluster, as bits of its root
+    bits = np.zeros(n, dtype=np.int64)
+    for r in range(level.size):
+        if level[r] == COLLABORATION:
+            for o in (i[r], j[r]):
+                root = o
+                while parent[root] != root:
+                    root = parent[root]
+                bits[root] |= np.int64(1) << sector[o]
+    for o in range(n):
+        b = bits[o]
+        spanned = 0
+        while b:
+            spanned += b & 1
+            b >>= 1
+        if spanned >= MULTISECTOR_MIN_SECTORS:
+            counts[11] += 1
 
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
 
-    for a, b in zip(i.tolist(), j.tolist()):
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return np.array([root(x) for x in range(n)])
-
-
-def multisector_clusters(i: np.ndarray, j: np.ndarray, sector: np.ndarray, n: int) -> int:
-    """Connected clusters of collaborating pairs that span three or more sectors."""
-    if i.size < 2:
-        return 0
-    nodes = np.unique(np.concatenate([i, j]))
-    if np.unique(sector[nodes]).size < MULTISECTOR_MIN_SECTORS:
-        return 0
-    label = component_labels(i, j, n)
-    pairs = np.unique(label[nodes] * 8 + sector[nodes])
-    sectors_per_cluster = np.unique(pairs // 8, return_counts=True)[1]
-    return int((sectors_per_cluster >= MULTISECTOR_MIN_SECTORS).sum())
-
-
-def _clusters_cached(model: "CollaborationModel", rows: np.ndarray) -> int:
-    """Multisector clusters, recomputed only when the set of collaborating pairs changes."""
-    cached = getattr(model, "_cluster_cache", None)
-    if cached is not None and np.array_equal(cached[0], rows):
-        return cached[1]
-    rel = model.rel
-    value = multisector_clusters(rel.i[rows], rel.j[rows], model.orgs.sector, model.n)
-    model._cluster_cache = (rows, value)
-    return value
+COUNT_NAMES = (
+    *(f"pairs_{name}" for name in LEVEL_NAMES),
+    "durable_collaborations",
+    "nominal_collaborations",
+    "harmed_pairs_working",
+    "harmed_pairs_cooperating",
+    "same_sector_pairs_cooperating",
+    "cross_sector_pairs_cooperating",
+    "multisector_clusters",
+)
+"""What ``pair_counts`` writes, in order."""
 
 
 def compute_metrics(model: "CollaborationModel") -> dict[str, float]:
-    """All monthly metrics at once (numpy reductions over the pair arrays)."""
+    """All monthly metrics at once: one compiled pass for the counts, numpy for the means."""
     rel = model.rel
-    counts = np.bincount(rel.level, minlength=len(LEVEL_NAMES)) if rel.size else np.zeros(len(LEVEL_NAMES), dtype=int)
     out: dict[str, float] = {"month": model.month, "known_pairs": int(rel.size)}
     # censored while there is none yet: the current month + 1
     first = model.first_collaboration_month
     out["first_collaboration_month"] = first if first is not None else model.month + 1
-    for name, c in zip(LEVEL_NAMES, counts):
-        out[f"pairs_{name}"] = int(c)
+    counts = np.zeros(len(COUNT_NAMES), dtype=np.int64)
+    pair_counts(
+        rel.level, rel.months_at_level, rel.flat("trust"), rel.capacity, rel.harmed, rel.same_sector,
+        rel.i, rel.j, model.orgs.sector, model.n, counts,
+    )
+    out.update(zip(COUNT_NAMES, counts.tolist()))
     if rel.size:
         t = rel.trust
         out["mean_trust"] = float(t.mean())
         out["trust_sd"] = float(t.std())
         out["mean_damage"] = float(rel.damage.mean())
-        collab = rel.level == COLLABORATION
-        out["durable_collaborations"] = int((collab & (rel.months_at_level >= DURABLE_MONTHS)).sum())
-        out["nominal_collaborations"] = int((collab & (rel.min_trust() < TRUST_NEEDED[COLLABORATION])).sum())
-        # pairs of the sectors the scenario marks as harmed, whatever the strength of the harm
-        harmed = rel.harmed
-        deep = rel.level >= 3
-        out["harmed_pairs_working"] = int(np.count_nonzero(harmed & (rel.level >= 1)))
-        out["harmed_pairs_cooperating"] = int(np.count_nonzero(harmed & deep))
-        same = rel.same_sector
-        out["same_sector_pairs_cooperating"] = int((deep & same).sum())
-        out["cross_sector_pairs_cooperating"] = int((deep & ~same).sum())
-        out["multisector_clusters"] = _clusters_cached(model, np.flatnonzero(collab))
     else:
         out.update(mean_trust=float("nan"), trust_sd=float("nan"), mean_damage=float("nan"))
-        out.update(durable_collaborations=0, nominal_collaborations=0, multisector_clusters=0)
-        out.update(harmed_pairs_working=0, harmed_pairs_cooperating=0)
-        out.update(same_sector_pairs_cooperating=0, cross_sector_pairs_cooperating=0)
     out["mean_capacity"] = float(model.orgs.budget.mean()) if model.n else 0.0
     for name in CUMULATIVE:
         out[name] = model.counters[name]
