@@ -98,8 +98,8 @@ class CollaborationModel(mesa.Model):
         self.first_collaboration_month: int | None = None
         self._setup_organisations()
         self.rel = RelationshipTable(self.n, capacity=max(64, 4 * self.n), with_evidence=params["trust_rule"] == "beta")
-        self.changed = np.zeros(0, dtype=bool)
-        self._outcome = _MonthOutcome(0)
+        self.changed = np.zeros(self.rel.capacity, dtype=bool)
+        self._outcome = _MonthOutcome(self.rel.capacity)
         self._introduce_initial_acquaintances()
         self.funder = Funder(self)
         self.backbone = Backbone(self, params["backbone_capacity"]) if params["backbone"] else None
@@ -161,8 +161,9 @@ class CollaborationModel(mesa.Model):
             self.rel.pos_evidence[:, rows] = pos
             self.rel.neg_evidence[:, rows] = neg
         if rows.size:
-            self.changed = np.concatenate([self.changed, np.zeros(rows.size, dtype=bool)])
-            self._outcome.grow(rows.size)
+            if self.rel.capacity > self.changed.size:  # the table grew: month arrays follow
+                self.changed = np.concatenate([self.changed, np.zeros(self.rel.capacity - self.changed.size, dtype=bool)])
+                self._outcome.grow(self.rel.capacity)
         return rows
 
     def alignment(self, rows: np.ndarray) -> np.ndarray:
@@ -255,8 +256,8 @@ class CollaborationModel(mesa.Model):
         if self.month >= MAX_MONTHS:
             raise ParameterError(f"a run is limited to {MAX_MONTHS} months, and this one has reached it")
         self.month += 1
-        self.changed = np.zeros(self.rel.size, dtype=bool)
-        self._outcome = _MonthOutcome(self.rel.size)
+        self.changed[:] = False
+        self._outcome.reset()
         self.shock = crisis.intensity(self.month, self.params["shock_month"], self.params["shock_size"])
         if self.backbone is not None:
             self.backbone.step()
@@ -292,43 +293,36 @@ class CollaborationModel(mesa.Model):
         if self.n < 2:
             return
         p, rng = self.params, self.rng
-        new_a, new_b, new_t, new_r = [], [], [], []
-
-        def meet(a, b, t=None, r=None):
-            if t is None:
-                t0, r0 = self.first_contact_state(a, b)
-                t, r = np.vstack([t0, t0]), np.vstack([r0, r0])
-            new_a.append(a)
-            new_b.append(b)
-            new_t.append(t)
-            new_r.append(r)
-
         rate = min(1.0, p["contact_rate"] * (1.0 + crisis.OUTREACH * self.shock))
         seeking = np.flatnonzero((self._spare >= COST[1]) & (rng.random(self.n) < rate))
+        seeker = referrer = newcomer = strangers = partners = _EMPTY
         if seeking.size:
             via_referral = rng.random(seeking.size) < 0.5
-            s, r, nc = referral.referrals(self.rel, rng, seeking[via_referral])
-            if s.size:
-                t_sn, r_sn = self.first_contact_state(s, nc)
-                w = p["referral_weight"]
-                t1, d1 = referral.referred_trust(self.rel, s, r, nc, t_sn, r_sn, w)
-                t2, d2 = referral.referred_trust(self.rel, nc, r, s, t_sn, r_sn, w)
-                meet(s, nc, np.vstack([t1, t2]), np.vstack([d1, d2]))
+            seeker, referrer, newcomer = referral.referrals(self.rel, rng, seeking[via_referral])
             strangers = seeking[~via_referral]
             if strangers.size:
-                meet(strangers, (strangers + 1 + rng.integers(0, self.n - 1, size=strangers.size)) % self.n)
+                partners = (strangers + 1 + rng.integers(0, self.n - 1, size=strangers.size)) % self.n
+        introduced = vouched = _EMPTY
         if self.backbone is not None:
-            a, b = self.backbone.introductions()
-            if a.size:
-                t0, r0 = self.first_contact_state(a, b)
-                t0 = np.minimum(t0 + INTRODUCTION_TRUST, 1.0 - r0)
-                meet(a, b, np.vstack([t0, t0]), np.vstack([r0, r0]))
+            introduced, vouched = self.backbone.introductions()
+        members = met = _EMPTY
         if p["regular_meetings"]:
-            a, b = meetings.forum_introductions(rng, np.flatnonzero(self.forum_member), self.orgs.sector)
-            if a.size:
-                meet(a, b)
-        if new_a:
-            self.add_pairs(np.concatenate(new_a), np.concatenate(new_b), np.hstack(new_t), np.hstack(new_r))
+            members, met = meetings.forum_introductions(rng, np.flatnonzero(self.forum_member), self.orgs.sector)
+        a = np.concatenate([seeker, strangers, introduced, members])
+        if a.size == 0:
+            return
+        b = np.concatenate([newcomer, partners, vouched, met])
+        t0, r0 = self.first_contact_state(a, b)
+        start_trust, start_damage = np.vstack([t0, t0]), np.vstack([r0, r0])
+        k = seeker.size
+        if k:  # a referral passes trust and distrust along (Gulati & Gargiulo 1999)
+            w = p["referral_weight"]
+            start_trust[0, :k], start_damage[0, :k] = referral.referred_trust(self.rel, seeker, referrer, newcomer, t0[:k], r0[:k], w)
+            start_trust[1, :k], start_damage[1, :k] = referral.referred_trust(self.rel, newcomer, referrer, seeker, t0[:k], r0[:k], w)
+        if introduced.size:  # the backbone vouches for its introductions
+            bb = slice(k + strangers.size, k + strangers.size + introduced.size)
+            start_trust[:, bb] = np.minimum(t0[bb] + INTRODUCTION_TRUST, 1.0 - r0[bb])
+        self.add_pairs(a, b, start_trust, start_damage)
 
     def _support(self, rows: np.ndarray) -> np.ndarray:
         """Communication support of the backbone, the forum and a shared crisis."""
@@ -534,7 +528,7 @@ class CollaborationModel(mesa.Model):
     def _end_of_month(self) -> None:
         rel = self.rel
         if rel.size:
-            rel.months_at_level[~self.changed] += 1
+            rel.months_at_level[~self.changed[: rel.size]] += 1
 
     def _record(self) -> None:
         self.metrics = compute_metrics(self)
@@ -580,7 +574,7 @@ class CollaborationModel(mesa.Model):
         culprit_is_i = np.array([victim_dir == 1])
         self._spread_distrust(rows, culprit_is_i, np.array([lvl]))
         if self.rng.random() < levels.breakdown_chance(np.array([lvl]), self.rel.trust[victim_dir, rows])[0]:
-            self.changed = np.zeros(self.rel.size, dtype=bool)
+            self.changed[:] = False
             self.break_down(rows)
         self.interventions.append((self.month, f"organisation {b} broke a commitment to {a}"))
         self.log_event("broken", np.array([r]))
@@ -638,22 +632,33 @@ class CollaborationModel(mesa.Model):
         )
 
 
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
 class _MonthOutcome:
-    """What happened to each pair this month (read by escalation and hearing)."""
+    """What happened to each pair this month (read by escalation and hearing).
+
+    Arrays span the table's capacity (rows past ``size`` stay False), so pairs met
+    during the month need no copying; ``reset`` clears them at the start of a month.
+    """
 
     __slots__ = ("worked", "success", "broken", "culprit_is_i", "level")
 
-    def __init__(self, k: int) -> None:
-        self.worked = np.zeros(k, dtype=bool)
-        self.success = np.zeros(k, dtype=bool)
-        self.broken = np.zeros(k, dtype=bool)
-        self.culprit_is_i = np.zeros(k, dtype=bool)
-        self.level = np.zeros(k, dtype=np.int8)  # the level the month's work was done at
+    def __init__(self, capacity: int) -> None:
+        self.worked = np.zeros(capacity, dtype=bool)
+        self.success = np.zeros(capacity, dtype=bool)
+        self.broken = np.zeros(capacity, dtype=bool)
+        self.culprit_is_i = np.zeros(capacity, dtype=bool)
+        self.level = np.zeros(capacity, dtype=np.int8)  # the level the month's work was done at
 
-    def grow(self, extra: int) -> None:
+    def reset(self) -> None:
+        for name in self.__slots__:
+            getattr(self, name)[:] = 0
+
+    def grow(self, capacity: int) -> None:
         for name in self.__slots__:
             old = getattr(self, name)
-            setattr(self, name, np.concatenate([old, np.zeros(extra, dtype=old.dtype)]))
+            setattr(self, name, np.concatenate([old, np.zeros(capacity - old.size, dtype=old.dtype)]))
 
 
 def _largest_remainder(shares: np.ndarray, n: int) -> np.ndarray:

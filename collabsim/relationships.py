@@ -134,29 +134,18 @@ class RelationshipTable:
         added = plan_additions(self._sorted_keys, self._sorted_rows, self.n, a, b, keep)
         if added == 0:
             return np.zeros(0, dtype=np.int64)
-        trust = np.asarray(trust, dtype=float).reshape(2, -1)[:, keep]
-        damage = np.asarray(damage, dtype=float).reshape(2, -1)[:, keep]
-        a, b = a[keep], b[keep]
-        swap = a > b  # store with i < j: swap the directed rows too
-        lo, hi = np.where(swap, b, a), np.where(swap, a, b)
-        trust = np.where(swap, trust[::-1], trust)
-        damage = np.where(swap, damage[::-1], damage)
-        k = lo.size
-        self._reserve(self.size + k)
-        rows = np.arange(self.size, self.size + k)
-        new = slice(self.size, self.size + k)  # rows past ``size`` are still all zero
-        s = self._store
-        s["i"][new] = lo
-        s["j"][new] = hi
-        s["first_contact"][new] = month
-        s["collab_month"][new] = NEVER
-        s["work_month"][new] = NEVER
-        s["trust"][:, new] = trust
-        s["base_trust"][:, new] = trust
-        s["damage"][:, new] = damage
-        self.size += k
+        self._reserve(self.size + added)
+        st = self._store
+        keys = np.empty(added, dtype=np.int64)
+        write_new_pairs(
+            keep, a, b, np.asarray(trust, dtype=float).reshape(2, -1), np.asarray(damage, dtype=float).reshape(2, -1),
+            self.size, self._cap, self.n, month, st["i"], st["j"], st["trust"].reshape(-1), st["base_trust"].reshape(-1),
+            st["damage"].reshape(-1), st["first_contact"], st["collab_month"], st["work_month"], keys,
+        )
+        rows = np.arange(self.size, self.size + added)
+        self.size += added
         self._refresh_views()
-        self._sorted_keys, self._sorted_rows = merge_index(self._sorted_keys, self._sorted_rows, lo * self.n + hi, rows)
+        self._sorted_keys, self._sorted_rows = merge_index(self._sorted_keys, self._sorted_rows, keys, rows)
         self._adjacency = None
         self._owners = None
         return rows
@@ -269,6 +258,32 @@ def plan_additions(sorted_keys, sorted_rows, n, a, b, keep):  # pragma: no cover
         if keep[k]:
             added += 1
     return added
+
+
+@jit
+def write_new_pairs(keep, a, b, trust, damage, start, cap, n, month, i, j, trust_store, base_store, damage_store, first_contact, collab_month, work_month, keys):  # pragma: no cover - compiled
+    """Write the kept pairs from row ``start`` on, with ``i < j`` (directed views swapped to match).
+
+    Rows past ``size`` are all zero, so only the non-zero starting values are written.
+    """
+    r = start
+    q = 0
+    for k in range(a.size):
+        if not keep[k]:
+            continue
+        swap = a[k] > b[k]
+        lo, hi = (b[k], a[k]) if swap else (a[k], b[k])
+        i[r], j[r] = lo, hi
+        first, second = (1, 0) if swap else (0, 1)
+        trust_store[r], trust_store[cap + r] = trust[first, k], trust[second, k]
+        base_store[r], base_store[cap + r] = trust[first, k], trust[second, k]
+        damage_store[r], damage_store[cap + r] = damage[first, k], damage[second, k]
+        first_contact[r] = month
+        collab_month[r] = -1
+        work_month[r] = -1
+        keys[q] = lo * n + hi
+        r += 1
+        q += 1
 
 
 @jit
