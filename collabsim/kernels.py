@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
-from .levels import STAKE, TOP, TRUST_NEEDED, VALUE
+from .levels import TOP, TRUST_NEEDED, VALUE
 from .outcomes import broken_commitment_chance_one, signals_one, success_probability_one
 from .trust import beta_one, smoothing_one, two_layer_one
 
@@ -113,4 +113,42 @@ def joint_work(
         out_level[r] = lvl
 
 
-__all__ = ["apply_two_layer", "apply_smoothing", "apply_beta", "joint_work", "STAKE"]
+@jit
+def pair_facts(start, stop, i, j, sector, hierarchical, harmed_sectors, same_sector, harmed, mismatch):  # pragma: no cover
+    """Fixed facts of new pairs ``start:stop``: same sector, harmed sectors, style mismatch."""
+    for r in range(start, stop):
+        a, b = i[r], j[r]
+        same_sector[r] = sector[a] == sector[b]
+        harmed[r] = harmed_sectors[sector[a], sector[b]]
+        mismatch[r] = hierarchical[a] != hierarchical[b]
+
+
+@jit
+def sum_by_view(rows, dirs, signal):  # pragma: no cover
+    """Add up the signals of each distinct directed view, in the order they came.
+
+    Returns ``(rows, dirs, total)`` sorted by view, each total clipped to [-1, 1].
+    """
+    m = rows.size
+    keys = np.empty(m, dtype=np.int64)
+    for k in range(m):
+        keys[k] = rows[k] * 2 + dirs[k]
+    order = np.argsort(keys, kind="mergesort")
+    out_rows = np.empty(m, dtype=np.int64)
+    out_dirs = np.empty(m, dtype=np.int64)
+    total = np.zeros(m)
+    u = -1
+    for q in range(m):
+        k = order[q]
+        if q == 0 or keys[k] != keys[order[q - 1]]:
+            u += 1
+            out_rows[u] = keys[k] // 2
+            out_dirs[u] = keys[k] % 2
+        total[u] += signal[k]
+    u += 1
+    for q in range(u):
+        total[q] = min(max(total[q], -1.0), 1.0)
+    return out_rows[:u], out_dirs[:u], total[:u]
+
+
+__all__ = ["apply_two_layer", "apply_smoothing", "apply_beta", "joint_work", "pair_facts", "sum_by_view"]

@@ -150,11 +150,11 @@ class CollaborationModel(mesa.Model):
             start_trust, start_damage = np.vstack([t0, t0]), np.vstack([r0, r0])
         rows = self.rel.add(a, b, self.month, start_trust, start_damage)
         if rows.size:
-            rel, sector, h = self.rel, self.orgs.sector, self.orgs.hierarchical
-            i, j = rel.i[rows], rel.j[rows]
-            rel.same_sector[rows] = sector[i] == sector[j]
-            rel.harmed[rows] = self._harmed[sector[i], sector[j]]
-            rel.mismatch[rows] = h[i] != h[j]
+            rel, o = self.rel, self.orgs
+            kernels.pair_facts(
+                int(rows[0]), int(rows[-1]) + 1, rel.i, rel.j, o.sector, o.hierarchical, self._harmed,
+                rel.same_sector, rel.harmed, rel.mismatch,
+            )
             rel.alignment[rows] = self.alignment(rows)
         if rows.size and self.params["trust_rule"] == "beta":
             pos, neg = trust.beta_evidence_for(self.rel.trust[:, rows])
@@ -313,7 +313,9 @@ class CollaborationModel(mesa.Model):
             return
         b = np.concatenate([newcomer, partners, vouched, met])
         t0, r0 = self.first_contact_state(a, b)
-        start_trust, start_damage = np.vstack([t0, t0]), np.vstack([r0, r0])
+        start_trust, start_damage = np.empty((2, a.size)), np.empty((2, a.size))
+        start_trust[:] = t0
+        start_damage[:] = r0
         k = seeker.size
         if k:  # a referral passes trust and distrust along (Gulati & Gargiulo 1999)
             w = p["referral_weight"]
@@ -521,9 +523,7 @@ class CollaborationModel(mesa.Model):
         """Add up the signals each directed view received, then apply the rule once."""
         if rows.size == 0:
             return
-        key, inverse = np.unique(rows * 2 + dirs, return_inverse=True)
-        total = np.clip(np.bincount(inverse.ravel(), weights=signal, minlength=key.size), -1.0, 1.0)
-        self.update_trust(key // 2, key % 2, total)
+        self.update_trust(*kernels.sum_by_view(rows, dirs, np.asarray(signal, dtype=float)))
 
     def _end_of_month(self) -> None:
         rel = self.rel

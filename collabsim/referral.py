@@ -90,8 +90,7 @@ def referred_trust(
     d = np.empty(seeker.size)
     _referred_trust(
         rel._sorted_keys, rel._sorted_rows, rel.n, rel.i, rel.flat("trust"), rel.flat("damage"), rel.capacity,
-        seeker, referrer, newcomer, np.broadcast_to(np.asarray(base_trust, dtype=float), seeker.shape),
-        np.broadcast_to(np.asarray(base_damage, dtype=float), seeker.shape), float(weight), t, d,
+        seeker, referrer, newcomer, np.asarray(base_trust, dtype=float), np.asarray(base_damage, dtype=float), float(weight), t, d,
     )
     return t, d
 

@@ -91,9 +91,20 @@ class RelationshipTable:
         self._refresh_views()
 
     def _refresh_views(self) -> None:
-        """Expose the first ``size`` rows of every array as attributes (views, no copies)."""
-        for name, arr in self._store.items():
-            object.__setattr__(self, name, arr[..., : self.size])
+        """Expose the first ``size`` rows of every array as attributes (views, no copies).
+
+        Views are made again lazily, on first use after the size changed (``__getattr__``).
+        """
+        for name in self._store:
+            self.__dict__.pop(name, None)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        store = self.__dict__.get("_store")
+        if store is None or name not in store:
+            raise AttributeError(name)
+        view = store[name][..., : self.size]
+        self.__dict__[name] = view
+        return view
 
     def __len__(self) -> int:
         return self.size
@@ -158,8 +169,7 @@ class RelationshipTable:
             cap = int(cap * self.GROWTH) + 1
         # drop the views first, then grow one array at a time: at most one old array
         # and its copy are alive together, never the whole table twice
-        for name in self._store:
-            object.__setattr__(self, name, None)
+        self._refresh_views()
         for name in list(self._store):
             arr = self._store.pop(name)
             grown = np.zeros(arr.shape[:-1] + (cap,), dtype=arr.dtype)
