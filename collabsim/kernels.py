@@ -13,61 +13,76 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
-from .levels import TOP, TRUST_NEEDED, VALUE
+from .levels import COLLABORATION, TOP, TRUST_NEEDED, VALUE
 from .outcomes import broken_commitment_chance_one, signals_one, success_probability_one
 from .trust import beta_one, smoothing_one, two_layer_one
 
 
-@jit
-def apply_two_layer(trust, damage, cap, dirs, rows, signal, level, decay_mult, gain, loss, severity, decay, xi):  # pragma: no cover
-    """Two-layer rule on the distinct directed views ``(dirs, rows)``, in place.
+RULE_CODES = {"two_layer": 0, "smoothing": 1, "beta": 2}
+"""``trust_rule`` names to the codes the compiled passes take."""
 
-    ``trust`` and ``damage`` are the flat (2 * cap) stores; ``decay_mult`` has one value
-    per view, or a single value for all.
+
+def rule_parameters(params: dict) -> np.ndarray:
+    """The trust rules' parameters as the array ``learn`` reads (fixed for a run)."""
+    return np.array(
+        [
+            params["trust_gain"], params["trust_loss"], params["damage_severity"], params["damage_decay"],
+            params["interdependence_weight"], params["smoothing_rate"], params["beta_forgetting"],
+        ],
+        dtype=float,
+    )
+
+
+@jit
+def learn(rule, trust, damage, pos, neg, f, signal, d, decay_mult, p):  # pragma: no cover
+    """One directed view ``f`` (flat index) learns from one signal with the selected rule.
+
+    One-layer rules learn only from evidence: a zero signal is no experience.
+    """
+    if rule == 0:
+        trust[f], damage[f] = two_layer_one(trust[f], damage[f], signal, d, p[0], p[1], p[2], p[3] * decay_mult, p[4])
+    elif signal != 0.0:
+        if rule == 1:
+            trust[f] = smoothing_one(trust[f], signal, p[5])
+        else:
+            trust[f], pos[f], neg[f] = beta_one(pos[f], neg[f], signal, p[6])
+
+
+@jit
+def apply_rule(rule, trust, damage, pos, neg, cap, dirs, rows, signal, level, decay_mult, p):  # pragma: no cover
+    """The selected rule on the distinct directed views ``(dirs, rows)``, in place.
+
+    ``trust``, ``damage``, ``pos`` and ``neg`` are flat (2 * cap) stores; ``decay_mult``
+    has one value per view, or a single value for all.
     """
     one_mult = decay_mult.size == 1
     for k in range(rows.size):
-        f = dirs[k] * cap + rows[k]
-        mult = decay_mult[0] if one_mult else decay_mult[k]
-        d = float(level[rows[k]]) / TOP
-        trust[f], damage[f] = two_layer_one(trust[f], damage[f], signal[k], d, gain, loss, severity, decay * mult, xi)
-
-
-@jit
-def apply_smoothing(trust, cap, dirs, rows, signal, rate):  # pragma: no cover
-    """Smoothing rule on the views with a non-zero signal, in place."""
-    for k in range(rows.size):
-        if signal[k] != 0.0:
-            f = dirs[k] * cap + rows[k]
-            trust[f] = smoothing_one(trust[f], signal[k], rate)
-
-
-@jit
-def apply_beta(trust, pos, neg, cap, dirs, rows, signal, forgetting):  # pragma: no cover
-    """Beta rule on the views with a non-zero signal, in place."""
-    for k in range(rows.size):
-        if signal[k] != 0.0:
-            f = dirs[k] * cap + rows[k]
-            trust[f], pos[f], neg[f] = beta_one(pos[f], neg[f], signal[k], forgetting)
+        r = rows[k]
+        learn(rule, trust, damage, pos, neg, dirs[k] * cap + r, signal[k], float(level[r]) / TOP,
+              decay_mult[0] if one_mult else decay_mult[k], p)
 
 
 @jit
 def joint_work(
-    rows, u, i, j, level, trust, cap, alignment, mismatch, same_sector,
+    rows, u, i, j, level, trust, damage, pos, neg, rule, rule_p, cap, alignment, mismatch, same_sector,
     reliability, skill, served, forum_member, has_backbone,
     mismatch_penalty, rivalry_per_same, shared_support, support_both, support_one, meeting_support,
     repair_boost, honest_severity, celebration, need,
     out_worked, out_success, out_broken, out_culprit_is_i, out_level,
-    signal, decay_mult, value,
+    successes, failures, broken_count, collaborated, value,
 ):  # pragma: no cover
-    """One month of joint work for ``rows``: outcome, signals, repair speed and value.
+    """One month of joint work for ``rows``: outcome, both partners learn, records.
 
-    Writes the month's outcome per pair and, per pair ``k``, the signals
-    ``signal[k]`` (i's view) and ``signal[rows.size + k]`` (j's view), the damage-healing
-    multiplier and the community value; the caller applies the trust rule and the counts.
+    For each pair: the chance of success, success or failure and whose failure, the two
+    signals, then each partner learns with the selected trust rule (damage heals faster
+    with skill and a backbone). Writes the month's outcome per pair, adds to the pair's
+    counts, counts successful collaboration months per organisation (``collaborated``)
+    and the community value of each pair's month (``value``, summed by the caller).
     ``u`` holds three uniform draws per row (success, culprit, broken).
+    Returns ``(successes, months of joint work at level >= 1, broken commitments)``.
     """
     m = rows.size
+    n_success = n_joint = n_broken = 0
     for k in range(m):
         r = rows[k]
         a, b = i[r], j[r]
@@ -98,19 +113,32 @@ def joint_work(
         gap = max(0.0, TRUST_NEEDED[lvl] - weaker)
         broken = (not success) and (u[2, k] < broken_commitment_chance_one(culprit_rel, gap)) and lvl >= 1
         s_ij, s_ji = signals_one(lvl, success, broken, culprit_is_i, honest_severity, celebration)
-        signal[k] = s_ij
-        signal[m + k] = s_ji
         mult = 0.5 + (skill[a] + skill[b]) / 2.0
         if has_backbone:
             mult = mult * (1.0 + repair_boost * (1.0 if (served[a] or served[b]) else 0.0))
-        decay_mult[k] = mult
-        decay_mult[m + k] = mult
+        d = float(lvl) / TOP
+        learn(rule, trust, damage, pos, neg, r, s_ij, d, mult, rule_p)
+        learn(rule, trust, damage, pos, neg, cap + r, s_ji, d, mult, rule_p)
         value[k] = VALUE[lvl] * (0.5 + 0.5 * alignment[r]) * need * (1.0 if success else 0.0)
         out_worked[r] = True
         out_success[r] = success
         out_broken[r] = broken
         out_culprit_is_i[r] = culprit_is_i
         out_level[r] = lvl
+        if success:
+            successes[r] += 1
+            n_success += 1
+            if lvl == COLLABORATION:
+                collaborated[a] += 1
+                collaborated[b] += 1
+        else:
+            failures[r] += 1
+        if broken:
+            broken_count[r] += 1
+            n_broken += 1
+        if lvl >= 1:
+            n_joint += 1
+    return n_success, n_joint, n_broken
 
 
 @jit
@@ -151,4 +179,4 @@ def sum_by_view(rows, dirs, signal):  # pragma: no cover
     return out_rows[:u], out_dirs[:u], total[:u]
 
 
-__all__ = ["apply_two_layer", "apply_smoothing", "apply_beta", "joint_work", "pair_facts", "sum_by_view"]
+__all__ = ["RULE_CODES", "rule_parameters", "learn", "apply_rule", "joint_work", "pair_facts", "sum_by_view"]

@@ -96,6 +96,8 @@ class CollaborationModel(mesa.Model):
         )
         self.counters["collective_impact"] = 0.0
         self.first_collaboration_month: int | None = None
+        self._rule = kernels.RULE_CODES[params["trust_rule"]]
+        self._rule_p = kernels.rule_parameters(params)
         self._setup_organisations()
         self.rel = RelationshipTable(self.n, capacity=max(64, 4 * self.n), with_evidence=params["trust_rule"] == "beta")
         self.changed = np.zeros(self.rel.capacity, dtype=bool)
@@ -183,26 +185,18 @@ class CollaborationModel(mesa.Model):
         if rows.size == 0:
             return
         rel, p = self.rel, self.params
-        rule = p["trust_rule"]
         rows = np.asarray(rows, dtype=np.int64)
-        dirs = np.asarray(dirs, dtype=np.int64)
-        signal = np.asarray(signal, dtype=float)
-        cap = rel.capacity
-        if rule == "two_layer":
-            kernels.apply_two_layer(
-                rel.flat("trust"), rel.flat("damage"), cap, dirs, rows, signal, rel.level,
-                np.atleast_1d(np.asarray(decay_mult, dtype=float)),
-                float(p["trust_gain"]), float(p["trust_loss"]), float(p["damage_severity"]),
-                float(p["damage_decay"]), float(p["interdependence_weight"]),
-            )
-        elif rule == "smoothing":
-            # one-layer rules learn only from evidence: a zero signal is no experience
-            kernels.apply_smoothing(rel.flat("trust"), cap, dirs, rows, signal, float(p["smoothing_rate"]))
-        else:
-            kernels.apply_beta(
-                rel.flat("trust"), rel.flat("pos_evidence"), rel.flat("neg_evidence"), cap, dirs, rows, signal,
-                float(p["beta_forgetting"]),
-            )
+        kernels.apply_rule(
+            self._rule, rel.flat("trust"), rel.flat("damage"), *self._evidence(), rel.capacity,
+            np.asarray(dirs, dtype=np.int64), rows, np.asarray(signal, dtype=float), rel.level,
+            np.atleast_1d(np.asarray(decay_mult, dtype=float)), self._rule_p,
+        )
+
+    def _evidence(self) -> tuple[np.ndarray, np.ndarray]:
+        """The beta rule's flat evidence stores (empty for the other rules)."""
+        if self.rel.pos_evidence is None:
+            return _EMPTY_F, _EMPTY_F
+        return self.rel.flat("pos_evidence"), self.rel.flat("neg_evidence")
 
     def apply_experience(self, rows: np.ndarray, s_ij: np.ndarray, s_ji: np.ndarray, decay_mult: np.ndarray | float = 1.0) -> None:
         """Both partners of each pair in ``rows`` learn from one shared experience."""
@@ -367,14 +361,12 @@ class CollaborationModel(mesa.Model):
     def _joint_work(self, rows: np.ndarray, u: np.ndarray) -> None:
         """A month of joint work for ``rows`` (one compiled pass, ``kernels.joint_work``)."""
         rel, p, o, out = self.rel, self.params, self.orgs, self._outcome
-        m = rows.size
-        signal = np.empty(2 * m)
-        decay_mult = np.empty(2 * m)
-        value = np.empty(m)
+        value = np.empty(rows.size)
+        collaborated = np.zeros(self.n, dtype=np.int64)
         bb = self.backbone
-        kernels.joint_work(
-            rows, np.ascontiguousarray(u), rel.i, rel.j, rel.level, rel.flat("trust"), rel.capacity,
-            rel.alignment, rel.mismatch, rel.same_sector,
+        n_success, n_joint, n_broken = kernels.joint_work(
+            rows, np.ascontiguousarray(u), rel.i, rel.j, rel.level, rel.flat("trust"), rel.flat("damage"), *self._evidence(),
+            self._rule, self._rule_p, rel.capacity, rel.alignment, rel.mismatch, rel.same_sector,
             o.reliability, o.skill, bb.served if bb is not None else self.forum_member, self.forum_member, bb is not None,
             float(p["style_mismatch_penalty"]), RIVALRY_PENALTY * p["funding_scarcity"] if p["funding_scarcity"] > 0 else 0.0,
             crisis.SHARED_NEED_SUPPORT * self.shock, SUPPORT_BOTH, SUPPORT_ONE,
@@ -382,24 +374,16 @@ class CollaborationModel(mesa.Model):
             float(p["honest_failure_severity"]), referral.CELEBRATION_BOOST if p["celebrate_successes"] else 0.0,
             1.0 + crisis.SHARED_NEED_VALUE * self.shock,
             out.worked, out.success, out.broken, out.culprit_is_i, out.level,
-            signal, decay_mult, value,
+            rel.successes, rel.failures, rel.broken, collaborated, value,
         )
-        self.update_trust(np.concatenate([rows, rows]), np.repeat(np.array([0, 1]), m), signal, decay_mult)
-        success, broken, lvl = out.success[rows], out.broken[rows], out.level[rows]
-        rel.successes[rows] += success
-        rel.failures[rows] += ~success
-        rel.broken[rows] += broken
-        n_success = int(np.count_nonzero(success))
         self.counters["successes"] += n_success
-        self.counters["joint_work_months"] += int(np.count_nonzero(lvl >= 1))
-        self.counters["failures"] += m - n_success
-        self.counters["broken_commitments"] += int(np.count_nonzero(broken))
+        self.counters["joint_work_months"] += n_joint
+        self.counters["failures"] += rows.size - n_success
+        self.counters["broken_commitments"] += n_broken
         self.counters["collective_impact"] += float(value.sum())
-        collab_ok = rows[success & (lvl == COLLABORATION)]
-        gain = np.bincount(rel.i[collab_ok], minlength=self.n) + np.bincount(rel.j[collab_ok], minlength=self.n)
-        o.capacity_gain = CAPACITY_FROM_COLLABORATION * gain
+        o.capacity_gain = CAPACITY_FROM_COLLABORATION * collaborated
         if self.record_events:
-            self.log_event("broken", rows[broken])
+            self.log_event("broken", rows[out.broken[rows]])
 
     def _disrupt(self, u: np.ndarray) -> None:
         """First month of a crisis: some working pairs' joint work fails honestly."""
@@ -633,6 +617,7 @@ class CollaborationModel(mesa.Model):
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+_EMPTY_F = np.zeros(0)
 
 
 class _MonthOutcome:
