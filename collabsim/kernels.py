@@ -15,6 +15,7 @@ import numpy as np
 from ._jit import jit
 from .levels import COLLABORATION, TOP, TRUST_NEEDED, VALUE
 from .outcomes import broken_commitment_chance_one, signals_one, success_probability_one
+from .referral import follow_referral, referred_one
 from .trust import beta_one, smoothing_one, two_layer_one
 
 
@@ -142,6 +143,71 @@ def joint_work(
 
 
 @jit
+def first_contact_one(history, harmed_sectors, sector, initial_trust, a, b):  # pragma: no cover
+    """Trust and damage at first contact: low trust, and damage where sectors share harm.
+
+    000/001/004: a history of harm starts a pair with low trust and damage ``h``: a
+    ceiling ``1 - h`` that only good experience lifts::
+
+        h = history_of_harm (if the two sectors share harm, else 0)
+        T0 = min(initial_trust * (1 - h), 1 - h)
+    """
+    h = history * (1.0 if harmed_sectors[sector[a], sector[b]] else 0.0)
+    t0 = initial_trust * (1.0 - h)
+    return min(t0, 1.0 - h), h
+
+
+@jit
+def first_contact_many(history, harmed_sectors, sector, initial_trust, a, b, t_out, h_out):  # pragma: no cover
+    """``first_contact_one`` for many pairs."""
+    for k in range(a.size):
+        t_out[k], h_out[k] = first_contact_one(history, harmed_sectors, sector, initial_trust, a[k], b[k])
+
+
+@jit
+def first_contacts(
+    history, harmed_sectors, sector, initial_trust, referral_weight, introduction_trust,
+    offsets, partner, adj_rows, i, trust, damage, cap, sorted_keys, sorted_rows, n,
+    seekers, u_referral, strangers, partners, introduced, vouched, members, met,
+):  # pragma: no cover
+    """The month's new contacts and their starting trust, in order: referrals followed,
+    strangers, backbone introductions (vouched: more trust), forum introductions.
+
+    Returns ``(a, b, trust, damage)`` with directed (2, m) trust and damage: row 0 is
+    a's view of b. Referred trust and distrust pass along the referrer
+    (``referral.referred_one``).
+    """
+    m_max = seekers.size + strangers.size + introduced.size + members.size
+    a = np.empty(m_max, dtype=np.int64)
+    b = np.empty(m_max, dtype=np.int64)
+    t = np.empty((2, m_max))
+    d = np.empty((2, m_max))
+    m = 0
+    for k in range(seekers.size):
+        s = seekers[k]
+        r, c = follow_referral(offsets, partner, adj_rows, i, trust, cap, s, u_referral[0, k], u_referral[1, k], u_referral[2, k])
+        if r < 0:
+            continue
+        t0, h = first_contact_one(history, harmed_sectors, sector, initial_trust, s, c)
+        a[m], b[m] = s, c
+        t[0, m], d[0, m] = referred_one(sorted_keys, sorted_rows, n, i, trust, damage, cap, s, r, c, t0, h, referral_weight)
+        t[1, m], d[1, m] = referred_one(sorted_keys, sorted_rows, n, i, trust, damage, cap, c, r, s, t0, h, referral_weight)
+        m += 1
+    for group in range(3):
+        xs = strangers if group == 0 else (introduced if group == 1 else members)
+        ys = partners if group == 0 else (vouched if group == 1 else met)
+        for k in range(xs.size):
+            t0, h = first_contact_one(history, harmed_sectors, sector, initial_trust, xs[k], ys[k])
+            if group == 1:
+                t0 = min(t0 + introduction_trust, 1.0 - h)
+            a[m], b[m] = xs[k], ys[k]
+            t[0, m] = t[1, m] = t0
+            d[0, m] = d[1, m] = h
+            m += 1
+    return a[:m], b[:m], t[:, :m], d[:, :m]
+
+
+@jit
 def pair_facts(start, stop, i, j, sector, hierarchical, harmed_sectors, same_sector, harmed, mismatch):  # pragma: no cover
     """Fixed facts of new pairs ``start:stop``: same sector, harmed sectors, style mismatch."""
     for r in range(start, stop):
@@ -179,4 +245,4 @@ def sum_by_view(rows, dirs, signal):  # pragma: no cover
     return out_rows[:u], out_dirs[:u], total[:u]
 
 
-__all__ = ["RULE_CODES", "rule_parameters", "learn", "apply_rule", "joint_work", "pair_facts", "sum_by_view"]
+__all__ = ["RULE_CODES", "rule_parameters", "learn", "apply_rule", "joint_work", "pair_facts", "sum_by_view", "first_contact_one", "first_contact_many", "first_contacts"]

@@ -136,12 +136,14 @@ class CollaborationModel(mesa.Model):
     def first_contact_state(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Trust and damage at first contact: low trust, and damage where sectors share harm.
 
-        000/001/004: a history of harm starts a pair with low trust and damage ``h``: a
-        ceiling ``1 - h`` that only good experience lifts.
+        The rule is ``kernels.first_contact_one``.
         """
-        h = self.params["history_of_harm"] * self._harmed[self.orgs.sector[a], self.orgs.sector[b]]
-        t0 = self.params["initial_trust"] * (1.0 - h)
-        return np.minimum(t0, 1.0 - h), h
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        t, h = np.empty(a.size), np.empty(a.size)
+        p = self.params
+        kernels.first_contact_many(float(p["history_of_harm"]), self._harmed, self.orgs.sector, float(p["initial_trust"]), a, b, t, h)
+        return t, h
 
     def add_pairs(self, a: np.ndarray, b: np.ndarray, start_trust: np.ndarray | None = None, start_damage: np.ndarray | None = None) -> np.ndarray:
         """Record first contact between a and b; returns the new rows."""
@@ -283,16 +285,25 @@ class CollaborationModel(mesa.Model):
         self._works, self._climb_room, self._spare = capacity.allocate(rel.i, rel.j, rel.level, rel.min_trust(), available)
 
     def _meet(self) -> None:
-        """New contacts: referrals (trust passes along), strangers, backbone, forum."""
+        """New contacts: referrals (trust passes along), strangers, backbone, forum.
+
+        The draws happen here, in a fixed order; ``kernels.first_contacts`` turns them into
+        the month's new pairs and their starting trust.
+        """
         if self.n < 2:
             return
-        p, rng = self.params, self.rng
+        p, rng, rel = self.params, self.rng, self.rel
         rate = min(1.0, p["contact_rate"] * (1.0 + crisis.OUTREACH * self.shock))
         seeking = np.flatnonzero((self._spare >= COST[1]) & (rng.random(self.n) < rate))
-        seeker = referrer = newcomer = strangers = partners = _EMPTY
+        seekers = strangers = partners = _EMPTY
+        u_referral = _EMPTY_U
         if seeking.size:
             via_referral = rng.random(seeking.size) < 0.5
-            seeker, referrer, newcomer = referral.referrals(self.rel, rng, seeking[via_referral])
+            seekers = seeking[via_referral]
+            if seekers.size and rel.size:
+                u_referral = rng.random((3, seekers.size))
+            else:
+                seekers = _EMPTY
             strangers = seeking[~via_referral]
             if strangers.size:
                 partners = (strangers + 1 + rng.integers(0, self.n - 1, size=strangers.size)) % self.n
@@ -302,23 +313,18 @@ class CollaborationModel(mesa.Model):
         members = met = _EMPTY
         if p["regular_meetings"]:
             members, met = meetings.forum_introductions(rng, np.flatnonzero(self.forum_member), self.orgs.sector)
-        a = np.concatenate([seeker, strangers, introduced, members])
-        if a.size == 0:
+        if seekers.size + strangers.size + introduced.size + members.size == 0:
             return
-        b = np.concatenate([newcomer, partners, vouched, met])
-        t0, r0 = self.first_contact_state(a, b)
-        start_trust, start_damage = np.empty((2, a.size)), np.empty((2, a.size))
-        start_trust[:] = t0
-        start_damage[:] = r0
-        k = seeker.size
-        if k:  # a referral passes trust and distrust along (Gulati & Gargiulo 1999)
-            w = p["referral_weight"]
-            start_trust[0, :k], start_damage[0, :k] = referral.referred_trust(self.rel, seeker, referrer, newcomer, t0[:k], r0[:k], w)
-            start_trust[1, :k], start_damage[1, :k] = referral.referred_trust(self.rel, newcomer, referrer, seeker, t0[:k], r0[:k], w)
-        if introduced.size:  # the backbone vouches for its introductions
-            bb = slice(k + strangers.size, k + strangers.size + introduced.size)
-            start_trust[:, bb] = np.minimum(t0[bb] + INTRODUCTION_TRUST, 1.0 - r0[bb])
-        self.add_pairs(a, b, start_trust, start_damage)
+        offsets, partner, adj_rows = rel.adjacency()
+        a, b, start_trust, start_damage = kernels.first_contacts(
+            float(p["history_of_harm"]), self._harmed, self.orgs.sector, float(p["initial_trust"]), float(p["referral_weight"]),
+            INTRODUCTION_TRUST, offsets, partner, adj_rows, rel.i, rel.flat("trust"), rel.flat("damage"), rel.capacity,
+            rel._sorted_keys, rel._sorted_rows, rel.n, seekers, u_referral, strangers, partners,
+            np.asarray(introduced, dtype=np.int64), np.asarray(vouched, dtype=np.int64),
+            np.asarray(members, dtype=np.int64), np.asarray(met, dtype=np.int64),
+        )
+        if a.size:
+            self.add_pairs(a, b, start_trust, start_damage)
 
     def _support(self, rows: np.ndarray) -> np.ndarray:
         """Communication support of the backbone, the forum and a shared crisis."""
@@ -618,6 +624,7 @@ class CollaborationModel(mesa.Model):
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 _EMPTY_F = np.zeros(0)
+_EMPTY_U = np.zeros((3, 0))
 
 
 class _MonthOutcome:

@@ -36,36 +36,39 @@ def referrals(
     Each seeker picks a partner uniformly as referrer, who picks one of its partners
     uniformly; the seeker follows the referral with a chance equal to its trust in the
     referrer. Returns ``(seeker, referrer, newcomer)`` for the referrals followed.
+    (The model's month does the same inside ``kernels.first_contacts``.)
     """
+    empty = np.zeros(0, dtype=np.int64)
     if seekers.size == 0 or rel.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty
     u = rng.random((3, seekers.size))
     offsets, partner, rows = rel.adjacency()
-    out = np.empty((3, seekers.size), dtype=np.int64)
-    m = _referrals(offsets, partner, rows, rel.i, rel.flat("trust"), rel.capacity, np.asarray(seekers, dtype=np.int64), u, out)
-    return out[0, :m].copy(), out[1, :m].copy(), out[2, :m].copy()
+    trust = rel.flat("trust")
+    out = [[], [], []]
+    for k, s in enumerate(np.asarray(seekers, dtype=np.int64)):
+        referrer, newcomer = follow_referral(offsets, partner, rows, rel.i, trust, rel.capacity, s, u[0, k], u[1, k], u[2, k])
+        if referrer >= 0:
+            for column, value in zip(out, (s, referrer, newcomer)):
+                column.append(value)
+    return tuple(np.array(c, dtype=np.int64) for c in out)  # type: ignore[return-value]
 
 
 @jit
-def _referrals(offsets, partner, rows, i, trust, cap, seekers, u, out):  # pragma: no cover - compiled
-    m = 0
-    for k in range(seekers.size):
-        s = seekers[k]
-        deg = offsets[s + 1] - offsets[s]
-        if deg == 0:
-            continue
-        e = offsets[s] + np.int64(np.floor(u[0, k] * deg))
-        referrer, row_sr = partner[e], rows[e]
-        deg_r = offsets[referrer + 1] - offsets[referrer]
-        if deg_r == 0:
-            continue
-        newcomer = partner[offsets[referrer] + np.int64(np.floor(u[1, k] * deg_r))]
-        view = 0 if i[row_sr] == s else 1
-        if newcomer != s and u[2, k] < trust[view * cap + row_sr]:
-            out[0, m], out[1, m], out[2, m] = s, referrer, newcomer
-            m += 1
-    return m
+def follow_referral(offsets, partner, rows, i, trust, cap, s, u_referrer, u_newcomer, u_follow):  # pragma: no cover - compiled
+    """One seeker's referral: ``(referrer, newcomer)``, or ``(-1, -1)`` if none is followed."""
+    deg = offsets[s + 1] - offsets[s]
+    if deg == 0:
+        return np.int64(-1), np.int64(-1)
+    e = offsets[s] + np.int64(np.floor(u_referrer * deg))
+    referrer, row_sr = np.int64(partner[e]), rows[e]
+    deg_r = offsets[referrer + 1] - offsets[referrer]
+    if deg_r == 0:
+        return np.int64(-1), np.int64(-1)
+    newcomer = np.int64(partner[offsets[referrer] + np.int64(np.floor(u_newcomer * deg_r))])
+    view = 0 if i[row_sr] == s else 1
+    if newcomer != s and u_follow < trust[view * cap + row_sr]:
+        return referrer, newcomer
+    return np.int64(-1), np.int64(-1)
 
 
 def referred_trust(
@@ -86,27 +89,28 @@ def referred_trust(
         R0 = max(base_R, w * T(s->r) * R(r->n)),  T0 <= 1 - R0
     """
     seeker, referrer, newcomer = (np.asarray(x, dtype=np.int64) for x in (seeker, referrer, newcomer))
+    base_trust = np.broadcast_to(np.asarray(base_trust, dtype=float), seeker.shape)
+    base_damage = np.broadcast_to(np.asarray(base_damage, dtype=float), seeker.shape)
     t = np.empty(seeker.size)
     d = np.empty(seeker.size)
-    _referred_trust(
-        rel._sorted_keys, rel._sorted_rows, rel.n, rel.i, rel.flat("trust"), rel.flat("damage"), rel.capacity,
-        seeker, referrer, newcomer, np.asarray(base_trust, dtype=float), np.asarray(base_damage, dtype=float), float(weight), t, d,
-    )
+    for k in range(seeker.size):
+        t[k], d[k] = referred_one(
+            rel._sorted_keys, rel._sorted_rows, rel.n, rel.i, rel.flat("trust"), rel.flat("damage"), rel.capacity,
+            seeker[k], referrer[k], newcomer[k], base_trust[k], base_damage[k], float(weight),
+        )
     return t, d
 
 
 @jit
-def _referred_trust(sorted_keys, sorted_rows, n, i, trust, damage, cap, seeker, referrer, newcomer, base_trust, base_damage, w, t_out, d_out):  # pragma: no cover - compiled
-    for k in range(seeker.size):
-        s, r, c = seeker[k], referrer[k], newcomer[k]
-        row_sr = find_row(sorted_keys, sorted_rows, n, s, r)
-        row_rn = find_row(sorted_keys, sorted_rows, n, r, c)
-        t_sr = trust[(0 if i[row_sr] == s else 1) * cap + row_sr]
-        f_rn = (0 if i[row_rn] == r else 1) * cap + row_rn
-        t0 = (1.0 - w) * base_trust[k] + w * t_sr * trust[f_rn]
-        d0 = max(base_damage[k], w * t_sr * damage[f_rn])
-        t_out[k] = min(t0, 1.0 - d0)
-        d_out[k] = d0
+def referred_one(sorted_keys, sorted_rows, n, i, trust, damage, cap, s, r, c, base_trust, base_damage, w):  # pragma: no cover - compiled
+    """``referred_trust`` for one seeker ``s``, referrer ``r`` and newcomer ``c``."""
+    row_sr = find_row(sorted_keys, sorted_rows, n, s, r)
+    row_rn = find_row(sorted_keys, sorted_rows, n, r, c)
+    t_sr = trust[(0 if i[row_sr] == s else 1) * cap + row_sr]
+    f_rn = (0 if i[row_rn] == r else 1) * cap + row_rn
+    t0 = (1.0 - w) * base_trust + w * t_sr * trust[f_rn]
+    d0 = max(base_damage, w * t_sr * damage[f_rn])
+    return min(t0, 1.0 - d0), d0
 
 
 def hearers(rel: "RelationshipTable", teller: np.ndarray, subject: np.ndarray, event_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
