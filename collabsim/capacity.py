@@ -42,10 +42,7 @@ def allocate(
     climb_room = np.zeros(k, dtype=bool)
     spare = np.asarray(budget, dtype=float).copy()
     if k:
-        _allocate(
-            np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64), np.asarray(level, dtype=np.int64),
-            np.asarray(weaker_trust, dtype=float), spare, works, climb_room,
-        )
+        _allocate(np.asarray(i), np.asarray(j), np.asarray(level), np.asarray(weaker_trust, dtype=float), spare, works, climb_room)
     return works, climb_room, spare
 
 

@@ -15,7 +15,8 @@ import numpy as np
 from ._jit import jit
 from .levels import COLLABORATION, TOP, TRUST_NEEDED, VALUE
 from .outcomes import broken_commitment_chance_one, signals_one, success_probability_one
-from .referral import follow_referral, referred_one
+from .levels import STAKE
+from .referral import _hearers, follow_referral, referred_one
 from .trust import beta_one, smoothing_one, two_layer_one
 
 
@@ -65,7 +66,7 @@ def apply_rule(rule, trust, damage, pos, neg, cap, dirs, rows, signal, level, de
 
 @jit
 def joint_work(
-    rows, u, i, j, level, trust, damage, pos, neg, rule, rule_p, cap, alignment, mismatch, same_sector,
+    allocated, chance_contact, u, i, j, level, trust, damage, pos, neg, rule, rule_p, cap, alignment, mismatch, same_sector,
     reliability, skill, served, forum_member, has_backbone,
     mismatch_penalty, rivalry_per_same, shared_support, support_both, support_one, meeting_support,
     repair_boost, honest_severity, celebration, need,
@@ -79,13 +80,23 @@ def joint_work(
     with skill and a backbone). Writes the month's outcome per pair, adds to the pair's
     counts, counts successful collaboration months per organisation (``collaborated``)
     and the community value of each pair's month (``value``, summed by the caller).
-    ``u`` holds three uniform draws per row (success, culprit, broken).
-    Returns ``(successes, months of joint work at level >= 1, broken commitments)``.
+    Who works: a pair at networking or above when both partners fitted it into their
+    capacity (``allocated``; pairs met this month were not allocated), an aware pair with
+    chance ``chance_contact``. ``u`` holds five uniform draws per pair: chance contact,
+    success, culprit, broken (the fifth is the crisis's). ``value`` gets one entry per
+    working pair, in row order.
+    Returns ``(pairs that worked, successes, months of joint work at level >= 1, broken
+    commitments)``.
     """
-    m = rows.size
-    n_success = n_joint = n_broken = 0
-    for k in range(m):
-        r = rows[k]
+    n_worked = n_success = n_joint = n_broken = 0
+    for r in range(level.size):
+        if level[r] >= 1:
+            if not (r < allocated.size and allocated[r]):
+                continue
+        elif not u[0, r] < chance_contact:
+            continue
+        k = n_worked
+        n_worked += 1
         a, b = i[r], j[r]
         lvl = level[r]
         weaker = min(trust[r], trust[cap + r])
@@ -105,14 +116,14 @@ def joint_work(
             lvl, np.sqrt(reliability[a] * reliability[b]), (skill[a] + skill[b]) / 2.0, alignment[r], weaker,
             1.0 if mismatch[r] else 0.0, mismatch_penalty, support, rivalry,
         )
-        success = u[0, k] < prob
+        success = u[1, r] < prob
         unrel_a, unrel_b = 1.0 - reliability[a], 1.0 - reliability[b]
         total = unrel_a + unrel_b
         share = unrel_a / total if total > 0 else 0.5
-        culprit_is_i = u[1, k] < share
+        culprit_is_i = u[2, r] < share
         culprit_rel = reliability[a] if culprit_is_i else reliability[b]
         gap = max(0.0, TRUST_NEEDED[lvl] - weaker)
-        broken = (not success) and (u[2, k] < broken_commitment_chance_one(culprit_rel, gap)) and lvl >= 1
+        broken = (not success) and (u[3, r] < broken_commitment_chance_one(culprit_rel, gap)) and lvl >= 1
         s_ij, s_ji = signals_one(lvl, success, broken, culprit_is_i, honest_severity, celebration)
         mult = 0.5 + (skill[a] + skill[b]) / 2.0
         if has_backbone:
@@ -139,7 +150,7 @@ def joint_work(
             n_broken += 1
         if lvl >= 1:
             n_joint += 1
-    return n_success, n_joint, n_broken
+    return n_worked, n_success, n_joint, n_broken
 
 
 @jit
@@ -208,13 +219,18 @@ def first_contacts(
 
 
 @jit
-def pair_facts(start, stop, i, j, sector, hierarchical, harmed_sectors, same_sector, harmed, mismatch):  # pragma: no cover
-    """Fixed facts of new pairs ``start:stop``: same sector, harmed sectors, style mismatch."""
+def pair_facts(start, stop, i, j, sector, hierarchical, harmed_sectors, mandate, same_sector, harmed, mismatch, alignment):  # pragma: no cover
+    """Fixed facts of new pairs ``start:stop``: same sector, harmed sectors, style mismatch,
+    and alignment, the cosine of the two unit mandates in the three-goal space (000: "match
+    mandates"). The dot product is summed as (x0 y0 + x2 y2) + x1 y1, the order numpy's
+    einsum used for the published results, so they stay bit-identical.
+    """
     for r in range(start, stop):
         a, b = i[r], j[r]
         same_sector[r] = sector[a] == sector[b]
         harmed[r] = harmed_sectors[sector[a], sector[b]]
         mismatch[r] = hierarchical[a] != hierarchical[b]
+        alignment[r] = (mandate[a, 0] * mandate[b, 0] + mandate[a, 2] * mandate[b, 2]) + mandate[a, 1] * mandate[b, 1]
 
 
 @jit
@@ -245,4 +261,51 @@ def sum_by_view(rows, dirs, signal):  # pragma: no cover
     return out_rows[:u], out_dirs[:u], total[:u]
 
 
-__all__ = ["RULE_CODES", "rule_parameters", "learn", "apply_rule", "joint_work", "pair_facts", "sum_by_view", "first_contact_one", "first_contact_many", "first_contacts"]
+@jit
+def hear(
+    rule, trust, damage, pos, neg, cap, level, i, offsets, partner, adj_rows, sorted_keys, sorted_rows, n,
+    teller, subject, event_rows, event_level, reach, rule_p,
+):  # pragma: no cover
+    """Third parties hear from ``teller`` about ``subject`` and learn, in place.
+
+    Each listener who knows the subject takes the signal ``reach * T(listener -> teller) *
+    stake`` of the event's level; everything one view hears in the month is added up,
+    clipped to [-1, 1] and learnt once with the selected rule (``referral.hearers``
+    finds the listeners). Returns how many views learnt.
+    """
+    total = 0
+    for ev in range(teller.size):
+        total += offsets[teller[ev] + 1] - offsets[teller[ev]]
+    rows = np.empty(total, dtype=np.int64)
+    dirs = np.empty(total, dtype=np.int64)
+    t_teller = np.empty(total)
+    event = np.empty(total, dtype=np.int64)
+    m = _hearers(offsets, partner, adj_rows, i, trust, cap, sorted_keys, sorted_rows, n, teller, subject, event_rows, rows, dirs, t_teller, event)
+    signal = np.empty(m)
+    for k in range(m):
+        signal[k] = reach * t_teller[k] * STAKE[event_level[event[k]]]
+    views, view_dirs, summed = sum_by_view(rows[:m], dirs[:m], signal)
+    apply_rule(rule, trust, damage, pos, neg, cap, view_dirs, views, summed, level, np.ones(1), rule_p)
+    return views.size
+
+
+@jit
+def staff_leave(gone, i, j, trust, base_trust, cap, keep, touched):  # pragma: no cover
+    """Trust above first contact partly leaves with departing staff (Zaheer et al. 1998).
+
+    For every pair with a partner in ``gone``, both views: ``T' = B + keep * (T - B)``
+    where trust ``T`` is above its first-contact value ``B``. Writes the pairs touched
+    into ``touched`` and returns how many.
+    """
+    m = 0
+    for r in range(i.size):
+        if gone[i[r]] or gone[j[r]]:
+            for f in (r, cap + r):
+                if trust[f] > base_trust[f]:
+                    trust[f] = base_trust[f] + keep * (trust[f] - base_trust[f])
+            touched[m] = r
+            m += 1
+    return m
+
+
+__all__ = ["RULE_CODES", "rule_parameters", "learn", "apply_rule", "joint_work", "pair_facts", "sum_by_view", "first_contact_one", "first_contact_many", "first_contacts", "hear", "staff_leave"]

@@ -156,10 +156,9 @@ class CollaborationModel(mesa.Model):
         if rows.size:
             rel, o = self.rel, self.orgs
             kernels.pair_facts(
-                int(rows[0]), int(rows[-1]) + 1, rel.i, rel.j, o.sector, o.hierarchical, self._harmed,
-                rel.same_sector, rel.harmed, rel.mismatch,
+                int(rows[0]), int(rows[-1]) + 1, rel.i, rel.j, o.sector, o.hierarchical, self._harmed, o.mandate,
+                rel.same_sector, rel.harmed, rel.mismatch, rel.alignment,
             )
-            rel.alignment[rows] = self.alignment(rows)
         if rows.size and self.params["trust_rule"] == "beta":
             pos, neg = trust.beta_evidence_for(self.rel.trust[:, rows])
             self.rel.pos_evidence[:, rows] = pos
@@ -347,31 +346,20 @@ class CollaborationModel(mesa.Model):
         return mult
 
     def _work(self) -> None:
-        rel, p, rng, o = self.rel, self.params, self.rng, self.orgs
+        """A month of joint work: who works, outcomes, learning (``kernels.joint_work``)."""
+        rel, p, o, out = self.rel, self.params, self.orgs, self._outcome
         o.capacity_gain = np.zeros(self.n)
         k = rel.size
         if k == 0:
             return
-        level = rel.level
-        u = rng.random((5, k))
-        allocated = np.zeros(k, dtype=bool)
-        allocated[: self._works.size] = self._works  # pairs met this month are not yet allocated
-        works = np.where(level >= 1, allocated, u[0] < CHANCE_CONTACT)
+        u = self.rng.random((5, k))
         if self.shock and self.month == p["shock_month"]:
             self._disrupt(u[4])
-        rows = np.flatnonzero(works)
-        if rows.size:
-            self._joint_work(rows, u[1:4, rows])
-        self._meetings()
-
-    def _joint_work(self, rows: np.ndarray, u: np.ndarray) -> None:
-        """A month of joint work for ``rows`` (one compiled pass, ``kernels.joint_work``)."""
-        rel, p, o, out = self.rel, self.params, self.orgs, self._outcome
-        value = np.empty(rows.size)
+        value = np.empty(k)
         collaborated = np.zeros(self.n, dtype=np.int64)
         bb = self.backbone
-        n_success, n_joint, n_broken = kernels.joint_work(
-            rows, np.ascontiguousarray(u), rel.i, rel.j, rel.level, rel.flat("trust"), rel.flat("damage"), *self._evidence(),
+        n_worked, n_success, n_joint, n_broken = kernels.joint_work(
+            self._works, CHANCE_CONTACT, u, rel.i, rel.j, rel.level, rel.flat("trust"), rel.flat("damage"), *self._evidence(),
             self._rule, self._rule_p, rel.capacity, rel.alignment, rel.mismatch, rel.same_sector,
             o.reliability, o.skill, bb.served if bb is not None else self.forum_member, self.forum_member, bb is not None,
             float(p["style_mismatch_penalty"]), RIVALRY_PENALTY * p["funding_scarcity"] if p["funding_scarcity"] > 0 else 0.0,
@@ -382,14 +370,17 @@ class CollaborationModel(mesa.Model):
             out.worked, out.success, out.broken, out.culprit_is_i, out.level,
             rel.successes, rel.failures, rel.broken, collaborated, value,
         )
-        self.counters["successes"] += n_success
-        self.counters["joint_work_months"] += n_joint
-        self.counters["failures"] += rows.size - n_success
-        self.counters["broken_commitments"] += n_broken
-        self.counters["collective_impact"] += float(value.sum())
-        o.capacity_gain = CAPACITY_FROM_COLLABORATION * collaborated
-        if self.record_events:
-            self.log_event("broken", rows[out.broken[rows]])
+        if n_worked:
+            self.counters["successes"] += n_success
+            self.counters["joint_work_months"] += n_joint
+            self.counters["failures"] += n_worked - n_success
+            self.counters["broken_commitments"] += n_broken
+            self.counters["collective_impact"] += float(value[:n_worked].sum())
+            o.capacity_gain = CAPACITY_FROM_COLLABORATION * collaborated
+            if self.record_events:
+                self.log_event("broken", np.flatnonzero(out.broken[:k]))
+        if self.params["regular_meetings"] or self.backbone is not None:
+            self._meetings()
 
     def _disrupt(self, u: np.ndarray) -> None:
         """First month of a crisis: some working pairs' joint work fails honestly."""
@@ -442,12 +433,11 @@ class CollaborationModel(mesa.Model):
         self.orgs.skill[orgs] = draw_skill(self.rng, p["collaborative_skill"], orgs.size)
         gone = np.zeros(self.n, dtype=bool)
         gone[orgs] = True
-        rows = np.flatnonzero(gone[rel.i] | gone[rel.j])
-        if rows.size == 0:
+        rows = np.empty(rel.size, dtype=np.int64)
+        m = kernels.staff_leave(gone, rel.i, rel.j, rel.flat("trust"), rel.flat("base_trust"), rel.capacity, 1.0 - p["turnover_trust_loss"], rows)
+        if m == 0:
             return
-        t, base = rel.trust[:, rows], rel.base_trust[:, rows]
-        keep = 1.0 - p["turnover_trust_loss"]
-        rel.trust[:, rows] = np.where(t > base, base + keep * (t - base), t)
+        rows = rows[:m]
         if p["trust_rule"] == "beta":
             # the newcomer has not seen the old evidence: restart it at the trust that remains
             pos, neg = trust.beta_evidence_for(rel.trust[:, rows])
@@ -494,9 +484,7 @@ class CollaborationModel(mesa.Model):
             if ok.size:
                 teller = np.concatenate([rel.i[ok], rel.j[ok]])
                 subject = np.concatenate([rel.j[ok], rel.i[ok]])
-                rows, dirs, t_teller, ev = referral.hearers(rel, teller, subject, np.concatenate([ok, ok]))
-                stake = STAKE[np.concatenate([out.level[ok], out.level[ok]])[ev]]
-                self._update_summed(rows, dirs, referral.CELEBRATION_REACH * t_teller * stake)
+                self._heard(teller, subject, np.concatenate([ok, ok]), np.concatenate([out.level[ok], out.level[ok]]), referral.CELEBRATION_REACH)
 
     def _spread_distrust(self, rows: np.ndarray, culprit_is_i: np.ndarray, level: np.ndarray) -> None:
         """Victims tell their partners who broke a commitment (Burt & Knez 1995)."""
@@ -506,14 +494,18 @@ class CollaborationModel(mesa.Model):
         rel = self.rel
         victim = np.where(culprit_is_i, rel.j[rows], rel.i[rows])
         culprit = np.where(culprit_is_i, rel.i[rows], rel.j[rows])
-        heard_rows, dirs, t_teller, ev = referral.hearers(rel, victim, culprit, rows)
-        self._update_summed(heard_rows, dirs, -w * t_teller * STAKE[level[ev]])
+        self._heard(victim, culprit, rows, level, -w)
 
-    def _update_summed(self, rows: np.ndarray, dirs: np.ndarray, signal: np.ndarray) -> None:
-        """Add up the signals each directed view received, then apply the rule once."""
-        if rows.size == 0:
-            return
-        self.update_trust(*kernels.sum_by_view(rows, dirs, np.asarray(signal, dtype=float)))
+    def _heard(self, teller: np.ndarray, subject: np.ndarray, event_rows: np.ndarray, event_level: np.ndarray, reach: float) -> None:
+        """Listeners learn from what ``teller`` says about ``subject`` (``kernels.hear``)."""
+        rel = self.rel
+        offsets, partner, adj_rows = rel.adjacency()
+        kernels.hear(
+            self._rule, rel.flat("trust"), rel.flat("damage"), *self._evidence(), rel.capacity, rel.level, rel.i,
+            offsets, partner, adj_rows, rel._sorted_keys, rel._sorted_rows, rel.n,
+            np.asarray(teller, dtype=np.int64), np.asarray(subject, dtype=np.int64), np.asarray(event_rows, dtype=np.int64),
+            np.asarray(event_level, dtype=np.int64), float(reach), self._rule_p,
+        )
 
     def _end_of_month(self) -> None:
         rel = self.rel
