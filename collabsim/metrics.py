@@ -146,10 +146,15 @@ def compute_metrics(model: "CollaborationModel") -> dict[str, float]:
     )
     out.update(zip(COUNT_NAMES, counts.tolist()))
     if rel.size:
+        # numpy's mean and std, without their Python wrappers (same reductions, same bits)
         t = rel.trust
-        out["mean_trust"] = float(t.mean())
-        out["trust_sd"] = float(t.std())
-        out["mean_damage"] = float(rel.damage.mean())
+        count = t.size
+        mean = np.add.reduce(t, axis=None) / count
+        deviation = t - mean
+        np.multiply(deviation, deviation, out=deviation)
+        out["mean_trust"] = float(mean)
+        out["trust_sd"] = float(np.sqrt(np.add.reduce(deviation, axis=None) / count))
+        out["mean_damage"] = float(np.add.reduce(rel.damage, axis=None) / count)
     else:
         out.update(mean_trust=float("nan"), trust_sd=float("nan"), mean_damage=float("nan"))
     out["mean_capacity"] = float(model.orgs.budget.mean()) if model.n else 0.0

@@ -147,16 +147,15 @@ class RelationshipTable:
             return np.zeros(0, dtype=np.int64)
         self._reserve(self.size + added)
         st = self._store
-        keys = np.empty(added, dtype=np.int64)
-        write_new_pairs(
+        self._sorted_keys, self._sorted_rows = insert_pairs(
             keep, a, b, np.asarray(trust, dtype=float).reshape(2, -1), np.asarray(damage, dtype=float).reshape(2, -1),
-            self.size, self._cap, self.n, month, st["i"], st["j"], st["trust"].reshape(-1), st["base_trust"].reshape(-1),
-            st["damage"].reshape(-1), st["first_contact"], st["collab_month"], st["work_month"], keys,
+            self.size, added, self._cap, self.n, month, st["i"], st["j"], st["trust"].reshape(-1), st["base_trust"].reshape(-1),
+            st["damage"].reshape(-1), st["first_contact"], st["collab_month"], st["work_month"],
+            self._sorted_keys, self._sorted_rows,
         )
         rows = np.arange(self.size, self.size + added)
         self.size += added
         self._refresh_views()
-        self._sorted_keys, self._sorted_rows = merge_index(self._sorted_keys, self._sorted_rows, keys, rows)
         self._adjacency = None
         self._owners = None
         return rows
@@ -294,6 +293,14 @@ def write_new_pairs(keep, a, b, trust, damage, start, cap, n, month, i, j, trust
         keys[q] = lo * n + hi
         r += 1
         q += 1
+
+
+@jit
+def insert_pairs(keep, a, b, trust, damage, start, added, cap, n, month, i, j, trust_store, base_store, damage_store, first_contact, collab_month, work_month, sorted_keys, sorted_rows):  # pragma: no cover - compiled
+    """``write_new_pairs`` then ``merge_index``: returns the new sorted index."""
+    keys = np.empty(added, dtype=np.int64)
+    write_new_pairs(keep, a, b, trust, damage, start, cap, n, month, i, j, trust_store, base_store, damage_store, first_contact, collab_month, work_month, keys)
+    return merge_index(sorted_keys, sorted_rows, keys, np.arange(start, start + added))
 
 
 @jit
