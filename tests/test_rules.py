@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import collabsim
-from collabsim import capacity, levels, outcomes, referral
+from collabsim import capacity, kernels, levels, outcomes, referral
 from collabsim.levels import COST, TRUST_NEEDED
 from collabsim.relationships import RelationshipTable
 
@@ -240,9 +240,11 @@ def test_beta_rule_turnover_is_not_undone_by_the_next_success():
 def test_news_about_one_subject_adds_up_within_a_month():
     one = collabsim.CollaborationModel(seed=1)
     two = collabsim.CollaborationModel(seed=1)
-    r = np.array([0])
     t0 = float(one.rel.trust[0, 0])
-    one._update_summed(r, np.array([0]), np.array([-0.2]))
-    two._update_summed(np.array([0, 0]), np.array([0, 0]), np.array([-0.1, -0.1]))
+    one.update_trust(*kernels.sum_by_view(np.array([0]), np.array([0]), np.array([-0.2])))
+    two.update_trust(*kernels.sum_by_view(np.array([0, 0]), np.array([0, 0]), np.array([-0.1, -0.1])))
     assert one.rel.trust[0, 0] == pytest.approx(two.rel.trust[0, 0])
     assert one.rel.trust[0, 0] < t0
+    rows, dirs, total = kernels.sum_by_view(np.array([3, 1, 3, 1]), np.array([1, 0, 1, 1]), np.array([-0.7, 0.2, -0.6, 0.1]))
+    assert rows.tolist() == [1, 1, 3] and dirs.tolist() == [0, 1, 1]
+    assert total.tolist() == pytest.approx([0.2, 0.1, -1.0])  # clipped to [-1, 1]
