@@ -37,17 +37,28 @@ def allocate(
         the next level's extra cost also fits for both; each organisation's capacity
         left after the ties it works on.
     """
+    weaker = np.asarray(weaker_trust, dtype=float)
+    return allocate_pairs(np.asarray(i), np.asarray(j), np.asarray(level), np.concatenate([weaker, weaker]), weaker.size, budget)
+
+
+def allocate_pairs(
+    i: np.ndarray, j: np.ndarray, level: np.ndarray, trust: np.ndarray, cap: int, budget: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``allocate`` reading both directions of trust from the table's flat store."""
     k = i.size
     works = np.zeros(k, dtype=bool)
     climb_room = np.zeros(k, dtype=bool)
     spare = np.asarray(budget, dtype=float).copy()
     if k:
-        _allocate(np.asarray(i), np.asarray(j), np.asarray(level), np.asarray(weaker_trust, dtype=float), spare, works, climb_room)
+        _allocate(i, j, level, trust, cap, spare, works, climb_room)
     return works, climb_room, spare
 
 
+FITS_I, FITS_J, ROOM_I, ROOM_J = 1, 2, 4, 8
+
+
 @jit
-def _allocate(i, j, level, weaker, budget, works, climb_room):  # pragma: no cover - compiled
+def _allocate(i, j, level, trust, cap, budget, works, climb_room):  # pragma: no cover - compiled
     """The rule in one pass: ``budget`` becomes the spare capacity, in place.
 
     Each organisation ranks its working ties (level >= 1) by priority, level plus the
@@ -58,69 +69,70 @@ def _allocate(i, j, level, weaker, budget, works, climb_room):  # pragma: no cov
     """
     n = budget.size
     k = i.size
-    # the working ties of each organisation, grouped by organisation (counting sort)
+    # the working ties of each organisation, grouped by organisation (counting sort);
+    # an entry is side * k + row (side 0: the organisation is i, 1: it is j)
     count = np.zeros(n + 1, dtype=np.int64)
-    for side in range(2):
-        ends = i if side == 0 else j
-        for r in range(k):
-            if level[r] >= 1:
-                count[ends[r] + 1] += 1
+    for r in range(k):
+        if level[r] >= 1:
+            count[i[r] + 1] += 1
+            count[j[r] + 1] += 1
     start = np.cumsum(count)
     fill = start[:n].copy()
-    m = start[n]
-    entry_row = np.empty(m, dtype=np.int64)
-    entry_side = np.empty(m, dtype=np.int64)
-    entry_rank = np.empty(m, dtype=np.int64)
+    entry = np.empty(start[n], dtype=np.int64)
+    rank = np.empty(start[n], dtype=np.int32)
     for side in range(2):
         ends = i if side == 0 else j
         for r in range(k):
             if level[r] >= 1:
-                o = ends[r]
-                e = fill[o]
-                fill[o] += 1
-                entry_row[e] = r
-                entry_side[e] = side
-                entry_rank[e] = np.int64(np.rint((5.0 - (level[r] + weaker[r])) * PRIORITY_RESOLUTION))
+                e = fill[ends[r]]
+                fill[ends[r]] += 1
+                entry[e] = side * k + r
+                weaker = min(trust[r], trust[cap + r])
+                rank[e] = np.int32(np.rint((5.0 - (level[r] + weaker)) * PRIORITY_RESOLUTION))
     # within each organisation, highest priority (lowest rank) first; stable
     for o in range(n):
         for e in range(start[o] + 1, start[o + 1]):
-            row, side, rank = entry_row[e], entry_side[e], entry_rank[e]
+            this_entry, this_rank = entry[e], rank[e]
             f = e - 1
-            while f >= start[o] and entry_rank[f] > rank:
-                entry_row[f + 1], entry_side[f + 1], entry_rank[f + 1] = entry_row[f], entry_side[f], entry_rank[f]
+            while f >= start[o] and rank[f] > this_rank:
+                entry[f + 1], rank[f + 1] = entry[f], rank[f]
                 f -= 1
-            entry_row[f + 1], entry_side[f + 1], entry_rank[f + 1] = row, side, rank
-    # cost of each tie and all ranked above it (a running total, as cumsum would give)
-    through = np.zeros(2 * k)
+            entry[f + 1], rank[f + 1] = this_entry, this_rank
+    # cost of each tie and all ranked above it, a running total as cumsum would give;
+    # whether it fits, and whether the next level's extra cost would fit too
+    flags = np.zeros(k, dtype=np.uint8)
     owner_total = np.zeros(n)
     running = 0.0
     for o in range(n):
         if start[o + 1] == start[o]:
             continue
         offset = 0.0
+        limit = budget[o] + 1e-12
         for e in range(start[o], start[o + 1]):
-            cost = COST[level[entry_row[e]]]
+            side, r = entry[e] // k, entry[e] % k
+            cost = COST[level[r]]
             running += cost
             if e == start[o]:
                 offset = running - cost
-            through[entry_side[e] * k + entry_row[e]] = running - offset
+            through = running - offset
+            if through <= limit:
+                flags[r] |= FITS_I if side == 0 else FITS_J
+            if through + STEP[level[r]] <= limit:
+                flags[r] |= ROOM_I if side == 0 else ROOM_J
         owner_total[o] = running - offset
     used_i = np.zeros(n)
     used_j = np.zeros(n)
     for r in range(k):
         a, b = i[r], j[r]
         lvl = level[r]
-        t_a = through[r] if lvl >= 1 else owner_total[a]
-        t_b = through[k + r] if lvl >= 1 else owner_total[b]
-        lim_a = budget[a] + 1e-12
-        lim_b = budget[b] + 1e-12
-        works[r] = t_a <= lim_a and t_b <= lim_b and lvl >= 1
-        climb_room[r] = (t_a + STEP[lvl]) <= lim_a and (t_b + STEP[lvl]) <= lim_b
+        if lvl >= 1:
+            works[r] = (flags[r] & FITS_I) != 0 and (flags[r] & FITS_J) != 0
+            climb_room[r] = (flags[r] & ROOM_I) != 0 and (flags[r] & ROOM_J) != 0
+        else:
+            works[r] = False
+            climb_room[r] = (owner_total[a] + STEP[0]) <= budget[a] + 1e-12 and (owner_total[b] + STEP[0]) <= budget[b] + 1e-12
         if works[r]:
             used_i[a] += COST[lvl]
             used_j[b] += COST[lvl]
-        else:
-            used_i[a] += 0.0
-            used_j[b] += 0.0
     for o in range(n):
         budget[o] = budget[o] - (used_i[o] + used_j[o])

@@ -66,7 +66,7 @@ def apply_rule(rule, trust, damage, pos, neg, cap, dirs, rows, signal, level, de
 
 @jit
 def joint_work(
-    allocated, chance_contact, u, i, j, level, trust, damage, pos, neg, rule, rule_p, cap, alignment, mismatch, same_sector,
+    allocated, chance_contact, u_contact, u, i, j, level, trust, damage, pos, neg, rule, rule_p, cap, mandate, mismatch, same_sector,
     reliability, skill, served, forum_member, has_backbone,
     mismatch_penalty, rivalry_per_same, shared_support, support_both, support_one, meeting_support,
     repair_boost, honest_severity, celebration, need,
@@ -82,9 +82,10 @@ def joint_work(
     and the community value of each pair's month (``value``, summed by the caller).
     Who works: a pair at networking or above when both partners fitted it into their
     capacity (``allocated``; pairs met this month were not allocated), an aware pair with
-    chance ``chance_contact``. ``u`` holds five uniform draws per pair: chance contact,
-    success, culprit, broken (the fifth is the crisis's). ``value`` gets one entry per
-    working pair, in row order.
+    chance ``chance_contact`` (draw ``u_contact``). ``u`` holds three uniform draws per
+    pair: success, culprit, broken. ``value`` gets one entry per working pair, in row
+    order; it may be ``u_contact`` itself (entry ``k`` is written after draw ``r >= k``
+    was read).
     Returns ``(pairs that worked, successes, months of joint work at level >= 1, broken
     commitments)``.
     """
@@ -93,13 +94,14 @@ def joint_work(
         if level[r] >= 1:
             if not (r < allocated.size and allocated[r]):
                 continue
-        elif not u[0, r] < chance_contact:
+        elif not u_contact[r] < chance_contact:
             continue
         k = n_worked
         n_worked += 1
         a, b = i[r], j[r]
         lvl = level[r]
         weaker = min(trust[r], trust[cap + r])
+        align = alignment_one(mandate, a, b)
         support = shared_support
         if has_backbone:
             if served[a] and served[b]:
@@ -113,17 +115,17 @@ def joint_work(
             support = support + meeting_support * (1.0 if forum_pair else 0.0)
         rivalry = rivalry_per_same * (1.0 if same_sector[r] else 0.0)
         prob = success_probability_one(
-            lvl, np.sqrt(reliability[a] * reliability[b]), (skill[a] + skill[b]) / 2.0, alignment[r], weaker,
+            lvl, np.sqrt(reliability[a] * reliability[b]), (skill[a] + skill[b]) / 2.0, align, weaker,
             1.0 if mismatch[r] else 0.0, mismatch_penalty, support, rivalry,
         )
-        success = u[1, r] < prob
+        success = u[0, r] < prob
         unrel_a, unrel_b = 1.0 - reliability[a], 1.0 - reliability[b]
         total = unrel_a + unrel_b
         share = unrel_a / total if total > 0 else 0.5
-        culprit_is_i = u[2, r] < share
+        culprit_is_i = u[1, r] < share
         culprit_rel = reliability[a] if culprit_is_i else reliability[b]
         gap = max(0.0, TRUST_NEEDED[lvl] - weaker)
-        broken = (not success) and (u[3, r] < broken_commitment_chance_one(culprit_rel, gap)) and lvl >= 1
+        broken = (not success) and (u[2, r] < broken_commitment_chance_one(culprit_rel, gap)) and lvl >= 1
         s_ij, s_ji = signals_one(lvl, success, broken, culprit_is_i, honest_severity, celebration)
         mult = 0.5 + (skill[a] + skill[b]) / 2.0
         if has_backbone:
@@ -131,7 +133,7 @@ def joint_work(
         d = float(lvl) / TOP
         learn(rule, trust, damage, pos, neg, r, s_ij, d, mult, rule_p)
         learn(rule, trust, damage, pos, neg, cap + r, s_ji, d, mult, rule_p)
-        value[k] = VALUE[lvl] * (0.5 + 0.5 * alignment[r]) * need * (1.0 if success else 0.0)
+        value[k] = VALUE[lvl] * (0.5 + 0.5 * align) * need * (1.0 if success else 0.0)
         out_worked[r] = True
         out_success[r] = success
         out_broken[r] = broken
@@ -219,18 +221,22 @@ def first_contacts(
 
 
 @jit
-def pair_facts(start, stop, i, j, sector, hierarchical, harmed_sectors, mandate, same_sector, harmed, mismatch, alignment):  # pragma: no cover
-    """Fixed facts of new pairs ``start:stop``: same sector, harmed sectors, style mismatch,
-    and alignment, the cosine of the two unit mandates in the three-goal space (000: "match
-    mandates"). The dot product is summed as (x0 y0 + x2 y2) + x1 y1, the order numpy's
-    einsum used for the published results, so they stay bit-identical.
+def alignment_one(mandate, a, b):  # pragma: no cover
+    """Alignment of two organisations: the cosine of their unit mandates in the three-goal
+    space, in [0, 1] (000: "match mandates"). Summed as (x0 y0 + x2 y2) + x1 y1, the order
+    numpy's einsum used for the published results, so they stay bit-identical.
     """
+    return (mandate[a, 0] * mandate[b, 0] + mandate[a, 2] * mandate[b, 2]) + mandate[a, 1] * mandate[b, 1]
+
+
+@jit
+def pair_facts(start, stop, i, j, sector, hierarchical, harmed_sectors, same_sector, harmed, mismatch):  # pragma: no cover
+    """Fixed facts of new pairs ``start:stop``: same sector, harmed sectors, style mismatch."""
     for r in range(start, stop):
         a, b = i[r], j[r]
         same_sector[r] = sector[a] == sector[b]
         harmed[r] = harmed_sectors[sector[a], sector[b]]
         mismatch[r] = hierarchical[a] != hierarchical[b]
-        alignment[r] = (mandate[a, 0] * mandate[b, 0] + mandate[a, 2] * mandate[b, 2]) + mandate[a, 1] * mandate[b, 1]
 
 
 @jit
@@ -308,4 +314,4 @@ def staff_leave(gone, i, j, trust, base_trust, cap, keep, touched):  # pragma: n
     return m
 
 
-__all__ = ["RULE_CODES", "rule_parameters", "learn", "apply_rule", "joint_work", "pair_facts", "sum_by_view", "first_contact_one", "first_contact_many", "first_contacts", "hear", "staff_leave"]
+__all__ = ["RULE_CODES", "rule_parameters", "learn", "apply_rule", "joint_work", "alignment_one", "pair_facts", "sum_by_view", "first_contact_one", "first_contact_many", "first_contacts", "hear", "staff_leave"]

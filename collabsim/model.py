@@ -156,8 +156,8 @@ class CollaborationModel(mesa.Model):
         if rows.size:
             rel, o = self.rel, self.orgs
             kernels.pair_facts(
-                int(rows[0]), int(rows[-1]) + 1, rel.i, rel.j, o.sector, o.hierarchical, self._harmed, o.mandate,
-                rel.same_sector, rel.harmed, rel.mismatch, rel.alignment,
+                int(rows[0]), int(rows[-1]) + 1, rel.i, rel.j, o.sector, o.hierarchical, self._harmed,
+                rel.same_sector, rel.harmed, rel.mismatch,
             )
         if rows.size and self.params["trust_rule"] == "beta":
             pos, neg = trust.beta_evidence_for(self.rel.trust[:, rows])
@@ -170,9 +170,10 @@ class CollaborationModel(mesa.Model):
         return rows
 
     def alignment(self, rows: np.ndarray) -> np.ndarray:
-        """Cosine of the two mandates of each pair, in [0, 1]."""
+        """Cosine of the two mandates of each pair, in [0, 1] (``kernels.alignment_one``)."""
         m = self.orgs.mandate
-        return np.einsum("ij,ij->i", m[self.rel.i[rows]], m[self.rel.j[rows]])
+        a, b = m[self.rel.i[rows]], m[self.rel.j[rows]]
+        return (a[:, 0] * b[:, 0] + a[:, 2] * b[:, 2]) + a[:, 1] * b[:, 1]
 
     def style_mismatch(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Whether each pair's decision styles differ (002); all pairs by default."""
@@ -281,7 +282,7 @@ class CollaborationModel(mesa.Model):
         available = o.budget
         if self.params["regular_meetings"]:
             available = np.maximum(0.0, o.budget - meetings.MEETING_COST * self.forum_member)
-        self._works, self._climb_room, self._spare = capacity.allocate(rel.i, rel.j, rel.level, rel.min_trust(), available)
+        self._works, self._climb_room, self._spare = capacity.allocate_pairs(rel.i, rel.j, rel.level, rel.flat("trust"), rel.capacity, available)
 
     def _meet(self) -> None:
         """New contacts: referrals (trust passes along), strangers, backbone, forum.
@@ -352,15 +353,20 @@ class CollaborationModel(mesa.Model):
         k = rel.size
         if k == 0:
             return
-        u = self.rng.random((5, k))
+        # five uniform draws per pair, drawn in this order: chance contact, then success,
+        # culprit and broken commitment, then the crisis's disruption (drawn every month)
+        u_contact = self.rng.random(k)
+        u_work = self.rng.random((3, k))
         if self.shock and self.month == p["shock_month"]:
-            self._disrupt(u[4])
-        value = np.empty(k)
+            self._disrupt(self.rng.random(k))
+        else:
+            _skip_draws(self.rng, k)
         collaborated = np.zeros(self.n, dtype=np.int64)
         bb = self.backbone
+        value = u_contact  # the pass overwrites each contact draw after reading it
         n_worked, n_success, n_joint, n_broken = kernels.joint_work(
-            self._works, CHANCE_CONTACT, u, rel.i, rel.j, rel.level, rel.flat("trust"), rel.flat("damage"), *self._evidence(),
-            self._rule, self._rule_p, rel.capacity, rel.alignment, rel.mismatch, rel.same_sector,
+            self._works, CHANCE_CONTACT, u_contact, u_work, rel.i, rel.j, rel.level, rel.flat("trust"), rel.flat("damage"), *self._evidence(),
+            self._rule, self._rule_p, rel.capacity, o.mandate, rel.mismatch, rel.same_sector,
             o.reliability, o.skill, bb.served if bb is not None else self.forum_member, self.forum_member, bb is not None,
             float(p["style_mismatch_penalty"]), RIVALRY_PENALTY * p["funding_scarcity"] if p["funding_scarcity"] > 0 else 0.0,
             crisis.SHARED_NEED_SUPPORT * self.shock, SUPPORT_BOTH, SUPPORT_ONE,
@@ -615,6 +621,14 @@ class CollaborationModel(mesa.Model):
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+_SKIP_CHUNK = 8192
+
+
+def _skip_draws(rng: np.random.Generator, k: int) -> None:
+    """Draw and drop ``k`` uniforms in small chunks: the stream moves on, no big array."""
+    buffer = np.empty(min(k, _SKIP_CHUNK))
+    for start in range(0, k, _SKIP_CHUNK):
+        rng.random(out=buffer[: min(_SKIP_CHUNK, k - start)])
 _EMPTY_F = np.zeros(0)
 _EMPTY_U = np.zeros((3, 0))
 

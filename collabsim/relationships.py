@@ -41,10 +41,9 @@ class RelationshipTable:
         first_contact, work_month, collab_month: month of first contact, of first joint
             work (reaching networking) and of first reaching collaboration (``NEVER``
             if not yet).
-        same_sector, harmed, mismatch, alignment: fixed facts about the pair (same
-            sector; sectors with a history of harm; different decision styles; cosine of
-            the two mandates), set by the model when the pair is added so a month does
-            not look them up again.
+        same_sector, harmed, mismatch: fixed facts about the pair (same sector; sectors
+            with a history of harm; different decision styles), set by the model when
+            the pair is added so a month does not look them up again.
 
     Months and counts are int16: a run is limited to ``MAX_MONTHS`` months. Pairs are
     never deleted, so every row past ``size`` is still zero until it is added.
@@ -65,7 +64,6 @@ class RelationshipTable:
         "same_sector": np.bool_,
         "harmed": np.bool_,
         "mismatch": np.bool_,
-        "alignment": np.float64,
     }
     _DIRECTED = ("trust", "damage", "base_trust")
     _EVIDENCE = ("pos_evidence", "neg_evidence")
