@@ -75,14 +75,18 @@ class RelationshipTable:
         self.size = 0
         self._cap = max(16, int(capacity))
         self._store: dict[str, np.ndarray] = {}
+        # organisation indices in 16 bits and pair keys in 32 when they fit (they do for
+        # every community the registry allows): less memory per pair
+        self._org_dtype = np.int16 if self.n <= np.iinfo(np.int16).max else np.int32
+        self._key_dtype = np.int32 if self.n * self.n <= np.iinfo(np.int32).max else np.int64
         for name, dtype in self._SCALAR.items():
-            self._store[name] = np.zeros(self._cap, dtype=dtype)
+            self._store[name] = np.zeros(self._cap, dtype=self._org_dtype if name in ("i", "j") else dtype)
         directed = self._DIRECTED + (self._EVIDENCE if with_evidence else ())
         for name in directed:
             self._store[name] = np.zeros((2, self._cap), dtype=float)
         if not with_evidence:
             self.pos_evidence = self.neg_evidence = None
-        self._sorted_keys = np.zeros(0, dtype=np.int64)
+        self._sorted_keys = np.zeros(0, dtype=self._key_dtype)
         self._sorted_rows = np.zeros(0, dtype=np.int32)
         self._adjacency: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._owners: np.ndarray | None = None
@@ -306,7 +310,7 @@ def merge_index(sorted_keys, sorted_rows, keys, rows):  # pragma: no cover - com
     """The sorted index with new (distinct, unknown) keys merged in."""
     order = np.argsort(keys, kind="mergesort")
     total = sorted_keys.size + keys.size
-    out_keys = np.empty(total, dtype=np.int64)
+    out_keys = np.empty(total, dtype=sorted_keys.dtype)
     out_rows = np.empty(total, dtype=np.int32)
     p = q = 0
     for t in range(total):
@@ -330,7 +334,7 @@ def build_adjacency(i, j, n):  # pragma: no cover - compiled
     for o in range(n):
         offsets[o + 1] += offsets[o]
     fill = offsets[:n].copy()
-    partner = np.empty(2 * k, dtype=np.int32)
+    partner = np.empty(2 * k, dtype=i.dtype)
     rows = np.empty(2 * k, dtype=np.int32)
     for r in range(k):
         e = fill[i[r]]
