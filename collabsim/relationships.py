@@ -67,8 +67,8 @@ class RelationshipTable:
     }
     _DIRECTED = ("trust", "damage", "base_trust")
     _EVIDENCE = ("pos_evidence", "neg_evidence")
-    GROWTH = 1.5
-    """Capacity grows by half when full: fewer idle rows than doubling, few copies."""
+    GROWTH = 1.25
+    """Capacity grows by a quarter when full: few idle rows, and a copy only now and then."""
 
     def __init__(self, n_organisations: int, capacity: int = 64, *, with_evidence: bool = False) -> None:
         self.n = int(n_organisations)
