@@ -381,7 +381,7 @@ class CollaborationModel(mesa.Model):
             self.counters["joint_work_months"] += n_joint
             self.counters["failures"] += n_worked - n_success
             self.counters["broken_commitments"] += n_broken
-            self.counters["collective_impact"] += float(value[:n_worked].sum())
+            self.counters["collective_impact"] += float(np.add.reduce(value[:n_worked]))
             o.capacity_gain = CAPACITY_FROM_COLLABORATION * collaborated
             if self.record_events:
                 self.log_event("broken", np.flatnonzero(out.broken[:k]))
@@ -497,10 +497,8 @@ class CollaborationModel(mesa.Model):
         w = self.params["referral_weight"]
         if w <= 0 or rows.size == 0:
             return
-        rel = self.rel
-        victim = np.where(culprit_is_i, rel.j[rows], rel.i[rows])
-        culprit = np.where(culprit_is_i, rel.i[rows], rel.j[rows])
-        self._heard(victim, culprit, rows, level, -w)
+        i, j = self.rel.i[rows], self.rel.j[rows]
+        self._heard(np.where(culprit_is_i, j, i), np.where(culprit_is_i, i, j), rows, level, -w)
 
     def _heard(self, teller: np.ndarray, subject: np.ndarray, event_rows: np.ndarray, event_level: np.ndarray, reach: float) -> None:
         """Listeners learn from what ``teller`` says about ``subject`` (``kernels.hear``)."""
@@ -626,7 +624,10 @@ _SKIP_CHUNK = 8192
 
 def _skip_draws(rng: np.random.Generator, k: int) -> None:
     """Draw and drop ``k`` uniforms in small chunks: the stream moves on, no big array."""
-    buffer = np.empty(min(k, _SKIP_CHUNK))
+    if k <= _SKIP_CHUNK:
+        rng.random(k)
+        return
+    buffer = np.empty(_SKIP_CHUNK)
     for start in range(0, k, _SKIP_CHUNK):
         rng.random(out=buffer[: min(_SKIP_CHUNK, k - start)])
 _EMPTY_F = np.zeros(0)

@@ -97,8 +97,9 @@ class RelationshipTable:
 
         Views are made again lazily, on first use after the size changed (``__getattr__``).
         """
-        for name in self._store:
-            self.__dict__.pop(name, None)
+        views = self.__dict__
+        for name in [name for name in views if name in self._store]:
+            del views[name]
 
     def __getattr__(self, name: str) -> np.ndarray:
         store = self.__dict__.get("_store")
