@@ -240,7 +240,7 @@ class RelationshipTable:
 @jit
 def find_row(sorted_keys, sorted_rows, n, a, b):  # pragma: no cover - compiled
     """Row of pair (a, b), or -1: a binary search of the sorted keys."""
-    key = min(a, b) * n + max(a, b)
+    key = np.int64(min(a, b)) * n + np.int64(max(a, b))  # 64-bit even for 16-bit indices
     pos = np.searchsorted(sorted_keys, key)
     if pos < sorted_keys.size and sorted_keys[pos] == key:
         return np.int64(sorted_rows[pos])

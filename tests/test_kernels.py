@@ -1,0 +1,157 @@
+"""The compiled monthly passes agree with the rules they compose, bit for bit.
+
+The scalar forms of the rules (``trust.two_layer_one``, ``outcomes.success_probability_one``
+...) must give exactly what the vectorised rules give; the capacity pass must give what a
+plain reading of the capacity rule gives; and the whole model must give the same output
+compiled and interpreted (``NUMBA_DISABLE_JIT=1``): the engine never changes a result.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from collabsim import capacity, outcomes, trust
+from collabsim.levels import COST
+from collabsim.relationships import RelationshipTable
+
+unit = st.floats(0.0, 1.0, allow_nan=False)
+signal = st.floats(-1.0, 1.0, allow_nan=False)
+level = st.integers(0, 4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(unit, unit, signal, unit, st.floats(0.001, 1.0), st.floats(0.0, 1.0), unit, st.floats(0.0, 0.3), st.floats(0.0, 2.0))
+def test_two_layer_scalar_form_is_the_rule(t, r, s, d, gain, loss, severity, decay, xi):
+    expected = trust.two_layer(t, r, s, d, trust_gain=gain, trust_loss=loss, damage_severity=severity, damage_decay=decay, interdependence_weight=xi)
+    assert trust.two_layer_one(t, r, s, d, gain, loss, severity, decay, xi) == (float(expected[0]), float(expected[1]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(unit, signal, st.floats(0.001, 1.0), st.floats(0.0, 20.0), st.floats(0.0, 20.0), st.floats(0.5, 1.0))
+def test_one_layer_scalar_forms_are_the_rules(t, s, rate, pos, neg, forgetting):
+    assert trust.smoothing_one(t, s, rate) == float(trust.smoothing(t, s, smoothing_rate=rate))
+    expected = trust.beta(pos, neg, s, beta_forgetting=forgetting)
+    assert trust.beta_one(pos, neg, s, forgetting) == tuple(float(x) for x in expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(level, unit, unit, unit, unit, st.booleans(), st.floats(0.0, 1.0), st.floats(0.0, 0.2), st.floats(0.0, 0.2))
+def test_outcome_scalar_forms_are_the_rule(lvl, rel, skill, align, weaker, mismatch, penalty, support, rivalry):
+    expected = outcomes.success_probability(
+        np.array([lvl]), np.array([rel]), np.array([skill]), np.array([align]), np.array([weaker]),
+        style_mismatch=np.array([mismatch]), style_mismatch_penalty=penalty, support=support, rivalry=rivalry,
+    )[0]
+    got = outcomes.success_probability_one(lvl, rel, skill, align, weaker, 1.0 if mismatch else 0.0, penalty, support, rivalry)
+    assert got == expected
+    assert outcomes.broken_commitment_chance_one(rel, weaker) == outcomes.broken_commitment_chance(np.array([rel]), np.array([weaker]))[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(level, st.booleans(), st.booleans(), st.booleans(), unit, st.floats(0.0, 1.0))
+def test_signal_scalar_form_is_the_rule(lvl, success, broken, culprit_is_i, severity, celebration):
+    broken = broken and not success
+    expected = outcomes.signals(np.array([lvl]), np.array([success]), np.array([broken]), np.array([culprit_is_i]),
+                                honest_failure_severity=severity, celebration=celebration)
+    got = outcomes.signals_one(lvl, success, broken, culprit_is_i, severity, celebration)
+    assert got == (expected[0][0], expected[1][0])
+
+
+def reference_allocation(i, j, level, weaker, budget):
+    """The capacity rule read plainly: each organisation ranks its working ties, highest
+    priority first (equal priorities in order of the ties, its ``i`` ties first), and a tie
+    fits when it and every tie above it fit; aware ties cost nothing and rank last."""
+    k, n = len(i), len(budget)
+    through = {}
+    total = np.zeros(n)
+    for o in range(n):
+        ties = [(side, r) for side in (0, 1) for r in range(k) if level[r] >= 1 and (i[r], j[r])[side] == o]
+        ties.sort(key=lambda t: np.rint((5.0 - (level[t[1]] + weaker[t[1]])) * 1000.0))  # stable
+        used = 0.0
+        for side, r in ties:
+            used += COST[level[r]]
+            through[side, r] = used
+        total[o] = used
+    works = np.zeros(k, dtype=bool)
+    room = np.zeros(k, dtype=bool)
+    spare = budget.astype(float).copy()
+    for r in range(k):
+        ends = (i[r], j[r])
+        step = COST[min(level[r] + 1, 4)] - COST[level[r]]
+        t = [through[side, r] if level[r] >= 1 else total[ends[side]] for side in (0, 1)]
+        works[r] = level[r] >= 1 and all(t[s] <= budget[ends[s]] + 1e-12 for s in (0, 1))
+        room[r] = all(t[s] + step <= budget[ends[s]] + 1e-12 for s in (0, 1))
+    for r in np.flatnonzero(works):
+        spare[i[r]] -= COST[level[r]]
+        spare[j[r]] -= COST[level[r]]
+    return works, room, spare
+
+
+@st.composite
+def networks(draw):
+    n = draw(st.integers(2, 8))
+    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] < p[1]), unique=True, max_size=20))
+    k = len(pairs)
+    i = np.array([p[0] for p in pairs], dtype=np.int64)
+    j = np.array([p[1] for p in pairs], dtype=np.int64)
+    levels = np.array(draw(st.lists(level, min_size=k, max_size=k)), dtype=np.int8)
+    weaker = np.array(draw(st.lists(st.floats(0.0, 1.0), min_size=k, max_size=k)))
+    budget = np.array(draw(st.lists(st.floats(0.0, 2.0), min_size=n, max_size=n)))
+    return i, j, levels, weaker, budget
+
+
+@settings(max_examples=300, deadline=None)
+@given(networks())
+def test_capacity_pass_is_the_capacity_rule(net):
+    i, j, level, weaker, budget = net
+    works, room, spare = capacity.allocate(i, j, level, weaker, budget)
+    ref_works, ref_room, ref_spare = reference_allocation(i, j, level, weaker, budget)
+    np.testing.assert_array_equal(works, ref_works)
+    np.testing.assert_array_equal(room, ref_room)
+    np.testing.assert_allclose(spare, ref_spare, atol=1e-12)
+    assert (spare >= -1e-12).all()
+
+
+def test_pair_index_for_large_communities_uses_wide_integers():
+    rel = RelationshipTable(50_000)
+    assert rel.i.dtype == np.int32 and rel._sorted_keys.dtype == np.int64
+    rows = rel.add(np.array([49_999, 5, 5]), np.array([3, 49_998, 49_998]), 0, np.full((2, 3), 0.2), np.zeros((2, 3)))
+    assert rows.tolist() == [0, 1]
+    assert rel.find(np.array([3, 49_998, 3]), np.array([49_999, 5, 5])).tolist() == [0, 1, -1]
+    small = RelationshipTable(40)
+    assert small.i.dtype == np.int16 and small._sorted_keys.dtype == np.int32
+
+
+DIGEST = """
+import hashlib, sys
+import pandas as pd
+import collabsim
+h = hashlib.sha256()
+for scenario, extra in (("default", {}), ("crisis_mutual_aid", {"backbone": True, "celebrate_successes": True,
+                        "regular_meetings": True, "staff_turnover": 0.05, "shock_month": 6}),
+                        ("funder_mandate", {"trust_rule": "beta", "funding_scarcity": 0.5}),
+                        ("task_force", {"trust_rule": "smoothing"})):
+    r = collabsim.run_model(scenario, seed=3, n_organisations=14, months=18, **extra)
+    h.update(pd.util.hash_pandas_object(r.metrics).values.tobytes())
+    h.update(pd.util.hash_pandas_object(r.relationships).values.tobytes())
+print(h.hexdigest())
+"""
+
+
+@pytest.mark.slow
+def test_compiled_and_interpreted_runs_are_bit_identical():
+    def digest(disable: str) -> str:
+        env = dict(os.environ, NUMBA_DISABLE_JIT=disable)
+        out = subprocess.run([sys.executable, "-c", DIGEST], env=env, capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    compiled = digest("0")
+    assert len(compiled) == 64
+    assert digest("1") == compiled
