@@ -1,4 +1,4 @@
-"""What is measured each month: numpy reductions over the relationship arrays.
+"""What is measured each month: one compiled pass of counts and numpy means over the pairs.
 
 ``compute_metrics`` runs once per month and the DataCollector's model reporters read its
 result, so each reduction is done once, never per agent (per-agent reporters cost 1-2 us

@@ -2,8 +2,9 @@
 
 Pairs are stored once, with ``i < j``; directed quantities (trust, damage, evidence)
 have two rows: row 0 is ``i``'s view of ``j``, row 1 is ``j``'s view of ``i``. Arrays
-grow by doubling, so a month is array operations over the known pairs, never a loop.
-Pairs are never deleted: a breakdown sends a pair back to level 0 (aware) with its
+grow by a quarter when full; a month is a few compiled passes over the known pairs
+(``kernels``), never a Python loop. Pairs are found through a sorted index of pair keys
+(binary search, compiled below). Pairs are never deleted: a breakdown sends a pair back to level 0 (aware) with its
 trust and damage intact, because organisations remember.
 """
 
