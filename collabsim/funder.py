@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from ._jit import jit
 from .levels import STAKE, TOP, TRUST_NEEDED, is_premature, months_needed
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -79,19 +80,15 @@ class Funder(mesa.Agent):
         self.grant_round()
 
     def applicants(self) -> np.ndarray:
-        """Rows of the pairs that apply: each organisation's strongest working partnership."""
+        """Rows of the pairs that apply: each organisation's strongest working partnership.
+
+        Strength is level plus the weaker trust; between equals, the pair stored first
+        (an organisation's pairs as ``i`` before its pairs as ``j``). Sorted rows, each once.
+        """
         rel = self.model.rel
-        working = np.flatnonzero(rel.level >= 1)
-        if working.size == 0:
-            return working
-        score = rel.level[working] + rel.min_trust()[working]
-        owner = np.concatenate([rel.i[working], rel.j[working]])
-        rows = np.concatenate([working, working])
-        order = np.lexsort((-np.concatenate([score, score]), owner))
-        owner, rows = owner[order], rows[order]
-        first = np.ones(owner.size, dtype=bool)
-        first[1:] = owner[1:] != owner[:-1]
-        return np.unique(rows[first])
+        best = np.full(self.model.n, -1, dtype=np.int64)
+        _strongest(rel.i, rel.j, rel.level, rel.flat("trust"), rel.capacity, best)
+        return np.unique(best[best >= 0])
 
     def grant_round(self) -> None:
         m = self.model
@@ -156,3 +153,18 @@ class Funder(mesa.Agent):
         weak = rows[rel.min_trust()[rows] < TRUST_NEEDED[rel.level[rows]]]
         if weak.size:
             m.break_down(weak)
+
+
+@jit
+def _strongest(i, j, level, trust, cap, best):  # pragma: no cover - compiled
+    """Each organisation's strongest working pair (level + weaker trust) into ``best``."""
+    score = np.full(best.size, -np.inf)
+    for side in range(2):
+        ends = i if side == 0 else j
+        for r in range(level.size):
+            if level[r] >= 1:
+                s = level[r] + min(trust[r], trust[cap + r])
+                o = ends[r]
+                if s > score[o]:
+                    score[o] = s
+                    best[o] = r
