@@ -31,11 +31,8 @@ from . import capacity, crisis, kernels, levels, meetings, referral, trust
 from .agents import Organisation, OrganisationArrays, draw_skill
 from .backbone import INTRODUCTION_TRUST, REPAIR_BOOST, SUPPORT_BOTH, SUPPORT_ONE, Backbone
 from .funder import RIVALRY_PENALTY, Funder
-from .levels import COLLABORATION, COST, STAKE, TRUST_NEEDED, VALUE
+from .levels import COLLABORATION, COST, STAKE
 from .metrics import METRIC_NAMES, MonthlyCollector, compute_metrics, model_reporters
-from .outcomes import broken_commitment_chance as outcomes_broken
-from .outcomes import signals as outcomes_signals
-from .outcomes import success_probability as outcomes_success
 from .parameters import DEFAULTS, PARAMETERS, ParameterError, validate
 from .relationships import MAX_MONTHS, NEVER, RelationshipTable
 from .scenarios import SECTORS, get_scenario
@@ -186,7 +183,7 @@ class CollaborationModel(mesa.Model):
         """
         if rows.size == 0:
             return
-        rel, p = self.rel, self.params
+        rel = self.rel
         rows = np.asarray(rows, dtype=np.int64)
         kernels.apply_rule(
             self._rule, rel.flat("trust"), rel.flat("damage"), *self._evidence(), rel.capacity,
@@ -325,18 +322,6 @@ class CollaborationModel(mesa.Model):
         )
         if a.size:
             self.add_pairs(a, b, start_trust, start_damage)
-
-    def _support(self, rows: np.ndarray) -> np.ndarray:
-        """Communication support of the backbone, the forum and a shared crisis."""
-        i, j = self.rel.i[rows], self.rel.j[rows]
-        support = np.full(rows.size, crisis.SHARED_NEED_SUPPORT * self.shock)
-        if self.backbone is not None:
-            support = support + self.backbone.support(i, j)
-        if self.params["regular_meetings"]:
-            sector = self.orgs.sector
-            forum_pair = self.forum_member[i] & self.forum_member[j] & (sector[i] != sector[j])
-            support = support + meetings.MEETING_SUPPORT * forum_pair
-        return support
 
     def _repair(self, rows: np.ndarray) -> np.ndarray:
         """How much faster damage heals: skilled staff and the backbone help repair (004, 001)."""

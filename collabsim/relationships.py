@@ -23,11 +23,6 @@ MAX_MONTHS = 32_000
 """Longest run the int16 month and count columns hold (about 2,700 years)."""
 
 
-def small_ints(values: np.ndarray, n: int) -> np.ndarray:
-    """Organisation indices as int16 when they fit, so numpy's stable sort is a radix sort."""
-    return values.astype(np.int16) if n <= np.iinfo(np.int16).max else values
-
-
 class RelationshipTable:
     """Growable arrays of pair state.
 
@@ -90,7 +85,6 @@ class RelationshipTable:
         self._sorted_keys = np.zeros(0, dtype=self._key_dtype)
         self._sorted_rows = np.zeros(0, dtype=np.int32)
         self._adjacency: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-        self._owners: np.ndarray | None = None
         self._refresh_views()
 
     def _refresh_views(self) -> None:
@@ -114,12 +108,6 @@ class RelationshipTable:
         return self.size
 
     # --- lookup --------------------------------------------------------------------
-    def keys_for(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Pair keys for organisations ``a`` and ``b`` (order does not matter)."""
-        lo = np.minimum(a, b).astype(np.int64)
-        hi = np.maximum(a, b).astype(np.int64)
-        return lo * self.n + hi
-
     def find(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Row of each pair (a, b), or -1 where the two do not know each other."""
         a = np.asarray(a, dtype=np.int64)
@@ -161,7 +149,6 @@ class RelationshipTable:
         self.size += added
         self._refresh_views()
         self._adjacency = None
-        self._owners = None
         return rows
 
     def _reserve(self, needed: int) -> None:
@@ -183,15 +170,6 @@ class RelationshipTable:
         self._refresh_views()
 
     # --- adjacency -----------------------------------------------------------------
-    def owners(self) -> np.ndarray:
-        """Both ends of every pair, ``concatenate([i, j])``: the owner of each directed view.
-
-        Cached until pairs are added (the capacity rule and adjacency read it monthly).
-        """
-        if self._owners is None:
-            self._owners = np.concatenate([self.i, self.j])
-        return self._owners
-
     def adjacency(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CSR view of who knows whom: ``(offsets, partner, row)``.
 
@@ -203,14 +181,6 @@ class RelationshipTable:
             self._adjacency = build_adjacency(self.i, self.j, self.n)
         return self._adjacency
 
-    def get(self, name: str, dirs: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Values of a directed array at ``(dirs, rows)``, through one flat index.
-
-        Same as ``getattr(self, name)[dirs, rows]``, about four times faster for large
-        selections (numpy's two-array fancy indexing is the slow path).
-        """
-        return self._store[name].reshape(-1)[dirs * self._cap + rows]
-
     def flat(self, name: str) -> np.ndarray:
         """The whole (2 * capacity) store of a directed array, flat: row ``d * cap + r``."""
         return self._store[name].reshape(-1)
@@ -219,14 +189,6 @@ class RelationshipTable:
     def capacity(self) -> int:
         """Rows allocated (``size`` of them in use)."""
         return self._cap
-
-    def put(self, name: str, dirs: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
-        """Set a directed array at ``(dirs, rows)`` (the writing half of ``get``)."""
-        self._store[name].reshape(-1)[dirs * self._cap + rows] = values
-
-    def directed_view(self, rows: np.ndarray, viewer: np.ndarray) -> np.ndarray:
-        """Row index (0 or 1) of the directed arrays for ``viewer``'s view in pair ``rows``."""
-        return (np.asarray(viewer) != self.i[rows]).astype(np.int64)
 
     def min_trust(self) -> np.ndarray:
         """The weaker of the two directions: what a joint commitment can rest on."""

@@ -181,7 +181,6 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
 def run_local(tasks: dict[int, Task], workers: int, on_done: Callable[[int, pd.DataFrame], None]) -> None:
     """Run every task on a pool of local worker processes; call ``on_done`` as each ends."""
     pending = dict(tasks)
-    restarts = 0
     ctx = _context()
     alive_r, alive_w = ctx.Pipe(duplex=False)  # alive_w stays in this process only
     try:
