@@ -49,6 +49,7 @@ def versions() -> dict[str, str]:
     import platform
 
     import mesa
+    import numba
     import numpy
 
     from .. import __version__
@@ -57,6 +58,7 @@ def versions() -> dict[str, str]:
         "collabsim": __version__,
         "mesa": mesa.__version__,
         "numpy": numpy.__version__,
+        "numba": numba.__version__,
         "pandas": pd.__version__,
         "pyarrow": pa.__version__,
         "python": platform.python_version(),
