@@ -66,7 +66,7 @@ def apply_rule(rule, trust, damage, pos, neg, cap, dirs, rows, signal, level, de
 
 @jit
 def joint_work(
-    allocated, chance_contact, u_contact, u, i, j, level, trust, damage, pos, neg, rule, rule_p, cap, mandate, mismatch, same_sector,
+    allocated, contact, u, i, j, level, trust, damage, pos, neg, rule, rule_p, cap, mandate, mismatch, same_sector,
     reliability, skill, served, forum_member, has_backbone,
     mismatch_penalty, rivalry_per_same, shared_support, support_both, support_one, meeting_support,
     repair_boost, honest_severity, celebration, need,
@@ -82,10 +82,10 @@ def joint_work(
     and the community value of each pair's month (``value``, summed by the caller).
     Who works: a pair at networking or above when both partners fitted it into their
     capacity (``allocated``; pairs met this month were not allocated), an aware pair with
-    chance ``chance_contact`` (draw ``u_contact``). ``u`` holds three uniform draws per
-    pair: success, culprit, broken. ``value`` gets one entry per working pair, in row
-    order; it may be ``u_contact`` itself (entry ``k`` is written after draw ``r >= k``
-    was read).
+    chance ``CHANCE_CONTACT`` (``contact``, drawn by the caller). ``u`` holds three
+    uniform draws per pair: success, culprit, broken. ``value`` gets one entry per
+    working pair, in row order; it may be ``u[0]`` itself (entry ``k`` is written after
+    draw ``u[0, r]``, ``r >= k``, was read).
     Returns ``(pairs that worked, successes, months of joint work at level >= 1, broken
     commitments)``.
     """
@@ -94,7 +94,7 @@ def joint_work(
         if level[r] >= 1:
             if not (r < allocated.size and allocated[r]):
                 continue
-        elif not u_contact[r] < chance_contact:
+        elif not contact[r]:
             continue
         k = n_worked
         n_worked += 1

@@ -340,7 +340,7 @@ class CollaborationModel(mesa.Model):
             return
         # five uniform draws per pair, drawn in this order: chance contact, then success,
         # culprit and broken commitment, then the crisis's disruption (drawn every month)
-        u_contact = self.rng.random(k)
+        contact = self.rng.random(k) < CHANCE_CONTACT
         u_work = self.rng.random((3, k))
         if self.shock and self.month == p["shock_month"]:
             self._disrupt(self.rng.random(k))
@@ -348,9 +348,9 @@ class CollaborationModel(mesa.Model):
             _skip_draws(self.rng, k)
         collaborated = np.zeros(self.n, dtype=np.int64)
         bb = self.backbone
-        value = u_contact  # the pass overwrites each contact draw after reading it
+        value = u_work[0]  # the pass overwrites each success draw after reading it
         n_worked, n_success, n_joint, n_broken = kernels.joint_work(
-            self._works, CHANCE_CONTACT, u_contact, u_work, rel.i, rel.j, rel.level, rel.flat("trust"), rel.flat("damage"), *self._evidence(),
+            self._works, contact, u_work, rel.i, rel.j, rel.level, rel.flat("trust"), rel.flat("damage"), *self._evidence(),
             self._rule, self._rule_p, rel.capacity, o.mandate, rel.mismatch, rel.same_sector,
             o.reliability, o.skill, bb.served if bb is not None else self.forum_member, self.forum_member, bb is not None,
             float(p["style_mismatch_penalty"]), RIVALRY_PENALTY * p["funding_scarcity"] if p["funding_scarcity"] > 0 else 0.0,
