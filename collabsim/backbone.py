@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from ._jit import jit
 if TYPE_CHECKING:  # pragma: no cover
     from .model import CollaborationModel
 
@@ -53,16 +54,6 @@ class Backbone(mesa.Agent):
         else:
             self.served[self.model.rng.choice(n, self.capacity, replace=False)] = True
 
-    def support(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Communication bonus to the success chance of pairs (a, b)."""
-        both = self.served[a] & self.served[b]
-        one = self.served[a] ^ self.served[b]
-        return np.where(both, SUPPORT_BOTH, np.where(one, SUPPORT_ONE, 0.0))
-
-    def repair(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Multiplier of damage healing for pairs (a, b)."""
-        return 1.0 + REPAIR_BOOST * (self.served[a] | self.served[b])
-
     def introductions(self) -> tuple[np.ndarray, np.ndarray]:
         """Pairs of served organisations the staff introduce to each other this month."""
         rng = self.model.rng
@@ -72,3 +63,15 @@ class Backbone(mesa.Agent):
         chosen = served[rng.random(served.size) < INTRODUCTION_CHANCE]
         partners = rng.choice(served, size=chosen.size)
         return chosen, partners
+
+
+@jit
+def support_one(served_a, served_b):  # pragma: no cover - compiled
+    """Communication bonus to a pair's chance of success: shared measurement and meetings
+    reach both partners (``SUPPORT_BOTH``) or one (``SUPPORT_ONE``). Damage also heals
+    ``REPAIR_BOOST`` faster when either is served (``kernels.repair_one``)."""
+    if served_a and served_b:
+        return SUPPORT_BOTH
+    if served_a != served_b:
+        return SUPPORT_ONE
+    return 0.0

@@ -1,11 +1,15 @@
-"""Compiled monthly passes over the pairs (numba, see ``_jit``).
+"""Compiled monthly passes over the pairs (numba, see ``_jit`` and ODD section 2.8).
 
 Each pass is one loop over the pairs that calls the scalar forms of the rules, which live
 with their rules: ``trust.two_layer_one`` (trust), ``outcomes.success_probability_one``
-and friends (outcomes). The passes only compose the rules and write the results into the
-relationship arrays in place; they hold no rule of their own. The schedule that calls
-them, and all random draws, stay in ``model.py`` (draws come from the model's numpy
-generator, in the same order as before the passes were compiled).
+and friends (outcomes), ``referral.referred_one`` (referral trust). The passes compose
+the rules and write the results into the relationship arrays in place. The one rule
+defined here is first contact (``first_contact_one``), which has no module of its own.
+The schedule that calls the passes, and every random draw, stay in ``model.py``: draws
+come from the model's numpy generator in a fixed order, and are handed to the passes.
+
+Other passes live with their rule: ``capacity._allocate``, ``levels.escalate_pass``,
+``funder._strongest``, ``metrics.pair_counts``, and the pair index in ``relationships``.
 """
 
 from __future__ import annotations
@@ -13,12 +17,11 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
-from .levels import COLLABORATION, TOP, TRUST_NEEDED, VALUE
+from .backbone import support_one as backbone_support_one
+from .levels import COLLABORATION, STAKE, TOP, TRUST_NEEDED, VALUE
 from .outcomes import broken_commitment_chance_one, signals_one, success_probability_one
-from .levels import STAKE
-from .referral import _hearers, follow_referral, referred_one
+from .referral import follow_referral, hearers_into, referred_one
 from .trust import beta_one, smoothing_one, two_layer_one
-
 
 RULE_CODES = {"two_layer": 0, "smoothing": 1, "beta": 2}
 """``trust_rule`` names to the codes the compiled passes take."""
@@ -51,6 +54,27 @@ def learn(rule, trust, damage, pos, neg, f, signal, d, decay_mult, p):  # pragma
 
 
 @jit
+def repair_one(skill_a, skill_b, served, repair_boost):  # pragma: no cover
+    """How much faster damage heals for a pair: skilled staff (004) and a backbone serving
+    either partner (001) help repair. Multiplies ``damage_decay``::
+
+        mult = (0.5 + (skill_a + skill_b) / 2) * (1 + REPAIR_BOOST * [served])   (no backbone: first factor only)
+    """
+    mult = 0.5 + (skill_a + skill_b) / 2.0
+    if served:
+        mult = mult * (1.0 + repair_boost * 1.0)
+    return mult
+
+
+@jit
+def repair_many(rows, i, j, skill, served, has_backbone, repair_boost, out):  # pragma: no cover
+    """``repair_one`` for the pairs ``rows``, into ``out``."""
+    for k in range(rows.size):
+        a, b = i[rows[k]], j[rows[k]]
+        out[k] = repair_one(skill[a], skill[b], has_backbone and (served[a] or served[b]), repair_boost)
+
+
+@jit
 def apply_rule(rule, trust, damage, pos, neg, cap, dirs, rows, signal, level, decay_mult, p):  # pragma: no cover
     """The selected rule on the distinct directed views ``(dirs, rows)``, in place.
 
@@ -68,7 +92,7 @@ def apply_rule(rule, trust, damage, pos, neg, cap, dirs, rows, signal, level, de
 def joint_work(
     allocated, contact, u, i, j, level, trust, damage, pos, neg, rule, rule_p, cap, mandate, mismatch, same_sector,
     reliability, skill, served, forum_member, has_backbone,
-    mismatch_penalty, rivalry_per_same, shared_support, support_both, support_one, meeting_support,
+    mismatch_penalty, rivalry_per_same, shared_support, meeting_support,
     repair_boost, honest_severity, celebration, need,
     out_worked, out_success, out_broken, out_culprit_is_i, out_level,
     successes, failures, broken_count, collaborated, value,
@@ -104,12 +128,7 @@ def joint_work(
         align = alignment_one(mandate, a, b)
         support = shared_support
         if has_backbone:
-            if served[a] and served[b]:
-                support = support + support_both
-            elif served[a] != served[b]:
-                support = support + support_one
-            else:
-                support = support + 0.0
+            support = support + backbone_support_one(served[a], served[b])
         if meeting_support > 0.0:
             forum_pair = forum_member[a] and forum_member[b] and not same_sector[r]
             support = support + meeting_support * (1.0 if forum_pair else 0.0)
@@ -127,9 +146,7 @@ def joint_work(
         gap = max(0.0, TRUST_NEEDED[lvl] - weaker)
         broken = (not success) and (u[2, r] < broken_commitment_chance_one(culprit_rel, gap)) and lvl >= 1
         s_ij, s_ji = signals_one(lvl, success, broken, culprit_is_i, honest_severity, celebration)
-        mult = 0.5 + (skill[a] + skill[b]) / 2.0
-        if has_backbone:
-            mult = mult * (1.0 + repair_boost * (1.0 if (served[a] or served[b]) else 0.0))
+        mult = repair_one(skill[a], skill[b], has_backbone and (served[a] or served[b]), repair_boost)
         d = float(lvl) / TOP
         learn(rule, trust, damage, pos, neg, r, s_ij, d, mult, rule_p)
         learn(rule, trust, damage, pos, neg, cap + r, s_ji, d, mult, rule_p)
@@ -286,7 +303,7 @@ def hear(
     dirs = np.empty(total, dtype=np.int64)
     t_teller = np.empty(total)
     event = np.empty(total, dtype=np.int64)
-    m = _hearers(offsets, partner, adj_rows, i, trust, cap, sorted_keys, sorted_rows, n, teller, subject, event_rows, rows, dirs, t_teller, event)
+    m = hearers_into(offsets, partner, adj_rows, i, trust, cap, sorted_keys, sorted_rows, n, teller, subject, event_rows, rows, dirs, t_teller, event)
     signal = np.empty(m)
     for k in range(m):
         signal[k] = reach * t_teller[k] * STAKE[event_level[event[k]]]

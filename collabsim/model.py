@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import capacity, crisis, kernels, levels, meetings, referral, trust
 from .agents import Organisation, OrganisationArrays, draw_skill
-from .backbone import INTRODUCTION_TRUST, REPAIR_BOOST, SUPPORT_BOTH, SUPPORT_ONE, Backbone
+from .backbone import INTRODUCTION_TRUST, REPAIR_BOOST, Backbone
 from .funder import RIVALRY_PENALTY, Funder
 from .levels import COLLABORATION, COST, STAKE
 from .metrics import METRIC_NAMES, MonthlyCollector, compute_metrics, model_reporters
@@ -316,7 +316,7 @@ class CollaborationModel(mesa.Model):
         a, b, start_trust, start_damage = kernels.first_contacts(
             float(p["history_of_harm"]), self._harmed, self.orgs.sector, float(p["initial_trust"]), float(p["referral_weight"]),
             INTRODUCTION_TRUST, offsets, partner, adj_rows, rel.i, rel.flat("trust"), rel.flat("damage"), rel.capacity,
-            rel._sorted_keys, rel._sorted_rows, rel.n, seekers, u_referral, strangers, partners,
+            *rel.index, rel.n, seekers, u_referral, strangers, partners,
             np.asarray(introduced, dtype=np.int64), np.asarray(vouched, dtype=np.int64),
             np.asarray(members, dtype=np.int64), np.asarray(met, dtype=np.int64),
         )
@@ -324,12 +324,13 @@ class CollaborationModel(mesa.Model):
             self.add_pairs(a, b, start_trust, start_damage)
 
     def _repair(self, rows: np.ndarray) -> np.ndarray:
-        """How much faster damage heals: skilled staff and the backbone help repair (004, 001)."""
-        i, j = self.rel.i[rows], self.rel.j[rows]
-        mult = 0.5 + (self.orgs.skill[i] + self.orgs.skill[j]) / 2.0
-        if self.backbone is not None:
-            mult = mult * self.backbone.repair(i, j)
-        return mult
+        """How much faster damage heals for ``rows`` (``kernels.repair_one``)."""
+        bb, out = self.backbone, np.empty(np.size(rows))
+        kernels.repair_many(
+            np.asarray(rows, dtype=np.int64), self.rel.i, self.rel.j, self.orgs.skill,
+            bb.served if bb is not None else self.forum_member, bb is not None, REPAIR_BOOST, out,
+        )
+        return out
 
     def _work(self) -> None:
         """A month of joint work: who works, outcomes, learning (``kernels.joint_work``)."""
@@ -354,7 +355,7 @@ class CollaborationModel(mesa.Model):
             self._rule, self._rule_p, rel.capacity, o.mandate, rel.mismatch, rel.same_sector,
             o.reliability, o.skill, bb.served if bb is not None else self.forum_member, self.forum_member, bb is not None,
             float(p["style_mismatch_penalty"]), RIVALRY_PENALTY * p["funding_scarcity"] if p["funding_scarcity"] > 0 else 0.0,
-            crisis.SHARED_NEED_SUPPORT * self.shock, SUPPORT_BOTH, SUPPORT_ONE,
+            crisis.SHARED_NEED_SUPPORT * self.shock,
             meetings.MEETING_SUPPORT if p["regular_meetings"] else 0.0, REPAIR_BOOST,
             float(p["honest_failure_severity"]), referral.CELEBRATION_BOOST if p["celebrate_successes"] else 0.0,
             1.0 + crisis.SHARED_NEED_VALUE * self.shock,
@@ -491,7 +492,7 @@ class CollaborationModel(mesa.Model):
         offsets, partner, adj_rows = rel.adjacency()
         kernels.hear(
             self._rule, rel.flat("trust"), rel.flat("damage"), *self._evidence(), rel.capacity, rel.level, rel.i,
-            offsets, partner, adj_rows, rel._sorted_keys, rel._sorted_rows, rel.n,
+            offsets, partner, adj_rows, *rel.index, rel.n,
             np.asarray(teller, dtype=np.int64), np.asarray(subject, dtype=np.int64), np.asarray(event_rows, dtype=np.int64),
             np.asarray(event_level, dtype=np.int64), float(reach), self._rule_p,
         )

@@ -95,7 +95,7 @@ def referred_trust(
     d = np.empty(seeker.size)
     for k in range(seeker.size):
         t[k], d[k] = referred_one(
-            rel._sorted_keys, rel._sorted_rows, rel.n, rel.i, rel.flat("trust"), rel.flat("damage"), rel.capacity,
+            *rel.index, rel.n, rel.i, rel.flat("trust"), rel.flat("damage"), rel.capacity,
             seeker[k], referrer[k], newcomer[k], base_trust[k], base_damage[k], float(weight),
         )
     return t, d
@@ -128,15 +128,16 @@ def hearers(rel: "RelationshipTable", teller: np.ndarray, subject: np.ndarray, e
     out_dirs = np.empty(total, dtype=np.int64)
     out_trust = np.empty(total)
     out_event = np.empty(total, dtype=np.int64)
-    m = _hearers(
-        offsets, partner, rows, rel.i, rel.flat("trust"), rel.capacity, rel._sorted_keys, rel._sorted_rows, rel.n,
+    m = hearers_into(
+        offsets, partner, rows, rel.i, rel.flat("trust"), rel.capacity, *rel.index, rel.n,
         teller, subject, event_rows, out_rows, out_dirs, out_trust, out_event,
     )
     return out_rows[:m], out_dirs[:m], out_trust[:m], out_event[:m]
 
 
 @jit
-def _hearers(offsets, partner, rows, i, trust, cap, sorted_keys, sorted_rows, n, teller, subject, event_rows, out_rows, out_dirs, out_trust, out_event):  # pragma: no cover - compiled
+def hearers_into(offsets, partner, rows, i, trust, cap, sorted_keys, sorted_rows, n, teller, subject, event_rows, out_rows, out_dirs, out_trust, out_event):  # pragma: no cover - compiled
+    """``hearers`` into preallocated arrays (room for every partner of every teller); returns how many."""
     m = 0
     for ev in range(teller.size):
         t, subj = teller[ev], subject[ev]

@@ -181,6 +181,11 @@ class RelationshipTable:
             self._adjacency = build_adjacency(self.i, self.j, self.n)
         return self._adjacency
 
+    @property
+    def index(self) -> tuple[np.ndarray, np.ndarray]:
+        """The pair index ``(sorted_keys, sorted_rows)`` that compiled lookups search."""
+        return self._sorted_keys, self._sorted_rows
+
     def flat(self, name: str) -> np.ndarray:
         """The whole (2 * capacity) store of a directed array, flat: row ``d * cap + r``."""
         return self._store[name].reshape(-1)
