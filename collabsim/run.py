@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .model import CollaborationModel
@@ -46,3 +47,17 @@ def run_model(scenario: str = "default", seed: int | None = None, months: int | 
     model.run()
     metrics = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     return RunResult(metrics, model.relationships(), model.summary(), dict(model.params))
+
+
+def run_metrics(scenario: str = "default", seed: int | None = None, months: int | None = None, **parameters: Any) -> dict[str, np.ndarray]:
+    """Run one model and return only its monthly metrics, one array per column.
+
+    What a sweep stores: the same values as ``run_model(...).metrics``, without building
+    the pair table, the summary or a DataFrame per run (a few milliseconds each, as much
+    as a whole small run).
+    """
+    if months is not None:
+        parameters["months"] = months
+    model = CollaborationModel(scenario, seed=seed, **parameters)
+    model.run()
+    return {name: np.asarray(values) for name, values in model.datacollector.model_vars.items()}

@@ -132,3 +132,13 @@ def test_run_defaults_to_months_parameter():
     assert m.month == 7
     m.run(3)
     assert m.month == 10
+
+
+def test_run_metrics_is_run_model_metrics_without_the_rest():
+    from collabsim.run import run_metrics
+
+    for scenario in ("default", "crisis_mutual_aid"):
+        full = collabsim.run_model(scenario, seed=4, n_organisations=15, months=20).metrics
+        lean = run_metrics(scenario, seed=4, n_organisations=15, months=20)
+        assert list(lean) == list(full.columns)
+        pd.testing.assert_frame_equal(pd.DataFrame(lean), full, check_exact=True)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..parameters import PARAMETERS
-from ..run import run_model
+from ..run import run_metrics
 from .design import Design
 from .errors import RunFailed, SweepError, UserError
 from .store import FORMAT, FORMAT_VERSION, SweepStore, echo, missing_runs, model_code, versions
@@ -65,10 +65,10 @@ def run_batch(scenario: str, months: int, varied: list[str], runs: list[tuple[in
     columns: dict[str, list[np.ndarray]] = {}
     for run_id, point, rep, seed, params in runs:
         try:
-            metrics = run_model(scenario, seed=seed, months=months, **params).metrics
+            metrics = run_metrics(scenario, seed=seed, months=months, **params)
         except Exception as exc:  # the message travels back to the parent
             raise RunFailed(f"run {run_id} (point {point}, replicate {rep}, seed {seed}) failed: {type(exc).__name__}: {exc}") from None
-        n = len(metrics)
+        n = len(metrics["month"])
         row = {
             "run_id": np.full(n, run_id, dtype=np.int64),
             "point": np.full(n, point, dtype=np.int64),
@@ -77,8 +77,7 @@ def run_batch(scenario: str, months: int, varied: list[str], runs: list[tuple[in
         }
         for name in varied:
             row[name] = np.full(n, params[name], dtype=object)
-        for name in metrics.columns:
-            row[name] = metrics[name].to_numpy()
+        row.update(metrics)
         for name, values in row.items():
             columns.setdefault(name, []).append(values)
     data = {name: np.concatenate(parts) for name, parts in columns.items()}
