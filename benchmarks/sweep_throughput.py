@@ -7,7 +7,7 @@ for each engine; the 1 -> 2 worker speed-up; the local pool's overhead per run a
 of the bare run (with and without the one-off pool start-up); Dask / local time ratio.
 Targets (issue 4): speed-up >= 1.8, overhead < 5%, Dask within 1.5x of the local pool.
 
-Usage: python benchmarks/sweep_throughput.py [--runs 120] [--months 120] [--json out.json]
+Usage: python benchmarks/sweep_throughput.py [--runs 600] [--months 120] [--json out.json]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from collabsim.run import run_model  # noqa: E402
+from collabsim.run import run_metrics  # noqa: E402  (what a sweep worker runs)
 from collabsim.sweep.design import design_from_dict  # noqa: E402
 from collabsim.sweep.engine import run_design  # noqa: E402
 
@@ -46,7 +46,7 @@ def bare_seconds(design) -> float:
     start = time.perf_counter()
     for run_id in range(design.n_runs):
         _, _, seed, params = design.run_spec(run_id)
-        run_model(design.scenario, seed=seed, months=design.months, **params)
+        run_metrics(design.scenario, seed=seed, months=design.months, **params)
     return (time.perf_counter() - start) / design.n_runs
 
 
@@ -55,7 +55,7 @@ def _bare_chunk(args) -> float:
     start = time.perf_counter()
     for run_id in run_ids:
         _, _, seed, params = design.run_spec(run_id)
-        run_model(design.scenario, seed=seed, months=design.months, **params)
+        run_metrics(design.scenario, seed=seed, months=design.months, **params)
     return time.perf_counter() - start
 
 
@@ -86,7 +86,7 @@ def timed_sweep(design, root: Path, name: str, **engine) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=120)
+    parser.add_argument("--runs", type=int, default=600)
     parser.add_argument("--months", type=int, default=120)
     parser.add_argument("--no-dask", action="store_true")
     parser.add_argument("--json", type=Path)
