@@ -7,7 +7,7 @@ interruption and it continues), makes the generic report (``collabsim report``),
 draws the question's own figures and tables into ``results/<question>/``.
 
 Usage:
-    python experiments/run_all.py            # the full study (about 15 minutes on 2 cores)
+    python experiments/run_all.py            # the full study (about 4 minutes on 2 cores)
     python experiments/run_all.py --quick    # a small version (a few minutes): results/quick/
     python experiments/run_all.py --only q2_funder --workers 2
 
