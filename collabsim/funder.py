@@ -86,9 +86,9 @@ class Funder(mesa.Agent):
         (an organisation's pairs as ``i`` before its pairs as ``j``). Sorted rows, each once.
         """
         rel = self.model.rel
-        best = np.full(self.model.n, -1, dtype=np.int64)
-        _strongest(rel.i, rel.j, rel.level, rel.flat("trust"), rel.capacity, best)
-        return np.unique(best[best >= 0])
+        applies = np.zeros(rel.size, dtype=bool)
+        _strongest(rel.i, rel.j, rel.level, rel.flat("trust"), rel.capacity, np.full(self.model.n, -1, dtype=np.int64), applies)
+        return np.flatnonzero(applies)
 
     def grant_round(self) -> None:
         m = self.model
@@ -103,7 +103,7 @@ class Funder(mesa.Agent):
         funded = apps[eligible & (rng.random(apps.size) >= self.scarcity)]
         winners = np.concatenate([rel.i[funded], rel.j[funded]])
         orgs.grant[winners] = self.grant_size
-        np.add.at(orgs.grants_won, winners, 1)
+        orgs.grants_won += np.bincount(winners, minlength=orgs.n).astype(orgs.grants_won.dtype)
         self.grants_awarded += int(funded.size)
         m.counters["grants_won"] += int(funded.size)
         if self.scarcity > 0:
@@ -156,8 +156,9 @@ class Funder(mesa.Agent):
 
 
 @jit
-def _strongest(i, j, level, trust, cap, best):  # pragma: no cover - compiled
-    """Each organisation's strongest working pair (level + weaker trust) into ``best``."""
+def _strongest(i, j, level, trust, cap, best, applies):  # pragma: no cover - compiled
+    """Each organisation's strongest working pair (level + weaker trust) into ``best``;
+    ``applies`` marks those pairs."""
     score = np.full(best.size, -np.inf)
     for side in range(2):
         ends = i if side == 0 else j
@@ -168,3 +169,6 @@ def _strongest(i, j, level, trust, cap, best):  # pragma: no cover - compiled
                 if s > score[o]:
                     score[o] = s
                     best[o] = r
+    for o in range(best.size):
+        if best[o] >= 0:
+            applies[best[o]] = True

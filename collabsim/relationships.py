@@ -69,6 +69,7 @@ class RelationshipTable:
     def __init__(self, n_organisations: int, capacity: int = 64, *, with_evidence: bool = False) -> None:
         self.n = int(n_organisations)
         self.size = 0
+        self._made: list[str] = []  # names of the views made since the size last changed
         self._cap = max(16, int(capacity))
         self._store: dict[str, np.ndarray] = {}
         # organisation indices in 16 bits and pair keys in 32 when they fit (they do for
@@ -93,8 +94,9 @@ class RelationshipTable:
         Views are made again lazily, on first use after the size changed (``__getattr__``).
         """
         views = self.__dict__
-        for name in [name for name in views if name in self._store]:
-            del views[name]
+        for name in self._made:
+            views.pop(name, None)
+        self._made = []
 
     def __getattr__(self, name: str) -> np.ndarray:
         store = self.__dict__.get("_store")
@@ -102,6 +104,7 @@ class RelationshipTable:
             raise AttributeError(name)
         view = store[name][..., : self.size]
         self.__dict__[name] = view
+        self._made.append(name)
         return view
 
     def __len__(self) -> int:
@@ -133,18 +136,16 @@ class RelationshipTable:
         """
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
-        keep = np.empty(a.size, dtype=np.bool_)
-        added = plan_additions(self._sorted_keys, self._sorted_rows, self.n, a, b, keep)
-        if added == 0:
-            return np.zeros(0, dtype=np.int64)
-        self._reserve(self.size + added)
+        self._reserve(self.size + a.size)  # room for every candidate: rows past size stay zero
         st = self._store
-        self._sorted_keys, self._sorted_rows = insert_pairs(
-            keep, a, b, np.asarray(trust, dtype=float).reshape(2, -1), np.asarray(damage, dtype=float).reshape(2, -1),
-            self.size, added, self._cap, self.n, month, st["i"], st["j"], st["trust"].reshape(-1), st["base_trust"].reshape(-1),
+        added, self._sorted_keys, self._sorted_rows = insert_pairs(
+            a, b, np.asarray(trust, dtype=float).reshape(2, -1), np.asarray(damage, dtype=float).reshape(2, -1),
+            self.size, self._cap, self.n, month, st["i"], st["j"], st["trust"].reshape(-1), st["base_trust"].reshape(-1),
             st["damage"].reshape(-1), st["first_contact"], st["collab_month"], st["work_month"],
             self._sorted_keys, self._sorted_rows,
         )
+        if added == 0:
+            return np.zeros(0, dtype=np.int64)
         rows = np.arange(self.size, self.size + added)
         self.size += added
         self._refresh_views()
@@ -267,11 +268,19 @@ def write_new_pairs(keep, a, b, trust, damage, start, cap, n, month, i, j, trust
 
 
 @jit
-def insert_pairs(keep, a, b, trust, damage, start, added, cap, n, month, i, j, trust_store, base_store, damage_store, first_contact, collab_month, work_month, sorted_keys, sorted_rows):  # pragma: no cover - compiled
-    """``write_new_pairs`` then ``merge_index``: returns the new sorted index."""
+def insert_pairs(a, b, trust, damage, start, cap, n, month, i, j, trust_store, base_store, damage_store, first_contact, collab_month, work_month, sorted_keys, sorted_rows):  # pragma: no cover - compiled
+    """``plan_additions``, ``write_new_pairs`` and ``merge_index`` in one call.
+
+    Returns ``(added, sorted_keys, sorted_rows)``: how many pairs were new, and the index.
+    """
+    keep = np.empty(a.size, dtype=np.bool_)
+    added = plan_additions(sorted_keys, sorted_rows, n, a, b, keep)
+    if added == 0:
+        return added, sorted_keys, sorted_rows
     keys = np.empty(added, dtype=np.int64)
     write_new_pairs(keep, a, b, trust, damage, start, cap, n, month, i, j, trust_store, base_store, damage_store, first_contact, collab_month, work_month, keys)
-    return merge_index(sorted_keys, sorted_rows, keys, np.arange(start, start + added))
+    new_keys, new_rows = merge_index(sorted_keys, sorted_rows, keys, np.arange(start, start + added))
+    return added, new_keys, new_rows
 
 
 @jit
