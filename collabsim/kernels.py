@@ -331,4 +331,12 @@ def staff_leave(gone, i, j, trust, base_trust, cap, keep, touched):  # pragma: n
     return m
 
 
-__all__ = ["RULE_CODES", "rule_parameters", "learn", "apply_rule", "joint_work", "alignment_one", "pair_facts", "sum_by_view", "first_contact_one", "first_contact_many", "first_contacts", "hear", "staff_leave"]
+@jit
+def age_pairs(months_at_level, changed):  # pragma: no cover
+    """End of month: one more month at its level for every pair that did not change level."""
+    for r in range(months_at_level.size):
+        if not changed[r]:
+            months_at_level[r] += 1
+
+
+__all__ = ["RULE_CODES", "rule_parameters", "learn", "apply_rule", "joint_work", "alignment_one", "pair_facts", "sum_by_view", "first_contact_one", "first_contact_many", "first_contacts", "hear", "staff_leave", "age_pairs"]

@@ -157,7 +157,7 @@ def compute_metrics(model: "CollaborationModel") -> dict[str, float]:
         out["mean_damage"] = float(np.add.reduce(rel.damage, axis=None) / count)
     else:
         out.update(mean_trust=float("nan"), trust_sd=float("nan"), mean_damage=float("nan"))
-    out["mean_capacity"] = float(model.orgs.budget.mean()) if model.n else 0.0
+    out["mean_capacity"] = float(np.add.reduce(model.orgs.budget) / model.n) if model.n else 0.0
     for name in CUMULATIVE:
         out[name] = model.counters[name]
     return out

@@ -498,9 +498,7 @@ class CollaborationModel(mesa.Model):
         )
 
     def _end_of_month(self) -> None:
-        rel = self.rel
-        if rel.size:
-            rel.months_at_level[~self.changed[: rel.size]] += 1
+        kernels.age_pairs(self.rel.months_at_level, self.changed)
 
     def _record(self) -> None:
         self.metrics = compute_metrics(self)

@@ -69,7 +69,6 @@ class RelationshipTable:
     def __init__(self, n_organisations: int, capacity: int = 64, *, with_evidence: bool = False) -> None:
         self.n = int(n_organisations)
         self.size = 0
-        self._made: list[str] = []  # names of the views made since the size last changed
         self._cap = max(16, int(capacity))
         self._store: dict[str, np.ndarray] = {}
         # organisation indices in 16 bits and pair keys in 32 when they fit (they do for
@@ -89,23 +88,8 @@ class RelationshipTable:
         self._refresh_views()
 
     def _refresh_views(self) -> None:
-        """Expose the first ``size`` rows of every array as attributes (views, no copies).
-
-        Views are made again lazily, on first use after the size changed (``__getattr__``).
-        """
-        views = self.__dict__
-        for name in self._made:
-            views.pop(name, None)
-        self._made = []
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        store = self.__dict__.get("_store")
-        if store is None or name not in store:
-            raise AttributeError(name)
-        view = store[name][..., : self.size]
-        self.__dict__[name] = view
-        self._made.append(name)
-        return view
+        """Expose the first ``size`` rows of every array as attributes (views, no copies)."""
+        self.__dict__.update({name: arr[..., : self.size] for name, arr in self._store.items()})
 
     def __len__(self) -> int:
         return self.size
@@ -160,7 +144,8 @@ class RelationshipTable:
             cap = int(cap * self.GROWTH) + 1
         # drop the views first, then grow one array at a time: at most one old array
         # and its copy are alive together, never the whole table twice
-        self._refresh_views()
+        for name in self._store:  # drop the views, so each old array is freed once copied
+            self.__dict__.pop(name, None)
         for name in list(self._store):
             arr = self._store.pop(name)
             grown = np.zeros(arr.shape[:-1] + (cap,), dtype=arr.dtype)
