@@ -102,3 +102,4 @@ def test_unreachable_scheduler_is_an_error_not_a_traceback(tmp_path):
     result = cli("sweep", design, "--out", tmp_path / "out", "--scheduler", f"tcp://127.0.0.1:{port}", "--connect-timeout", "2", timeout=120)
     assert result.returncode == 1
     assert "could not connect to the Dask scheduler" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()  # nothing made for a sweep that could not run

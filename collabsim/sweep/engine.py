@@ -228,17 +228,24 @@ def _run_pools(pending: dict[int, Task], workers: int, ctx: Any, alive: Any, on_
 
 
 # ------------------------------------------------------------------------------- Dask
-def run_dask(tasks: dict[int, Task], address: str | None, scheduler_file: str | None, on_done: Callable[[int, pd.DataFrame], None], connect_timeout: float = 20.0) -> None:
-    """Run every task on a Dask distributed cluster (scheduler started by the user)."""
+def connect_dask(address: str | None, scheduler_file: str | None, connect_timeout: float = 20.0) -> Any:
+    """A client of the user's Dask scheduler; a clear error if it cannot be reached."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise UserError("--scheduler needs Dask's distributed package: pip install 'collabsim[dask]'") from None
     where = address or f"the scheduler in {scheduler_file}"
     try:
-        client = Client(address=address, scheduler_file=scheduler_file, timeout=f"{connect_timeout}s", set_as_default=False)
+        return Client(address=address, scheduler_file=scheduler_file, timeout=f"{connect_timeout}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise SweepError(f"could not connect to the Dask scheduler at {where}: {exc}") from None
+
+
+def run_dask(tasks: dict[int, Task], client: Any, on_done: Callable[[int, pd.DataFrame], None]) -> None:
+    """Run every task on a Dask distributed cluster (scheduler started by the user)."""
+    from distributed import as_completed
+
+    where = client.scheduler.address
     try:
         token = uuid.uuid4().hex[:8]
         keys = {}
@@ -259,8 +266,6 @@ def run_dask(tasks: dict[int, Task], address: str | None, scheduler_file: str | 
         if type(exc).__name__ == "KilledWorker":
             raise SweepError(f"Dask workers died running a batch several times ({exc}); stored runs are safe") from None
         raise
-    finally:
-        client.close()
 
 
 # ----------------------------------------------------------------------- the whole sweep
@@ -317,14 +322,28 @@ def run_design(
     workers = workers or default_workers()
     manifest = base_manifest(design, kind, command or sys.argv, extra)
     start = time.perf_counter()
+    # reach the scheduler before touching the output directory: nothing is made for a
+    # sweep that cannot run
+    client = connect_dask(scheduler, scheduler_file, connect_timeout) if (scheduler or scheduler_file) else None
+    try:
+        return _run_into_store(design, out, manifest, force_new, workers, client, scheduler or scheduler_file, quiet, batch_size, start)
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _run_into_store(
+    design: Design, out: str | os.PathLike, manifest: dict[str, Any], force_new: bool, workers: int, client: Any,
+    where_dask: str | None, quiet: bool, batch_size: int | None, start: float,
+) -> dict[str, Any]:
     with SweepStore.open(out, manifest, force_new=force_new) as store:
         total = design.n_runs
         todo = missing_runs(total, store.stored)
         before = total - len(todo)
-        where = f"Dask scheduler {scheduler or scheduler_file}" if (scheduler or scheduler_file) else f"{workers} local worker{'s' if workers > 1 else ''}"
+        where = f"Dask scheduler {where_dask}" if client is not None else f"{workers} local worker{'s' if workers > 1 else ''}"
         if todo:
             echo(f"collabsim: {len(todo)} of {total} runs to do ({before} already stored) on {where} -> {store.root}", quiet)
-            batches = plan_batches(todo, workers if not (scheduler or scheduler_file) else max(workers, 8), batch_size)
+            batches = plan_batches(todo, workers if client is None else max(workers, 8), batch_size)
             tasks = {b[0]: make_task(design, b) for b in batches}
             bar = _progress(total, before, quiet)
             try:
@@ -332,8 +351,8 @@ def run_design(
                 def on_done(key: int, table: pd.DataFrame) -> None:
                     bar.update(store.write_part(table))
 
-                if scheduler or scheduler_file:
-                    run_dask(tasks, scheduler, scheduler_file, on_done, connect_timeout)
+                if client is not None:
+                    run_dask(tasks, client, on_done)
                 else:
                     run_local(tasks, workers, on_done)
             finally:
