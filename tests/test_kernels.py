@@ -1,9 +1,10 @@
 """The compiled monthly passes agree with the rules they compose, bit for bit.
 
 The scalar forms of the rules (``trust.two_layer_one``, ``outcomes.success_probability_one``
-...) must give exactly what the vectorised rules give; the capacity pass must give what a
-plain reading of the capacity rule gives; and the whole model must give the same output
-compiled and interpreted (``NUMBA_DISABLE_JIT=1``): the engine never changes a result.
+...) must give exactly what the vectorised rules give; the capacity and escalation passes
+must give what a plain reading of their rules gives; the monthly counts must be the plain
+reductions (clusters checked with networkx); and the whole model must give the same
+output compiled and interpreted (``NUMBA_DISABLE_JIT=1``): the engine never changes a result.
 """
 
 from __future__ import annotations
@@ -155,3 +156,79 @@ def test_compiled_and_interpreted_runs_are_bit_identical():
     compiled = digest("0")
     assert len(compiled) == 64
     assert digest("1") == compiled
+
+
+@st.composite
+def ladders(draw):
+    k = draw(st.integers(1, 25))
+    lvl = np.array(draw(st.lists(level, min_size=k, max_size=k)), dtype=np.int8)
+    trust2 = np.array(draw(st.lists(unit, min_size=2 * k, max_size=2 * k))).reshape(2, k)
+    months = np.array(draw(st.lists(st.integers(0, 12), min_size=k, max_size=k)), dtype=np.int16)
+    flags = np.array(draw(st.lists(st.booleans(), min_size=6 * k, max_size=6 * k))).reshape(6, k)
+    u = np.array(draw(st.lists(unit, min_size=k, max_size=k)))
+    return lvl, trust2, months, flags, u, draw(st.integers(0, 8))
+
+
+@settings(max_examples=300, deadline=None)
+@given(ladders())
+def test_escalation_pass_is_the_escalation_rule(state):
+    from collabsim import levels
+
+    lvl, trust2, months, flags, u, min_months = state
+    k = lvl.size
+    mismatch, climb_room, success, worked, culprit_is_i, broken = flags
+    # the rule, read plainly from the vectorised functions, in the schedule's order
+    level = lvl.astype(np.int64).copy()
+    changed = np.zeros(k, dtype=bool)
+    weaker = trust2.min(axis=0)
+    br = np.flatnonzero(broken)
+    victim = np.where(culprit_is_i[br], 1, 0)
+    ends = br[u[: br.size] < levels.breakdown_chance(level[br], trust2[victim, br])]
+    level[ends] = 0
+    changed[ends] = True
+    down = np.flatnonzero(levels.falls_back(level, weaker) & ~changed)
+    level[down] -= 1
+    changed[down] = True
+    needed = levels.months_needed(min_months, mismatch, level)
+    up = np.flatnonzero(levels.can_climb(level, weaker, months, needed, climb_room, success & worked) & ~changed)
+    level[up] += 1
+    # the compiled pass
+    got = lvl.copy()
+    flat = trust2.reshape(-1).copy()
+    event = np.zeros(k, dtype=np.int8)
+    counts = levels.escalate_pass(
+        br, u[: br.size].copy(), got, flat, k, months.copy(), mismatch, min_months, climb_room, success, worked,
+        culprit_is_i, np.zeros(k, dtype=bool), np.zeros(k, dtype=bool), np.full(k, -1, dtype=np.int16),
+        np.full(k, -1, dtype=np.int16), 5, event,
+    )
+    np.testing.assert_array_equal(got, level)
+    assert counts[:3] == (ends.size, down.size, up.size)
+    assert (event == levels.CLIMB).sum() == up.size
+
+
+@pytest.mark.parametrize("scenario", ["default", "police_community", "collective_impact"])
+def test_monthly_counts_are_plain_reductions(scenario):
+    import networkx as nx
+
+    import collabsim
+    from collabsim.levels import TRUST_NEEDED
+    from collabsim.metrics import DURABLE_MONTHS, MULTISECTOR_MIN_SECTORS
+
+    m = collabsim.CollaborationModel(scenario, seed=7, months=96, backbone=True)
+    m.run()
+    rel, sector, got = m.rel, m.orgs.sector, m.metrics
+    for name, count in zip(collabsim.LEVEL_NAMES, np.bincount(rel.level, minlength=5)):
+        assert got[f"pairs_{name}"] == count
+    collab = rel.level == 4
+    assert got["durable_collaborations"] == (collab & (rel.months_at_level >= DURABLE_MONTHS)).sum()
+    assert got["nominal_collaborations"] == (collab & (rel.trust.min(axis=0) < TRUST_NEEDED[4])).sum()
+    harmed = m.harmed_sectors[sector[rel.i], sector[rel.j]]
+    assert got["harmed_pairs_working"] == (harmed & (rel.level >= 1)).sum()
+    assert got["harmed_pairs_cooperating"] == (harmed & (rel.level >= 3)).sum()
+    same = sector[rel.i] == sector[rel.j]
+    assert got["same_sector_pairs_cooperating"] == ((rel.level >= 3) & same).sum()
+    assert got["cross_sector_pairs_cooperating"] == ((rel.level >= 3) & ~same).sum()
+    graph = nx.Graph(list(zip(rel.i[collab].tolist(), rel.j[collab].tolist())))
+    spans = [len({int(sector[o]) for o in part}) for part in nx.connected_components(graph)]
+    assert got["multisector_clusters"] == sum(s >= MULTISECTOR_MIN_SECTORS for s in spans)
+    assert got["mean_trust"] == rel.trust.mean() and got["trust_sd"] == rel.trust.std()
