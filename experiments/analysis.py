@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -97,9 +98,14 @@ def errorbars(ax, table: pd.DataFrame, x: str, metric: str, label: str) -> None:
 
 
 def finish(fig, path: Path, title: str, subtitle: str) -> None:
+    """Title, footnote (wrapped to the figure's width, so a narrow figure cuts nothing off), save."""
+    width = fig.get_figwidth()
+    title = textwrap.fill(title, width=max(30, int(width * 9)))  # about 9 bold 12 pt characters an inch
+    subtitle = textwrap.fill(subtitle, width=max(40, int(width * 15)))  # about 15 characters of 8 pt
     fig.suptitle(title, fontsize=12, fontweight="bold")
     fig.text(0.5, 0.005, subtitle, ha="center", va="bottom", fontsize=8, color="#444")
-    fig.tight_layout(rect=(0, 0.03, 1, 0.95))
+    lines, title_lines = subtitle.count("\n") + 1, title.count("\n") + 1
+    fig.tight_layout(rect=(0, 0.03 * lines, 1, 1 - 0.05 * title_lines))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
