@@ -67,11 +67,11 @@ def repair_one(skill_a, skill_b, served, repair_boost):  # pragma: no cover
 
 
 @jit
-def repair_many(rows, i, j, skill, served, has_backbone, repair_boost, out):  # pragma: no cover
+def repair_many(rows, i, j, skill, served, repair_boost, out):  # pragma: no cover
     """``repair_one`` for the pairs ``rows``, into ``out``."""
     for k in range(rows.size):
         a, b = i[rows[k]], j[rows[k]]
-        out[k] = repair_one(skill[a], skill[b], has_backbone and (served[a] or served[b]), repair_boost)
+        out[k] = repair_one(skill[a], skill[b], served[a] or served[b], repair_boost)
 
 
 @jit
@@ -91,7 +91,7 @@ def apply_rule(rule, trust, damage, pos, neg, cap, dirs, rows, signal, level, de
 @jit
 def joint_work(
     allocated, contact, u, i, j, level, trust, damage, pos, neg, rule, rule_p, cap, mandate, mismatch, same_sector,
-    reliability, skill, served, forum_member, has_backbone,
+    reliability, skill, served, forum_member,
     mismatch_penalty, rivalry_per_same, shared_support, meeting_support,
     repair_boost, honest_severity, celebration, need,
     out_worked, out_success, out_broken, out_culprit_is_i, out_level,
@@ -127,8 +127,7 @@ def joint_work(
         weaker = min(trust[r], trust[cap + r])
         align = alignment_one(mandate, a, b)
         support = shared_support
-        if has_backbone:
-            support = support + backbone_support_one(served[a], served[b])
+        support = support + backbone_support_one(served[a], served[b])  # 0 with no backbone
         if meeting_support > 0.0:
             forum_pair = forum_member[a] and forum_member[b] and not same_sector[r]
             support = support + meeting_support * (1.0 if forum_pair else 0.0)
@@ -146,7 +145,7 @@ def joint_work(
         gap = max(0.0, TRUST_NEEDED[lvl] - weaker)
         broken = (not success) and (u[2, r] < broken_commitment_chance_one(culprit_rel, gap)) and lvl >= 1
         s_ij, s_ji = signals_one(lvl, success, broken, culprit_is_i, honest_severity, celebration)
-        mult = repair_one(skill[a], skill[b], has_backbone and (served[a] or served[b]), repair_boost)
+        mult = repair_one(skill[a], skill[b], served[a] or served[b], repair_boost)
         d = float(lvl) / TOP
         learn(rule, trust, damage, pos, neg, r, s_ij, d, mult, rule_p)
         learn(rule, trust, damage, pos, neg, cap + r, s_ji, d, mult, rule_p)

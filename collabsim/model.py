@@ -149,28 +149,20 @@ class CollaborationModel(mesa.Model):
         if start_trust is None:
             t0, r0 = self.first_contact_state(a, b)
             start_trust, start_damage = np.vstack([t0, t0]), np.vstack([r0, r0])
-        rows = self.rel.add(a, b, self.month, start_trust, start_damage)
-        if rows.size:
-            rel, o = self.rel, self.orgs
-            kernels.pair_facts(
-                int(rows[0]), int(rows[-1]) + 1, rel.i, rel.j, o.sector, o.hierarchical, self._harmed,
-                rel.same_sector, rel.harmed, rel.mismatch,
-            )
-        if rows.size and self.params["trust_rule"] == "beta":
-            pos, neg = trust.beta_evidence_for(self.rel.trust[:, rows])
-            self.rel.pos_evidence[:, rows] = pos
-            self.rel.neg_evidence[:, rows] = neg
-        if rows.size:
-            if self.rel.capacity > self.changed.size:  # the table grew: month arrays follow
-                self.changed = np.concatenate([self.changed, np.zeros(self.rel.capacity - self.changed.size, dtype=bool)])
-                self._outcome.grow(self.rel.capacity)
+        rel, o = self.rel, self.orgs
+        rows = rel.add(a, b, self.month, start_trust, start_damage)
+        if rows.size == 0:
+            return rows
+        kernels.pair_facts(
+            int(rows[0]), int(rows[-1]) + 1, rel.i, rel.j, o.sector, o.hierarchical, self._harmed,
+            rel.same_sector, rel.harmed, rel.mismatch,
+        )
+        if self.params["trust_rule"] == "beta":
+            rel.pos_evidence[:, rows], rel.neg_evidence[:, rows] = trust.beta_evidence_for(rel.trust[:, rows])
+        if rel.capacity > self.changed.size:  # the table grew: month arrays follow
+            self.changed = np.concatenate([self.changed, np.zeros(rel.capacity - self.changed.size, dtype=bool)])
+            self._outcome.grow(rel.capacity)
         return rows
-
-    def alignment(self, rows: np.ndarray) -> np.ndarray:
-        """Cosine of the two mandates of each pair, in [0, 1] (``kernels.alignment_one``)."""
-        m = self.orgs.mandate
-        a, b = m[self.rel.i[rows]], m[self.rel.j[rows]]
-        return (a[:, 0] * b[:, 0] + a[:, 2] * b[:, 2]) + a[:, 1] * b[:, 1]
 
     def style_mismatch(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Whether each pair's decision styles differ (002); all pairs by default."""
@@ -325,12 +317,13 @@ class CollaborationModel(mesa.Model):
 
     def _repair(self, rows: np.ndarray) -> np.ndarray:
         """How much faster damage heals for ``rows`` (``kernels.repair_one``)."""
-        bb, out = self.backbone, np.empty(np.size(rows))
-        kernels.repair_many(
-            np.asarray(rows, dtype=np.int64), self.rel.i, self.rel.j, self.orgs.skill,
-            bb.served if bb is not None else self.forum_member, bb is not None, REPAIR_BOOST, out,
-        )
+        out = np.empty(np.size(rows))
+        kernels.repair_many(np.asarray(rows, dtype=np.int64), self.rel.i, self.rel.j, self.orgs.skill, self._served(), REPAIR_BOOST, out)
         return out
+
+    def _served(self) -> np.ndarray:
+        """Who the backbone's staff serve this month (no one without a backbone)."""
+        return self.backbone.served if self.backbone is not None else np.zeros(self.n, dtype=bool)
 
     def _work(self) -> None:
         """A month of joint work: who works, outcomes, learning (``kernels.joint_work``)."""
@@ -348,12 +341,11 @@ class CollaborationModel(mesa.Model):
         else:
             _skip_draws(self.rng, k)
         collaborated = np.zeros(self.n, dtype=np.int64)
-        bb = self.backbone
         value = u_work[0]  # the pass overwrites each success draw after reading it
         n_worked, n_success, n_joint, n_broken = kernels.joint_work(
             self._works, contact, u_work, rel.i, rel.j, rel.level, rel.flat("trust"), rel.flat("damage"), *self._evidence(),
             self._rule, self._rule_p, rel.capacity, o.mandate, rel.mismatch, rel.same_sector,
-            o.reliability, o.skill, bb.served if bb is not None else self.forum_member, self.forum_member, bb is not None,
+            o.reliability, o.skill, self._served(), self.forum_member,
             float(p["style_mismatch_penalty"]), RIVALRY_PENALTY * p["funding_scarcity"] if p["funding_scarcity"] > 0 else 0.0,
             crisis.SHARED_NEED_SUPPORT * self.shock,
             meetings.MEETING_SUPPORT if p["regular_meetings"] else 0.0, REPAIR_BOOST,

@@ -26,36 +26,14 @@ CELEBRATION_REACH = 0.5
 """Signal a third party takes from a celebrated success, per unit trust in the teller and stake."""
 
 
-def referrals(
-    rel: "RelationshipTable",
-    rng: np.random.Generator,
-    seekers: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Friend-of-a-friend introductions: seeker -> a partner (referrer) -> one of theirs.
-
-    Each seeker picks a partner uniformly as referrer, who picks one of its partners
-    uniformly; the seeker follows the referral with a chance equal to its trust in the
-    referrer. Returns ``(seeker, referrer, newcomer)`` for the referrals followed.
-    (The model's month does the same inside ``kernels.first_contacts``.)
-    """
-    empty = np.zeros(0, dtype=np.int64)
-    if seekers.size == 0 or rel.size == 0:
-        return empty, empty, empty
-    u = rng.random((3, seekers.size))
-    offsets, partner, rows = rel.adjacency()
-    trust = rel.flat("trust")
-    out = [[], [], []]
-    for k, s in enumerate(np.asarray(seekers, dtype=np.int64)):
-        referrer, newcomer = follow_referral(offsets, partner, rows, rel.i, trust, rel.capacity, s, u[0, k], u[1, k], u[2, k])
-        if referrer >= 0:
-            for column, value in zip(out, (s, referrer, newcomer)):
-                column.append(value)
-    return tuple(np.array(c, dtype=np.int64) for c in out)  # type: ignore[return-value]
-
-
 @jit
 def follow_referral(offsets, partner, rows, i, trust, cap, s, u_referrer, u_newcomer, u_follow):  # pragma: no cover - compiled
-    """One seeker's referral: ``(referrer, newcomer)``, or ``(-1, -1)`` if none is followed."""
+    """One seeker's friend-of-a-friend introduction: ``(referrer, newcomer)``, or ``(-1, -1)``.
+
+    The seeker picks a partner uniformly as referrer, who picks one of its partners
+    uniformly; the seeker follows the referral with a chance equal to its trust in the
+    referrer (``kernels.first_contacts`` runs it for the month's seekers).
+    """
     deg = offsets[s + 1] - offsets[s]
     if deg == 0:
         return np.int64(-1), np.int64(-1)

@@ -144,7 +144,7 @@ class RelationshipTable:
             cap = int(cap * self.GROWTH) + 1
         # drop the views first, then grow one array at a time: at most one old array
         # and its copy are alive together, never the whole table twice
-        for name in self._store:  # drop the views, so each old array is freed once copied
+        for name in self._store:
             self.__dict__.pop(name, None)
         for name in list(self._store):
             arr = self._store.pop(name)
