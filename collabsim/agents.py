@@ -72,12 +72,12 @@ class OrganisationArrays:
         self.n = n
         self.sector = sector.astype(np.int8)
         names = [SECTORS[s] for s in sector]
-        self.skill = draw_skill(rng, params["collaborative_skill"], n)
-        self.reliability = _beta_around(rng, params["reliability"], 20.0, n)
+        self.skill = draw_skill(rng, params["collaborative_skill"], n, params["skill_concentration"])
+        self.reliability = _beta_around(rng, params["reliability"], params["reliability_concentration"], n)
         share = np.array([HIERARCHICAL_SHARE[s] for s in names])
         self.hierarchical = rng.random(n) < share
         centres = np.array([MANDATE_CENTRES[s] for s in names]).reshape(n, 3)
-        mandate = np.clip(centres + rng.normal(0.0, 0.15, size=(n, 3)), 0.01, None)
+        mandate = np.clip(centres + rng.normal(0.0, params["mandate_scatter"], size=(n, 3)), 0.01, None)
         self.mandate = mandate / np.linalg.norm(mandate, axis=1, keepdims=True)
         self.base_capacity = np.full(n, float(params["capacity"]))
         self.grant = np.zeros(n)
@@ -93,6 +93,6 @@ def _beta_around(rng: np.random.Generator, mean: float, concentration: float, n:
     return rng.beta(mean * concentration, (1.0 - mean) * concentration, size=n)
 
 
-def draw_skill(rng: np.random.Generator, mean: float, n: int) -> np.ndarray:
+def draw_skill(rng: np.random.Generator, mean: float, n: int, concentration: float = 8.0) -> np.ndarray:
     """Collaborative skill of newly hired boundary spanners (002: chosen for skill)."""
-    return _beta_around(rng, mean, 8.0, n)
+    return _beta_around(rng, mean, concentration, n)

@@ -18,20 +18,11 @@ from ._jit import jit
 if TYPE_CHECKING:  # pragma: no cover
     from .model import CollaborationModel
 
-SUPPORT_BOTH = 0.06
-"""Higher chance of success when both partners were served this month (shared measurement, communication)."""
+from .structure import SUPPORT_BOTH, SUPPORT_ONE
 
-SUPPORT_ONE = 0.03
-"""... and when one of them was."""
-
-REPAIR_BOOST = 1.0
-"""Damage heals this much faster (relative) for a pair with a served partner (help repair trust)."""
-
-INTRODUCTION_TRUST = 0.10
-"""Extra first-contact trust when the backbone vouches for an introduction."""
-
-INTRODUCTION_CHANCE = 0.5
-"""Chance that a served organisation is introduced to another served organisation this month."""
+# The backbone's numbers are registry parameters (group ``structure``):
+# ``backbone_support_both``, ``backbone_support_one``, ``backbone_repair_boost``,
+# ``introduction_trust`` and ``introduction_chance``.
 
 
 class Backbone(mesa.Agent):
@@ -60,18 +51,19 @@ class Backbone(mesa.Agent):
         served = np.flatnonzero(self.served)
         if served.size < 2:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        chosen = served[rng.random(served.size) < INTRODUCTION_CHANCE]
+        chosen = served[rng.random(served.size) < self.model.params["introduction_chance"]]
         partners = rng.choice(served, size=chosen.size)
         return chosen, partners
 
 
 @jit
-def support_one(served_a, served_b):  # pragma: no cover - compiled
+def support_one(served_a, served_b, w):  # pragma: no cover - compiled
     """Communication bonus to a pair's chance of success: shared measurement and meetings
-    reach both partners (``SUPPORT_BOTH``) or one (``SUPPORT_ONE``). Damage also heals
-    ``REPAIR_BOOST`` faster when either is served (``kernels.repair_one``)."""
+    reach both partners (``backbone_support_both``) or one (``backbone_support_one``).
+    Damage also heals ``backbone_repair_boost`` faster when either is served
+    (``kernels.repair_one``)."""
     if served_a and served_b:
-        return SUPPORT_BOTH
+        return w[SUPPORT_BOTH]
     if served_a != served_b:
-        return SUPPORT_ONE
+        return w[SUPPORT_ONE]
     return 0.0

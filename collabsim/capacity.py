@@ -15,8 +15,13 @@ import numpy as np
 from ._jit import jit
 from .levels import COST, TOP
 
-STEP = COST[np.minimum(np.arange(TOP + 1) + 1, TOP)] - COST
-"""Extra capacity the next level needs, per partner, by level (0 at the top)."""
+def step_costs(cost: np.ndarray) -> np.ndarray:
+    """Extra capacity the next level needs, per partner, by level (0 at the top)."""
+    return cost[np.minimum(np.arange(TOP + 1) + 1, TOP)] - cost
+
+
+STEP = step_costs(COST)
+"""``step_costs`` at the registry defaults."""
 
 
 PRIORITY_RESOLUTION = 1000.0
@@ -29,6 +34,7 @@ def allocate(
     level: np.ndarray,
     weaker_trust: np.ndarray,
     budget: np.ndarray,
+    cost: np.ndarray = COST,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Allocate each organisation's budget to its ties by priority.
 
@@ -38,11 +44,11 @@ def allocate(
         left after the ties it works on.
     """
     weaker = np.asarray(weaker_trust, dtype=float)
-    return allocate_pairs(np.asarray(i), np.asarray(j), np.asarray(level), np.concatenate([weaker, weaker]), weaker.size, budget)
+    return allocate_pairs(np.asarray(i), np.asarray(j), np.asarray(level), np.concatenate([weaker, weaker]), weaker.size, budget, cost)
 
 
 def allocate_pairs(
-    i: np.ndarray, j: np.ndarray, level: np.ndarray, trust: np.ndarray, cap: int, budget: np.ndarray
+    i: np.ndarray, j: np.ndarray, level: np.ndarray, trust: np.ndarray, cap: int, budget: np.ndarray, cost: np.ndarray = COST
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``allocate`` reading both directions of trust from the table's flat store."""
     k = i.size
@@ -50,7 +56,8 @@ def allocate_pairs(
     climb_room = np.zeros(k, dtype=bool)
     spare = np.asarray(budget, dtype=float).copy()
     if k:
-        _allocate(i, j, level, trust, cap, spare, works, climb_room)
+        cost = np.asarray(cost, dtype=float)
+        _allocate(i, j, level, trust, cap, spare, works, climb_room, cost, step_costs(cost))
     return works, climb_room, spare
 
 
@@ -58,7 +65,7 @@ FITS_I, FITS_J, ROOM_I, ROOM_J = 1, 2, 4, 8
 
 
 @jit
-def _allocate(i, j, level, trust, cap, budget, works, climb_room):  # pragma: no cover - compiled
+def _allocate(i, j, level, trust, cap, budget, works, climb_room, level_cost, step_cost):  # pragma: no cover - compiled
     """The rule in one pass: ``budget`` becomes the spare capacity, in place.
 
     Each organisation ranks its working ties (level >= 1) by priority, level plus the
@@ -110,14 +117,14 @@ def _allocate(i, j, level, trust, cap, budget, works, climb_room):  # pragma: no
         limit = budget[o] + 1e-12
         for e in range(start[o], start[o + 1]):
             side, r = entry[e] // k, entry[e] % k
-            cost = COST[level[r]]
+            cost = level_cost[level[r]]
             running += cost
             if e == start[o]:
                 offset = running - cost
             through = running - offset
             if through <= limit:
                 flags[r] |= FITS_I if side == 0 else FITS_J
-            if through + STEP[level[r]] <= limit:
+            if through + step_cost[level[r]] <= limit:
                 flags[r] |= ROOM_I if side == 0 else ROOM_J
         owner_total[o] = running - offset
     used_i = np.zeros(n)
@@ -130,9 +137,9 @@ def _allocate(i, j, level, trust, cap, budget, works, climb_room):  # pragma: no
             climb_room[r] = (flags[r] & ROOM_I) != 0 and (flags[r] & ROOM_J) != 0
         else:
             works[r] = False
-            climb_room[r] = (owner_total[a] + STEP[0]) <= budget[a] + 1e-12 and (owner_total[b] + STEP[0]) <= budget[b] + 1e-12
+            climb_room[r] = (owner_total[a] + step_cost[0]) <= budget[a] + 1e-12 and (owner_total[b] + step_cost[0]) <= budget[b] + 1e-12
         if works[r]:
-            used_i[a] += COST[lvl]
-            used_j[b] += COST[lvl]
+            used_i[a] += level_cost[lvl]
+            used_j[b] += level_cost[lvl]
     for o in range(n):
         budget[o] = budget[o] - (used_i[o] + used_j[o])

@@ -9,27 +9,13 @@ fails honestly.
 
 from __future__ import annotations
 
-DURATION = 6
-"""Months the crisis lasts."""
-
-CAPACITY_HIT = 0.5
-"""Share of capacity lost, per unit shock size, while the crisis lasts."""
-
-DISRUPTION = 0.5
-"""Chance, per unit shock size, that a working pair's joint work fails in the first month."""
-
-OUTREACH = 2.0
-"""New contacts are this much likelier, per unit shock size, while it lasts (mutual aid)."""
-
-SHARED_NEED_SUPPORT = 0.10
-"""Higher chance of success, per unit shock size: a shared concern aligns partners (003)."""
-
-SHARED_NEED_VALUE = 1.0
-"""Joint work is worth this much more, per unit shock size, while need is high."""
+# The crisis's numbers are registry parameters (group ``structure``): ``crisis_duration``,
+# ``crisis_capacity_hit``, ``crisis_disruption``, ``crisis_outreach``,
+# ``crisis_shared_support`` and ``crisis_shared_value``.
 
 
-def intensity(month: int, shock_month: int | None, shock_size: float) -> float:
-    """Shock size while the crisis lasts, else 0."""
-    if shock_month is None or not (shock_month <= month < shock_month + DURATION):
+def intensity(month: int, shock_month: int | None, shock_size: float, duration: int = 6) -> float:
+    """Shock size while the crisis lasts (``duration`` months from ``shock_month``), else 0."""
+    if shock_month is None or not (shock_month <= month < shock_month + duration):
         return 0.0
     return float(shock_size)

@@ -1,52 +1,81 @@
-"""The funder rule: grant rounds, a required level by a deadline, scarcity, and the end of money.
+"""The funder rule: grant rounds, competition for scarce money, mandates, and the end of money.
 
 004: "Private and public funders sometimes require organizations to collaborate in order
 to receive funds ... relationships have to develop at their own pace, not according to
 the timeline of a funder." 002: competition over funding and "turf wars".
 
-Every grant round each organisation applies with its strongest partnership. Grants go to
-applicant pairs at the required level (scarcity leaves some unfunded) and add capacity
-until the next round. While a mandate runs, a lagging applicant pair whose natural pace
-cannot meet the deadline is pushed up one level with chance ``funder_pressure``: when its
-own trust or time would not have allowed the climb, that is a *premature escalation*.
-When the money ends, relationships that only the money held together dissolve.
+A community has one funder or more (a scenario may add funders with rules of their own).
+Each funder's rules (ODD 7.9):
+
+* **Grant rounds** every ``grant_interval_months``. Every working partnership (networking
+  or above) applies jointly. Partnerships at the required level are eligible; scarcity
+  leaves each eligible application unfunded with chance ``funding_scarcity``. A funded
+  partnership's two organisations get ``grant_size`` extra capacity until the next round.
+* **Competition happens only in a round.** Organisations of one sector that applied to
+  the same round compete. An organisation that had an eligible application and won
+  nothing *lost to* every organisation of its sector that won something. Between a loser
+  and a winner who know each other, the loser feels a setback (``rivalry_signal`` times
+  the stake of their relationship's level) and the pair's rivalry is set to 1; it lowers
+  their joint work's chance of success (``rivalry_penalty``) and fades each month
+  (``rivalry_fade``). No round, no rivalry: scarcity does nothing on its own.
+* **A mandate** (``funder_pressure`` > 0) runs from its start to its deadline while the
+  money lasts. Every ``funder_review_months`` the funder checks every partnership it
+  requires (every working partnership below the required level): one whose own pace
+  (the months of joint work the ladder still needs) would miss the deadline is pushed
+  up one level with chance ``funder_pressure``. Where its own trust or time would not
+  have allowed the climb, that is a *premature escalation*.
+* **The end of money.** When the money ends, grants stop, and the relationships the
+  money held together (funded in the last round, or pushed up by the funder) dissolve
+  where trust does not hold their level.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping
 
 import mesa
 import numpy as np
 
-from ._jit import jit
-from .levels import STAKE, TOP, TRUST_NEEDED, is_premature, months_needed
+from . import structure
+from .levels import TOP, is_premature, months_needed
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import CollaborationModel
 
-RIVALRY_SIGNAL = 0.5
-"""Setback, per unit scarcity and stake, that same-sector rivals feel in a scarce round (002)."""
-
-RIVALRY_PENALTY = 0.10
-"""Lower chance of success, per unit scarcity, for joint work between same-sector rivals (002)."""
+FUNDER_KEYS = (
+    "funder_pressure",
+    "funder_required_level",
+    "funder_deadline_months",
+    "funder_review_months",
+    "funding_end_month",
+    "funding_scarcity",
+    "grant_interval_months",
+    "grant_size",
+)
+"""The registry parameters that make up one funder's rules (a scenario's extra funders set these)."""
 
 
 class Funder(mesa.Agent):
     """A funder with grant rounds and, optionally, a collaboration mandate."""
 
-    def __init__(self, model: "CollaborationModel", *, mandate_start: int = 0) -> None:
+    def __init__(self, model: "CollaborationModel", rules: Mapping[str, Any] | None = None, *, mandate_start: int = 0) -> None:
         super().__init__(model)
-        p = model.params
+        p = dict(model.params)
+        p.update(rules or {})
         self.pressure = p["funder_pressure"]
         self.required_level = p["funder_required_level"]
         self.deadline_months = p["funder_deadline_months"]
+        self.review_months = p["funder_review_months"]
         self.end_month = p["funding_end_month"]
         self.scarcity = p["funding_scarcity"]
         self.interval = p["grant_interval_months"]
         self.grant_size = p["grant_size"]
         self.mandate_start = mandate_start
         self.grants_awarded = 0
+        self.grant = np.zeros(model.n)
+        """Extra capacity this funder gives each organisation until its next round."""
+        self.held = np.zeros(0, dtype=np.int64)
+        """Rows of the partnerships this funder's money holds: funded in its last round."""
 
     # --- state -------------------------------------------------------------------
     @property
@@ -70,105 +99,98 @@ class Funder(mesa.Agent):
 
     # --- the rule ----------------------------------------------------------------
     def step(self) -> None:
-        """One month of the funder: end of money, then a grant round when one is due."""
-        m = self.model
-        month = m.month
+        """One month of the funder: end of money, a grant round when one is due, a mandate review."""
+        month = self.model.month
         if self.end_month is not None and month == self.end_month:
             self.end_funding()
-        if not self.funding_active(month) or month == 0 or month % self.interval:
-            return
-        self.grant_round()
+        if self.funding_active(month) and month > 0 and month % self.interval == 0:
+            self.grant_round()
+        if self.mandate_active(month) and month > self.mandate_start and (month - self.mandate_start) % self.review_months == 0:
+            self.review()
 
     def applicants(self) -> np.ndarray:
-        """Rows of the pairs that apply: each organisation's strongest working partnership.
-
-        Strength is level plus the weaker trust; between equals, the pair stored first
-        (an organisation's pairs as ``i`` before its pairs as ``j``). Sorted rows, each once.
-        """
-        rel = self.model.rel
-        applies = np.zeros(rel.size, dtype=bool)
-        _strongest(rel.i, rel.j, rel.level, rel.flat("trust"), rel.capacity, np.full(self.model.n, -1, dtype=np.int64), applies)
-        return np.flatnonzero(applies)
+        """Rows of the partnerships that apply: every working partnership (networking or above)."""
+        return np.flatnonzero(self.model.rel.level >= 1)
 
     def grant_round(self) -> None:
         m = self.model
         rel, orgs = m.rel, m.orgs
-        rng = m.rng
-        orgs.grant[:] = 0.0
+        self.grant[:] = 0.0
         apps = self.applicants()
+        self.held = apps[:0]
         if apps.size == 0:
             return
-        level = rel.level[apps]
-        eligible = level >= self.required_level
-        funded = apps[eligible & (rng.random(apps.size) >= self.scarcity)]
-        winners = np.concatenate([rel.i[funded], rel.j[funded]])
-        orgs.grant[winners] = self.grant_size
-        orgs.grants_won += np.bincount(winners, minlength=orgs.n).astype(orgs.grants_won.dtype)
+        eligible = apps[rel.level[apps] >= self.required_level]
+        if eligible.size == 0:
+            return
+        funded = eligible[m.rng.random(eligible.size) >= self.scarcity] if self.scarcity > 0 else eligible
+        self.held = funded
+        winners = np.zeros(orgs.n, dtype=bool)
+        winners[rel.i[funded]] = True
+        winners[rel.j[funded]] = True
+        self.grant[winners] = self.grant_size
+        orgs.grants_won += winners.astype(orgs.grants_won.dtype)
         self.grants_awarded += int(funded.size)
         m.counters["grants_won"] += int(funded.size)
-        if self.scarcity > 0:
-            self._turf_wars()
-        if self.mandate_active(m.month):
-            self._push(apps[~eligible])
+        if funded.size < eligible.size:
+            applied = np.zeros(orgs.n, dtype=bool)
+            applied[rel.i[eligible]] = True
+            applied[rel.j[eligible]] = True
+            self._rivalry(applied & ~winners, winners)
 
-    def _turf_wars(self) -> None:
-        """Same-sector organisations that work together feel the rivalry of scarce money."""
+    def _rivalry(self, losers: np.ndarray, winners: np.ndarray) -> None:
+        """Losers of the round turn against the winners of their sector that they know (002)."""
+        m = self.model
+        rel, sector = m.rel, m.orgs.sector
+        i, j = rel.i, rel.j
+        same = sector[i] == sector[j]
+        i_lost = same & losers[i] & winners[j]
+        j_lost = same & losers[j] & winners[i]
+        rows = np.flatnonzero(i_lost | j_lost)
+        if rows.size == 0:
+            return
+        rel.rivalry[rows] = 1.0
+        stake = m.ladder[structure.STAKE][rel.level[rows]]
+        dirs = np.where(i_lost[rows], 0, 1)  # the loser's view of the winner
+        m.update_trust(rows, dirs, -m.params["rivalry_signal"] * stake)
+        m.counters["rivalries"] += int(rows.size)
+
+    def review(self) -> None:
+        """Push lagging partnerships whose own pace would miss the deadline (004)."""
         m = self.model
         rel = m.rel
-        sector = m.orgs.sector
-        rows = np.flatnonzero((rel.level >= 1) & (sector[rel.i] == sector[rel.j]))
-        if rows.size:
-            s = -RIVALRY_SIGNAL * self.scarcity * STAKE[rel.level[rows]]
-            m.apply_experience(rows, s, s)
-
-    def _push(self, lagging: np.ndarray) -> None:
-        """Push lagging applicants up one level when their own pace would miss the deadline."""
-        m = self.model
-        rel = m.rel
-        lagging = lagging[~m.changed[lagging]]
+        lagging = np.flatnonzero((rel.level >= 1) & (rel.level < self.required_level) & ~m.changed[: rel.size])
         if lagging.size == 0:
             return
-        level = rel.level[lagging]
-        months_left = self.deadline - m.month
-        pace = (self.required_level - level) * m.params["min_months_per_level"]
-        late = months_left < np.maximum(pace, 1)
+        lvl = rel.level[lagging]
+        mismatch = rel.mismatch[lagging]
+        months_row = np.where(mismatch[:, None], m.ladder[structure.MONTHS_MISMATCH][None, :], m.ladder[structure.MONTHS][None, :])
+        levels = np.arange(TOP + 1)[None, :]
+        still = ((levels >= lvl[:, None]) & (levels < self.required_level)) * months_row
+        pace = still.sum(axis=1) - rel.work_at_level[lagging]
+        late = (self.deadline - m.month) < np.maximum(pace, 1)
         pushed = lagging[late & (m.rng.random(lagging.size) < self.pressure)]
         if pushed.size == 0:
             return
         lvl = rel.level[pushed]
         weaker = rel.min_trust()[pushed]
-        needed = months_needed(m.params["min_months_per_level"], m.style_mismatch(pushed), lvl)
-        premature = is_premature(weaker, lvl, rel.months_at_level[pushed], needed)
+        needed = months_needed(m.ladder, rel.mismatch[pushed], lvl)
+        premature = is_premature(weaker, lvl, rel.work_at_level[pushed], needed, m.ladder[structure.NEED])
         m.set_level(pushed, np.minimum(lvl + 1, TOP), forced=True)
         m.counters["premature_escalations"] += int(premature.sum())
         m.counters["forced_escalations"] += int(pushed.size)
         m.log_event("forced", pushed)
 
     def end_funding(self) -> None:
-        """The money ends: forced relationships that trust cannot hold dissolve (004)."""
+        """The money ends: relationships it held that trust cannot hold dissolve (004)."""
         m = self.model
         rel = m.rel
-        m.orgs.grant[:] = 0.0
-        rows = np.flatnonzero(rel.forced & (rel.level >= 1))
-        weak = rows[rel.min_trust()[rows] < TRUST_NEEDED[rel.level[rows]]]
+        self.grant[:] = 0.0
+        held = np.zeros(rel.size, dtype=bool)
+        held[self.held] = True
+        held |= rel.forced
+        rows = np.flatnonzero(held & (rel.level >= 1) & ~m.changed[: rel.size])
+        weak = rows[rel.min_trust()[rows] < m.ladder[structure.NEED][rel.level[rows]]]
+        self.held = self.held[:0]
         if weak.size:
             m.break_down(weak)
-
-
-@jit
-def _strongest(i, j, level, trust, cap, best, applies):  # pragma: no cover - compiled
-    """Each organisation's strongest working pair (level + weaker trust) into ``best``;
-    ``applies`` marks those pairs."""
-    score = np.full(best.size, -np.inf)
-    for side in range(2):
-        ends = i if side == 0 else j
-        for r in range(level.size):
-            if level[r] >= 1:
-                s = level[r] + min(trust[r], trust[cap + r])
-                o = ends[r]
-                if s > score[o]:
-                    score[o] = s
-                    best[o] = r
-    for o in range(best.size):
-        if best[o] >= 0:
-            applies[best[o]] = True

@@ -18,7 +18,8 @@ import numpy as np
 
 from ._jit import jit
 from .backbone import support_one as backbone_support_one
-from .levels import COLLABORATION, STAKE, TOP, TRUST_NEEDED, VALUE
+from .levels import COLLABORATION, TOP
+from .structure import NEED, RIVALRY, STAKE, VALUE
 from .outcomes import broken_commitment_chance_one, signals_one, success_probability_one
 from .referral import follow_referral, hearers_into, referred_one
 from .trust import beta_one, smoothing_one, two_layer_one
@@ -42,15 +43,30 @@ def rule_parameters(params: dict) -> np.ndarray:
 def learn(rule, trust, damage, pos, neg, f, signal, d, decay_mult, p):  # pragma: no cover
     """One directed view ``f`` (flat index) learns from one signal with the selected rule.
 
-    One-layer rules learn only from evidence: a zero signal is no experience.
+    One-layer rules learn only from evidence: a zero signal is no experience. Under the
+    two-layer rule the model then applies the ceiling as its own step (``ceiling_one``):
+    a setback that lowers the ceiling pulls trust down to it.
     """
     if rule == 0:
         trust[f], damage[f] = two_layer_one(trust[f], damage[f], signal, d, p[0], p[1], p[2], p[3] * decay_mult, p[4])
+        trust[f] = ceiling_one(trust[f], damage[f])
     elif signal != 0.0:
         if rule == 1:
             trust[f] = smoothing_one(trust[f], signal, p[5])
         else:
             trust[f], pos[f], neg[f] = beta_one(pos[f], neg[f], signal, p[6])
+
+
+@jit
+def ceiling_one(t, r):  # pragma: no cover
+    """The damage ceiling as an invariant: ``T <= 1 - R`` after every update (ODD 7.4).
+
+    The published two-layer equations stop growth at the ceiling but let a setback raise
+    damage faster than it lowers trust, which can leave trust above ``1 - R``; the model
+    applies the ceiling as a step of its own so that the record of damage always caps
+    trust (DESIGN behaviour 7), and ``trust.two_layer`` stays the published rule.
+    """
+    return min(t, 1.0 - r)
 
 
 @jit
@@ -91,11 +107,11 @@ def apply_rule(rule, trust, damage, pos, neg, cap, dirs, rows, signal, level, de
 @jit
 def joint_work(
     allocated, contact, u, i, j, level, trust, damage, pos, neg, rule, rule_p, cap, mandate, mismatch, same_sector,
-    reliability, skill, served, forum_member,
-    mismatch_penalty, rivalry_per_same, shared_support, meeting_support,
+    reliability, skill, served, forum_member, rivalry, ladder, w,
+    mismatch_penalty, shared_support, meeting_support,
     repair_boost, honest_severity, celebration, need,
     out_worked, out_success, out_broken, out_culprit_is_i, out_level,
-    successes, failures, broken_count, collaborated, value,
+    successes, failures, broken_count, work_at_level, collaborated, value,
 ):  # pragma: no cover
     """One month of joint work for ``rows``: outcome, both partners learn, records.
 
@@ -106,7 +122,9 @@ def joint_work(
     and the community value of each pair's month (``value``, summed by the caller).
     Who works: a pair at networking or above when both partners fitted it into their
     capacity (``allocated``; pairs met this month were not allocated), an aware pair with
-    chance ``CHANCE_CONTACT`` (``contact``, drawn by the caller). ``u`` holds three
+    chance ``chance_contact`` (``contact``, drawn by the caller). A month of joint work
+    at networking or above counts toward the months the pair needs at its level
+    (``work_at_level``); a month without (no capacity) does not. ``u`` holds three
     uniform draws per pair: success, culprit, broken. ``value`` gets one entry per
     working pair, in row order; it may be ``u[0]`` itself (entry ``k`` is written after
     draw ``u[0, r]``, ``r >= k``, was read).
@@ -127,14 +145,13 @@ def joint_work(
         weaker = min(trust[r], trust[cap + r])
         align = alignment_one(mandate, a, b)
         support = shared_support
-        support = support + backbone_support_one(served[a], served[b])  # 0 with no backbone
+        support = support + backbone_support_one(served[a], served[b], w)  # 0 with no backbone
         if meeting_support > 0.0:
             forum_pair = forum_member[a] and forum_member[b] and not same_sector[r]
             support = support + meeting_support * (1.0 if forum_pair else 0.0)
-        rivalry = rivalry_per_same * (1.0 if same_sector[r] else 0.0)
         prob = success_probability_one(
             lvl, np.sqrt(reliability[a] * reliability[b]), (skill[a] + skill[b]) / 2.0, align, weaker,
-            1.0 if mismatch[r] else 0.0, mismatch_penalty, support, rivalry,
+            1.0 if mismatch[r] else 0.0, mismatch_penalty, support, w[RIVALRY] * rivalry[r], ladder, w,
         )
         success = u[0, r] < prob
         unrel_a, unrel_b = 1.0 - reliability[a], 1.0 - reliability[b]
@@ -142,14 +159,14 @@ def joint_work(
         share = unrel_a / total if total > 0 else 0.5
         culprit_is_i = u[1, r] < share
         culprit_rel = reliability[a] if culprit_is_i else reliability[b]
-        gap = max(0.0, TRUST_NEEDED[lvl] - weaker)
+        gap = max(0.0, ladder[NEED, lvl] - weaker)
         broken = (not success) and (u[2, r] < broken_commitment_chance_one(culprit_rel, gap)) and lvl >= 1
-        s_ij, s_ji = signals_one(lvl, success, broken, culprit_is_i, honest_severity, celebration)
+        s_ij, s_ji = signals_one(lvl, success, broken, culprit_is_i, honest_severity, celebration, ladder)
         mult = repair_one(skill[a], skill[b], served[a] or served[b], repair_boost)
         d = float(lvl) / TOP
         learn(rule, trust, damage, pos, neg, r, s_ij, d, mult, rule_p)
         learn(rule, trust, damage, pos, neg, cap + r, s_ji, d, mult, rule_p)
-        value[k] = VALUE[lvl] * (0.5 + 0.5 * align) * need * (1.0 if success else 0.0)
+        value[k] = ladder[VALUE, lvl] * (0.5 + 0.5 * align) * need * (1.0 if success else 0.0)
         out_worked[r] = True
         out_success[r] = success
         out_broken[r] = broken
@@ -168,6 +185,7 @@ def joint_work(
             n_broken += 1
         if lvl >= 1:
             n_joint += 1
+            work_at_level[r] += 1
     return n_worked, n_success, n_joint, n_broken
 
 
@@ -246,13 +264,44 @@ def alignment_one(mandate, a, b):  # pragma: no cover
 
 
 @jit
-def pair_facts(start, stop, i, j, sector, hierarchical, harmed_sectors, same_sector, harmed, mismatch):  # pragma: no cover
-    """Fixed facts of new pairs ``start:stop``: same sector, harmed sectors, style mismatch."""
+def splitmix_uniform(seed, a, b):  # pragma: no cover
+    """A uniform number in [0, 1) fixed by the run's seed and the pair (SplitMix64).
+
+    A pair's purpose is drawn from this, not from the model's stream, so it does not
+    depend on when or how the pair met: two arms of a paired comparison give the same
+    pair the same purpose (common random numbers).
+    """
+    z = np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15) * np.uint64(a * 1_000_003 + b + 1)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@jit
+def purpose_one(u, shares):  # pragma: no cover
+    """The level a pair's purpose needs (004: each level suits a purpose): networking, and
+    each deeper level for the share ``shares[L]`` of pairs (non-increasing in L)::
+
+        purpose = 1 + #{L in coordination..collaboration : u < share[L]}
+    """
+    level = 1
+    for k in range(2, TOP + 1):
+        if u < shares[k]:
+            level = k
+    return level
+
+
+@jit
+def pair_facts(start, stop, i, j, sector, hierarchical, harmed_sectors, purpose_seed, purpose_shares, same_sector, harmed, mismatch, purpose):  # pragma: no cover
+    """Fixed facts of new pairs ``start:stop``: same sector, harmed sectors, style
+    mismatch, and the level the pair's purpose needs."""
     for r in range(start, stop):
         a, b = i[r], j[r]
         same_sector[r] = sector[a] == sector[b]
         harmed[r] = harmed_sectors[sector[a], sector[b]]
         mismatch[r] = hierarchical[a] != hierarchical[b]
+        purpose[r] = purpose_one(splitmix_uniform(purpose_seed, a, b), purpose_shares)
 
 
 @jit
@@ -286,7 +335,7 @@ def sum_by_view(rows, dirs, signal):  # pragma: no cover
 @jit
 def hear(
     rule, trust, damage, pos, neg, cap, level, i, offsets, partner, adj_rows, sorted_keys, sorted_rows, n,
-    teller, subject, event_rows, event_level, reach, rule_p,
+    teller, subject, event_rows, event_level, reach, rule_p, ladder,
 ):  # pragma: no cover
     """Third parties hear from ``teller`` about ``subject`` and learn, in place.
 
@@ -305,7 +354,7 @@ def hear(
     m = hearers_into(offsets, partner, adj_rows, i, trust, cap, sorted_keys, sorted_rows, n, teller, subject, event_rows, rows, dirs, t_teller, event)
     signal = np.empty(m)
     for k in range(m):
-        signal[k] = reach * t_teller[k] * STAKE[event_level[event[k]]]
+        signal[k] = reach * t_teller[k] * ladder[STAKE, event_level[event[k]]]
     views, view_dirs, summed = sum_by_view(rows[:m], dirs[:m], signal)
     apply_rule(rule, trust, damage, pos, neg, cap, view_dirs, views, summed, level, np.ones(1), rule_p)
     return views.size
@@ -332,10 +381,11 @@ def staff_leave(gone, i, j, trust, base_trust, cap, keep, touched):  # pragma: n
 
 @jit
 def age_pairs(months_at_level, changed):  # pragma: no cover
-    """End of month: one more month at its level for every pair that did not change level."""
+    """End of month: one more calendar month at its level for every pair that did not
+    change level (durability; climbing counts months of joint work instead)."""
     for r in range(months_at_level.size):
         if not changed[r]:
             months_at_level[r] += 1
 
 
-__all__ = ["RULE_CODES", "rule_parameters", "learn", "apply_rule", "joint_work", "alignment_one", "pair_facts", "sum_by_view", "first_contact_one", "first_contact_many", "first_contacts", "hear", "staff_leave", "age_pairs"]
+__all__ = ["RULE_CODES", "ceiling_one", "purpose_one", "splitmix_uniform", "rule_parameters", "learn", "apply_rule", "joint_work", "alignment_one", "pair_facts", "sum_by_view", "first_contact_one", "first_contact_many", "first_contacts", "hear", "staff_leave", "age_pairs"]

@@ -9,32 +9,32 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import structure
 from ._jit import jit
 from .relationships import LEVEL_NAMES
 
 AWARE, NETWORKING, COORDINATION, COOPERATION, COLLABORATION = range(5)
 TOP = COLLABORATION
 
-TRUST_NEEDED = np.array([0.0, 0.15, 0.35, 0.55, 0.70])
+_DEFAULT_LADDER, _DEFAULT_WEIGHTS = structure.defaults()
+
+# The ladder at the registry's defaults, for tables, the page and the vectorised rules'
+# default arguments. The model reads its own ladder from its parameters
+# (``structure.ladder``), so a user's values always reach the compiled passes.
+TRUST_NEEDED = _DEFAULT_LADDER[structure.NEED].copy()
 """Trust (the weaker direction) a pair needs to climb to each level (004: "more trust")."""
 
-FALLBACK_MARGIN = 0.15
-"""A pair falls back a level once its weaker trust is this far below the level's need."""
-
-COST = np.array([0.0, 0.05, 0.12, 0.25, 0.40])
+COST = _DEFAULT_LADDER[structure.COST].copy()
 """Capacity a relationship at each level uses per month, per partner (004: time, staff, money)."""
 
-STAKE = np.array([0.2, 0.4, 0.6, 0.8, 1.0])
+STAKE = _DEFAULT_LADDER[structure.STAKE].copy()
 """Size of the outcome signal at each level: higher levels stake more (004: share risks)."""
 
-VALUE = np.array([0.05, 0.2, 0.5, 1.0, 2.0])
+VALUE = _DEFAULT_LADDER[structure.VALUE].copy()
 """Community value of one successful month of joint work (004: greater potential for change)."""
 
-DIFFICULTY = np.array([0.95, 0.94, 0.92, 0.90, 0.88])
+DIFFICULTY = _DEFAULT_LADDER[structure.BASE].copy()
 """Base chance that a month of joint work at each level succeeds, before partner effects."""
-
-MISMATCH_SLOWDOWN = 1.5
-"""Months needed per level are multiplied by this when decision styles differ (002)."""
 
 
 def interdependence(level: np.ndarray) -> np.ndarray:
@@ -42,46 +42,45 @@ def interdependence(level: np.ndarray) -> np.ndarray:
     return np.asarray(level, dtype=float) / TOP
 
 
-def months_needed(min_months_per_level: int, style_mismatch: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """Months a pair must spend at its level before climbing.
-
-    Aware pairs need no wait: networking is the starting point (004). Mismatched decision
-    styles slow joint work (002).
-    """
-    base = np.where(np.asarray(level) == AWARE, 0.0, float(min_months_per_level))
-    return base * np.where(style_mismatch, MISMATCH_SLOWDOWN, 1.0)
+def months_needed(ladder: np.ndarray, style_mismatch: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Months of joint work a pair needs at its level before climbing (``structure.months_needed``)."""
+    level = np.asarray(level)
+    return np.where(style_mismatch, ladder[structure.MONTHS_MISMATCH][level], ladder[structure.MONTHS][level])
 
 
 def can_climb(
     level: np.ndarray,
     weaker_trust: np.ndarray,
-    months_at_level: np.ndarray,
+    work_at_level: np.ndarray,
     needed_months: np.ndarray,
     spare_ok: np.ndarray,
     succeeded: np.ndarray,
+    purpose: np.ndarray | int = TOP,
+    trust_needed: np.ndarray = TRUST_NEEDED,
 ) -> np.ndarray:
     """Pairs that climb one level this month.
 
-    A pair climbs when both partners trust each other past the next level's need, it has
-    spent the months the level needs, both have the spare capacity for the next level,
-    and this month's joint work went well ("if the results are positive, ... take on a
-    greater challenge", 004).
+    A pair climbs when its purpose needs a deeper level (004: each level suits a
+    purpose), both partners trust each other past the next level's need, it has done the
+    months of joint work the level needs, both have the spare capacity for the next
+    level, and this month's joint work went well ("if the results are positive, ... take
+    on a greater challenge", 004).
     """
     level = np.asarray(level)
     nxt = np.minimum(level + 1, TOP)
     return (
-        (level < TOP)
-        & (weaker_trust >= TRUST_NEEDED[nxt])
-        & (months_at_level >= needed_months)
+        (level < np.minimum(purpose, TOP))
+        & (weaker_trust >= trust_needed[nxt])
+        & (work_at_level >= needed_months)
         & spare_ok
         & succeeded
     )
 
 
-def falls_back(level: np.ndarray, weaker_trust: np.ndarray) -> np.ndarray:
+def falls_back(level: np.ndarray, weaker_trust: np.ndarray, margin: float = float(_DEFAULT_WEIGHTS[structure.FALLBACK]), trust_needed: np.ndarray = TRUST_NEEDED) -> np.ndarray:
     """Pairs whose trust no longer holds their level: they drop one level."""
     level = np.asarray(level)
-    return (level > AWARE) & (weaker_trust < TRUST_NEEDED[level] - FALLBACK_MARGIN)
+    return (level > AWARE) & (weaker_trust < trust_needed[level] - margin)
 
 
 def breakdown_chance(level: np.ndarray, victim_trust: np.ndarray) -> np.ndarray:
@@ -95,10 +94,10 @@ def breakdown_chance(level: np.ndarray, victim_trust: np.ndarray) -> np.ndarray:
     return np.where(level >= COORDINATION, interdependence(level) * (1.0 - victim_trust), 0.0)
 
 
-def is_premature(weaker_trust: np.ndarray, level: np.ndarray, months_at_level: np.ndarray, needed_months: np.ndarray) -> np.ndarray:
+def is_premature(weaker_trust: np.ndarray, level: np.ndarray, work_at_level: np.ndarray, needed_months: np.ndarray, trust_needed: np.ndarray = TRUST_NEEDED) -> np.ndarray:
     """An escalation the pair's own trust and time would not yet have allowed."""
     nxt = np.minimum(np.asarray(level) + 1, TOP)
-    return (weaker_trust < TRUST_NEEDED[nxt]) | (months_at_level < needed_months)
+    return (weaker_trust < trust_needed[nxt]) | (work_at_level < needed_months)
 
 
 # --- the monthly pass (compiled) -----------------------------------------------------------
@@ -108,7 +107,7 @@ BREAKDOWN, FALLBACK, CLIMB = 1, 2, 3
 
 @jit
 def escalate_pass(
-    broken_rows, u, level, trust, cap, months_at_level, mismatch, min_months_per_level,
+    broken_rows, u, level, trust, cap, months_at_level, work_at_level, mismatch, purpose, ladder, margin,
     climb_room, success, worked, culprit_is_i, changed, forced, work_month, collab_month, month, event,
 ):  # pragma: no cover - compiled
     """Break down, fall back or climb, at most one change per pair, in place.
@@ -116,7 +115,10 @@ def escalate_pass(
     The three functions above for every pair, in the order of the schedule: broken
     commitments may end relationships (``u`` holds one draw per ``broken_rows``), then
     pairs whose trust no longer holds their level drop one, then pairs that qualify climb
-    one. Weaker trust is read before anything changes (a breakdown keeps trust).
+    one (never past their purpose: only a funder pushes a pair further). Weaker trust is
+    read before anything changes (a breakdown keeps trust). ``work_at_level`` already
+    counts this month's joint work, so a pair needing M months climbs in the month of
+    its M-th month of joint work at the level.
     Returns ``(breakdowns, fallbacks, climbs, collaborations formed)``.
     """
     k = level.size
@@ -129,6 +131,7 @@ def escalate_pass(
         if u[q] < chance:
             level[r] = AWARE
             months_at_level[r] = 0
+            work_at_level[r] = 0
             forced[r] = False
             changed[r] = True
             event[r] = BREAKDOWN
@@ -138,9 +141,10 @@ def escalate_pass(
             continue
         lvl = level[r]
         weaker = min(trust[r], trust[cap + r])
-        if lvl > AWARE and weaker < TRUST_NEEDED[lvl] - FALLBACK_MARGIN:
+        if lvl > AWARE and weaker < ladder[structure.NEED, lvl] - margin:
             level[r] = lvl - 1
             months_at_level[r] = 0
+            work_at_level[r] = 0
             changed[r] = True
             event[r] = FALLBACK
             fell += 1
@@ -151,13 +155,13 @@ def escalate_pass(
             continue
         lvl = level[r]
         weaker = min(trust[r], trust[cap + r])
-        base = 0.0 if lvl == AWARE else float(min_months_per_level)
-        needed = base * (MISMATCH_SLOWDOWN if mismatch[r] else 1.0)
+        needed = ladder[structure.MONTHS_MISMATCH, lvl] if mismatch[r] else ladder[structure.MONTHS, lvl]
         nxt = min(lvl + 1, TOP)
         room = climb_room[r] if r < climb_room.size else True
-        if lvl < TOP and weaker >= TRUST_NEEDED[nxt] and months_at_level[r] >= needed and room and success[r] and worked[r]:
+        if lvl < purpose[r] and weaker >= ladder[structure.NEED, nxt] and work_at_level[r] >= needed and room and success[r] and worked[r]:
             level[r] = lvl + 1
             months_at_level[r] = 0
+            work_at_level[r] = 0
             forced[r] = False
             changed[r] = True
             event[r] = CLIMB

@@ -1,36 +1,43 @@
-"""Regular meetings: a standing forum where sectors meet every month (000).
+"""Regular meetings: a standing forum where the scenario's forum sectors meet every month (000).
 
 000: "more than a year of work with women volunteers and local police to re-set this
 relationship through regular interface" meetings. A meeting costs capacity, introduces
-attendees to each other and gives every attending pair a low-stakes experience: a good
-meeting is a small positive signal, a poor one is neutral (nothing is promised, so
-nothing is broken). Under the two-layer rule a month without setback heals damage, so
-the ceiling a history of harm left rises one good meeting at a time.
+attendees to each other and gives every attending pair a low-stakes experience. Whether
+it goes well depends on the staff's collaborative skill (004: learn how to listen), on
+the trust the pair already has, and on facilitation by a backbone's staff (001). A good
+meeting is a small positive signal: under the two-layer rule it lifts trust and heals
+damage, so the ceiling a history of harm left rises one good meeting at a time. A poor
+meeting is a small setback: it heals nothing and adds a little damage. Meetings help
+only where they go well more often than badly; that is a result, not an assumption.
 """
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 import numpy as np
 
-MEETING_SIGNAL = 0.2
-"""Signal of a good meeting (the stake of an aware-level contact)."""
 
-MEETING_COST = 0.05
-"""Capacity a forum member spends on the meeting each month."""
+def good_meeting_chance(skill_pair: np.ndarray, weaker_trust: np.ndarray, facilitated: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+    """Chance that a meeting goes well for a pair::
 
-MEETING_SUPPORT = 0.03
-"""Higher chance of success for joint work between members who meet in the forum (communication)."""
+        q = base + w_skill * skill + w_trust * T_min + facilitation * [served]
+
+    clipped to [0, 1].
+    """
+    q = (
+        params["meeting_quality_base"]
+        + params["meeting_skill_weight"] * np.asarray(skill_pair, dtype=float)
+        + params["meeting_trust_weight"] * np.asarray(weaker_trust, dtype=float)
+        + params["meeting_facilitation"] * np.asarray(facilitated, dtype=float)
+    )
+    return np.clip(q, 0.0, 1.0)
 
 
-def good_meeting_chance(skill_pair: np.ndarray) -> np.ndarray:
-    """A meeting goes well more often with skilled communicators (004: learn how to listen)."""
-    return np.clip(0.5 + 0.4 * skill_pair, 0.0, 1.0)
-
-
-def meeting_signals(rng: np.random.Generator, skill_pair: np.ndarray) -> np.ndarray:
-    """Positive signal for good meetings, zero for the rest."""
-    good = rng.random(skill_pair.size) < good_meeting_chance(skill_pair)
-    return np.where(good, MEETING_SIGNAL, 0.0)
+def meeting_signals(u: np.ndarray, chance_good: np.ndarray, params: Mapping[str, Any]) -> np.ndarray:
+    """The meeting's signal for each pair: ``meeting_signal`` when it went well (draw ``u``
+    below the chance), ``-meeting_poor_signal`` when it went badly."""
+    return np.where(u < chance_good, params["meeting_signal"], -params["meeting_poor_signal"])
 
 
 def forum_introductions(rng: np.random.Generator, members: np.ndarray, sector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

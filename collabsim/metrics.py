@@ -15,14 +15,15 @@ import mesa
 import numpy as np
 
 from ._jit import jit
-from .levels import COLLABORATION, TRUST_NEEDED
+from .levels import COLLABORATION
 from .relationships import LEVEL_NAMES
+from .structure import NEED
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import CollaborationModel
 
-DURABLE_MONTHS = 12
-"""A collaboration is durable once it has lasted this many months at that level."""
+# A collaboration is durable once it has lasted ``durable_months`` (a registry parameter)
+# months at that level.
 
 MULTISECTOR_MIN_SECTORS = 3
 """A multisector collaboration spans at least this many sectors (004)."""
@@ -39,6 +40,7 @@ CUMULATIVE = (
     "broken_commitments",
     "collective_impact",
     "grants_won",
+    "rivalries",
 )
 
 METRIC_NAMES: tuple[str, ...] = (
@@ -63,7 +65,7 @@ METRIC_NAMES: tuple[str, ...] = (
 
 
 @jit
-def pair_counts(level, months_at_level, trust, cap, harmed, same_sector, i, j, sector, n, counts):  # pragma: no cover - compiled
+def pair_counts(level, months_at_level, trust, cap, harmed, same_sector, i, j, sector, n, durable_months, collaboration_need, counts):  # pragma: no cover - compiled
     """The month's counts over the pairs, in one pass, into ``counts``.
 
     ``counts`` gets: pairs per level (5), durable collaborations, nominal collaborations,
@@ -77,9 +79,9 @@ def pair_counts(level, months_at_level, trust, cap, harmed, same_sector, i, j, s
         lvl = level[r]
         counts[lvl] += 1
         if lvl == COLLABORATION:
-            if months_at_level[r] >= DURABLE_MONTHS:
+            if months_at_level[r] >= durable_months:
                 counts[5] += 1
-            if min(trust[r], trust[cap + r]) < TRUST_NEEDED[COLLABORATION]:
+            if min(trust[r], trust[cap + r]) < collaboration_need:
                 counts[6] += 1
             a, b = i[r], j[r]
             while parent[a] != a:
@@ -142,7 +144,7 @@ def compute_metrics(model: "CollaborationModel") -> dict[str, float]:
     counts = np.zeros(len(COUNT_NAMES), dtype=np.int64)
     pair_counts(
         rel.level, rel.months_at_level, rel.flat("trust"), rel.capacity, rel.harmed, rel.same_sector,
-        rel.i, rel.j, model.orgs.sector, model.n, counts,
+        rel.i, rel.j, model.orgs.sector, model.n, int(model.params["durable_months"]), float(model.ladder[NEED, COLLABORATION]), counts,
     )
     out.update(zip(COUNT_NAMES, counts.tolist()))
     if rel.size:

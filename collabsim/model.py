@@ -27,24 +27,16 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import capacity, crisis, kernels, levels, meetings, referral, trust
+from . import capacity, crisis, kernels, levels, meetings, structure, trust
 from .agents import Organisation, OrganisationArrays, draw_skill
-from .backbone import INTRODUCTION_TRUST, REPAIR_BOOST, Backbone
-from .funder import RIVALRY_PENALTY, Funder
-from .levels import COLLABORATION, COST, STAKE
+from .backbone import Backbone
+from .funder import Funder
+from .levels import COLLABORATION
 from .metrics import METRIC_NAMES, MonthlyCollector, compute_metrics, model_reporters
-from .parameters import DEFAULTS, PARAMETERS, ParameterError, validate
+from .parameters import DEFAULTS, PARAMETERS, ParameterError, check_consistency, validate
 from .relationships import MAX_MONTHS, NEVER, RelationshipTable
-from .scenarios import SECTORS, get_scenario
-
-INITIAL_ACQUAINTANCES = 2
-"""Organisations each start aware of this many others (a small community knows itself)."""
-
-CHANCE_CONTACT = 0.10
-"""Chance per month that an aware pair has a low-stakes contact without any forum."""
-
-CAPACITY_FROM_COLLABORATION = 0.10
-"""Extra capacity next month per successful month of collaboration (004: expand capacities)."""
+from .scenarios import SECTORS, check_funders, get_scenario
+from .structure import COST, MONTHS, MONTHS_MISMATCH, NEED, STAKE
 
 class CollaborationModel(mesa.Model):
     """Trust, time and funders in a community of organisations (see ``docs/ODD.md``).
@@ -53,23 +45,41 @@ class CollaborationModel(mesa.Model):
         scenario: a name from ``collabsim.SCENARIOS``; its presets apply first.
         seed: seed of the model's random generator; ``None`` draws one (and records it
             in ``params["seed"]``).
+        community: a folder with ``organisations.csv`` and ``relationships.csv`` (an
+            observed community, ``collabsim.community``), or a loaded ``Community``: the
+            run starts with exactly those organisations and relationships.
         **parameters: any parameter of ``collabsim.PARAMETERS``; overrides the scenario.
 
     Raises:
         ParameterError: for an unknown scenario or parameter, or a bad value.
     """
 
-    def __init__(self, scenario: str = "default", seed: int | None = None, **parameters: Any) -> None:
+    def __init__(self, scenario: str = "default", seed: int | None = None, *, community: Any = None, **parameters: Any) -> None:
         sc = get_scenario(scenario)
         params = dict(DEFAULTS)
         params.update(validate(sc.parameters))
         params.update(validate(parameters))
+        check_consistency(params)
+        extra_funders = check_funders(sc)
+        if community is not None and not hasattr(community, "sector"):
+            from .community import load_community
+
+            community = load_community(community)
+        if community is not None:
+            if "n_organisations" in parameters and parameters["n_organisations"] != community.n:
+                raise ParameterError(
+                    f"n_organisations={parameters['n_organisations']} but the community in {community.path} has {community.n} organisations; leave n_organisations out"
+                )
+            params["n_organisations"] = community.n
         params["seed"] = PARAMETERS["seed"].check(seed)
         if params["seed"] is None:
             params["seed"] = int(np.random.SeedSequence().entropy % (2**63))
         super().__init__(rng=params["seed"])
         self.preset = sc
         self.params = params
+        self.community = community
+        self.ladder = structure.ladder(params)
+        self.weights = structure.weights(params)
         self.n = int(params["n_organisations"])
         self.month = 0
         self.record_events = False
@@ -88,19 +98,24 @@ class CollaborationModel(mesa.Model):
                 "fallbacks",
                 "collective_impact",
                 "grants_won",
+                "rivalries",
             ),
             0,
         )
         self.counters["collective_impact"] = 0.0
         self.first_collaboration_month: int | None = None
         self._rule = kernels.RULE_CODES[params["trust_rule"]]
+        self._purpose_shares = np.array(
+            [1.0, 1.0, params["purpose_coordination"], params["purpose_cooperation"], params["purpose_collaboration"]]
+        )
         self._rule_p = kernels.rule_parameters(params)
         self._setup_organisations()
         self.rel = RelationshipTable(self.n, capacity=max(64, 4 * self.n), with_evidence=params["trust_rule"] == "beta")
         self.changed = np.zeros(self.rel.capacity, dtype=bool)
         self._outcome = _MonthOutcome(self.rel.capacity)
-        self._introduce_initial_acquaintances()
-        self.funder = Funder(self)
+        self._start_relationships()
+        self.funders = [Funder(self)] + [Funder(self, rules) for rules in extra_funders]
+        self.funder = self.funders[0]
         self.backbone = Backbone(self, params["backbone_capacity"]) if params["backbone"] else None
         self.metrics: dict[str, float] = {}
         self.datacollector = MonthlyCollector(model_reporters=model_reporters())
@@ -108,10 +123,15 @@ class CollaborationModel(mesa.Model):
 
     # ------------------------------------------------------------------ set-up
     def _setup_organisations(self) -> None:
-        shares = np.array([self.preset.sector_shares.get(s, 0.0) for s in SECTORS], dtype=float)
-        counts = _largest_remainder(shares / shares.sum(), self.n)
-        sector = self.rng.permutation(np.repeat(np.arange(len(SECTORS)), counts))
+        if self.community is not None:
+            sector = self.community.sector.astype(np.int64)
+        else:
+            shares = np.array([self.preset.sector_shares.get(s, 0.0) for s in SECTORS], dtype=float)
+            counts = _largest_remainder(shares / shares.sum(), self.n)
+            sector = self.rng.permutation(np.repeat(np.arange(len(SECTORS)), counts))
         self.orgs = OrganisationArrays(self.rng, sector, self.params)
+        if self.community is not None:
+            self._apply_community_attributes()
         harmed = np.zeros((len(SECTORS), len(SECTORS)), dtype=bool)
         for a, b in self.preset.harmed_pairs:
             ia, ib = SECTORS.index(a), SECTORS.index(b)
@@ -122,12 +142,101 @@ class CollaborationModel(mesa.Model):
         self.forum_member = forum[self.orgs.sector]
         self.organisations = [Organisation(self, k) for k in range(self.n)]
 
-    def _introduce_initial_acquaintances(self) -> None:
+    def _apply_community_attributes(self) -> None:
+        """An observed community's own attributes replace the drawn ones where given."""
+        attrs, o = self.community.attributes, self.orgs
+        if "collaborative_skill" in attrs:
+            o.skill = np.asarray(attrs["collaborative_skill"], dtype=float).copy()
+        if "reliability" in attrs:
+            o.reliability = np.asarray(attrs["reliability"], dtype=float).copy()
+        if "capacity" in attrs:
+            o.base_capacity = np.asarray(attrs["capacity"], dtype=float).copy()
+            o.budget = o.base_capacity.copy()
+        if "hierarchical" in attrs:
+            o.hierarchical = np.asarray(attrs["hierarchical"], dtype=bool).copy()
+
+    def _start_relationships(self) -> None:
+        """The community at month 0: observed, with a history, or fresh (ODD 5)."""
+        if self.community is not None:
+            c = self.community
+            t = np.vstack([c.trust_ab, c.trust_ba])
+            r = np.vstack([c.damage_ab, c.damage_ba])
+            self._add_historic(c.a.astype(np.int64), c.b.astype(np.int64), c.level.astype(np.int64), np.minimum(t, 1.0 - r), r)
+            return
         if self.n < 2:
             return
-        a = np.repeat(np.arange(self.n), INITIAL_ACQUAINTANCES)
+        a = np.repeat(np.arange(self.n), int(self.params["history_ties"]))
         b = (a + 1 + self.rng.integers(0, self.n - 1, size=a.size)) % self.n
-        self.add_pairs(a, b)
+        if self.params["start"] == "fresh":
+            self.add_pairs(a, b)
+            return
+        self._start_with_history(a, b)
+
+    def _start_with_history(self, a: np.ndarray, b: np.ndarray) -> None:
+        """Relationships already spread over the levels, so onsets are not synchronous.
+
+        The rule (ODD 5): each tie drawn as at a fresh start gets a level L with chance
+        proportional to ``history_level_ratio ** L`` (004: networking is the starting
+        point, few ties reach collaboration), capped by the pair's purpose and by the
+        ceiling a history of harm leaves (a level whose trust need exceeds ``1 - R`` is
+        out of reach). Each direction's trust is uniform between the level's need and the
+        next level's (below the ceiling), so trust holds the level; the pair has done a
+        uniform share of the months of joint work its level needs.
+        """
+        rng = self.rng
+        k = a.size
+        u_level, u_trust, u_months = rng.random(k), rng.random((2, k)), rng.random(k)
+        t0, r0 = self.first_contact_state(a, b)
+        ratio = float(self.params["history_level_ratio"])
+        weights = ratio ** np.arange(levels.TOP + 1)
+        cdf = np.cumsum(weights) / weights.sum()
+        lvl = np.minimum(np.searchsorted(cdf, u_level, side="right"), levels.TOP)
+        ceiling = 1.0 - r0
+        need = self.ladder[NEED]
+        while True:  # the deepest level the ceiling lets the pair hold
+            too_high = need[lvl] > ceiling
+            if not too_high.any():
+                break
+            lvl = np.where(too_high, lvl - 1, lvl)
+        low = np.where(lvl == levels.AWARE, np.minimum(t0, ceiling), need[lvl])
+        high = np.minimum(np.where(lvl < levels.TOP, need[np.minimum(lvl + 1, levels.TOP)], 1.0), ceiling)
+        high = np.maximum(high, low)
+        t = low + u_trust * (high - low)
+        rows = self._add_historic(a, b, lvl, t, np.vstack([r0, r0]), u_months)
+        del rows
+
+    def _add_historic(self, a: np.ndarray, b: np.ndarray, level: np.ndarray, t: np.ndarray, r: np.ndarray, u_months: np.ndarray | None = None) -> np.ndarray:
+        """Add relationships that existed before the run, at their levels (capped by purpose
+        unless observed)."""
+        rel = self.rel
+        keep = (a != b)
+        a, b, level, t, r = a[keep], b[keep], level[keep], t[:, keep], r[:, keep]
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        swap = a > b
+        t = np.where(swap, t[::-1], t)
+        r = np.where(swap, r[::-1], r)
+        # the first of duplicate pairs is kept (as ``RelationshipTable.add`` does)
+        key = lo * self.n + hi
+        _, first = np.unique(key, return_index=True)
+        first.sort()
+        lo, hi, level, t, r = lo[first], hi[first], level[first], t[:, first], r[:, first]
+        u = None if u_months is None else u_months[keep][first]
+        rows = self.add_pairs(lo, hi, t, r)
+        if rows.size == 0:
+            return rows
+        lvl = level.astype(np.int64)
+        if self.community is None:
+            lvl = np.minimum(lvl, rel.purpose[rows])
+        rel.level[rows] = lvl
+        rel.historic[rows] = True
+        rel.work_month[rows] = np.where(lvl >= levels.NETWORKING, 0, NEVER)
+        if u is not None:
+            needed = np.where(rel.mismatch[rows], self.ladder[MONTHS_MISMATCH][lvl], self.ladder[MONTHS][lvl])
+            needed = np.where(lvl == levels.TOP, self.params["durable_months"], needed)
+            done = np.floor(u * needed).astype(np.int64)
+            rel.work_at_level[rows] = done
+            rel.months_at_level[rows] = done
+        return rows
 
     # ------------------------------------------------------------------ helpers
     def first_contact_state(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,7 +264,7 @@ class CollaborationModel(mesa.Model):
             return rows
         kernels.pair_facts(
             int(rows[0]), int(rows[-1]) + 1, rel.i, rel.j, o.sector, o.hierarchical, self._harmed,
-            rel.same_sector, rel.harmed, rel.mismatch,
+            np.uint64(self.params["seed"]), self._purpose_shares, rel.same_sector, rel.harmed, rel.mismatch, rel.purpose,
         )
         if self.params["trust_rule"] == "beta":
             rel.pos_evidence[:, rows], rel.neg_evidence[:, rows] = trust.beta_evidence_for(rel.trust[:, rows])
@@ -207,6 +316,7 @@ class CollaborationModel(mesa.Model):
         old = rel.level[rows]
         rel.level[rows] = new_level
         rel.months_at_level[rows] = 0
+        rel.work_at_level[rows] = 0
         rel.forced[rows] = forced if np.any(new_level > old) else rel.forced[rows]
         self.changed[rows] = True
         started = rows[(new_level >= levels.NETWORKING) & (rel.work_month[rows] == NEVER)]
@@ -225,6 +335,7 @@ class CollaborationModel(mesa.Model):
             return
         self.rel.level[rows] = levels.AWARE
         self.rel.months_at_level[rows] = 0
+        self.rel.work_at_level[rows] = 0
         self.rel.forced[rows] = False
         self.changed[rows] = True
         self.counters["breakdowns"] += int(rows.size)
@@ -243,7 +354,7 @@ class CollaborationModel(mesa.Model):
         self.month += 1
         self.changed[:] = False
         self._outcome.reset()
-        self.shock = crisis.intensity(self.month, self.params["shock_month"], self.params["shock_size"])
+        self.shock = crisis.intensity(self.month, self.params["shock_month"], self.params["shock_size"], self.params["crisis_duration"])
         if self.backbone is not None:
             self.backbone.step()
         self._refresh_capacity()
@@ -251,7 +362,8 @@ class CollaborationModel(mesa.Model):
         self._work()
         self._turnover()
         self._escalate()
-        self.funder.step()
+        for funder in self.funders:
+            funder.step()
         self._hear()
         self._end_of_month()
         self._record()
@@ -265,13 +377,14 @@ class CollaborationModel(mesa.Model):
 
     def _refresh_capacity(self) -> None:
         """Refresh budgets and allocate them to ties by priority (``capacity.allocate``)."""
-        o, rel = self.orgs, self.rel
-        hit = crisis.CAPACITY_HIT * self.shock
+        o, rel, p = self.orgs, self.rel, self.params
+        hit = p["crisis_capacity_hit"] * self.shock
+        o.grant = self.funders[0].grant if len(self.funders) == 1 else np.sum([f.grant for f in self.funders], axis=0)
         o.budget = o.base_capacity * (1.0 - hit) + o.grant + o.capacity_gain
         available = o.budget
-        if self.params["regular_meetings"]:
-            available = np.maximum(0.0, o.budget - meetings.MEETING_COST * self.forum_member)
-        self._works, self._climb_room, self._spare = capacity.allocate_pairs(rel.i, rel.j, rel.level, rel.flat("trust"), rel.capacity, available)
+        if p["regular_meetings"]:
+            available = np.maximum(0.0, o.budget - p["meeting_cost"] * self.forum_member)
+        self._works, self._climb_room, self._spare = capacity.allocate_pairs(rel.i, rel.j, rel.level, rel.flat("trust"), rel.capacity, available, self.ladder[COST])
 
     def _meet(self) -> None:
         """New contacts: referrals (trust passes along), strangers, backbone, forum.
@@ -282,12 +395,13 @@ class CollaborationModel(mesa.Model):
         if self.n < 2:
             return
         p, rng, rel = self.params, self.rng, self.rel
-        rate = min(1.0, p["contact_rate"] * (1.0 + crisis.OUTREACH * self.shock))
-        seeking = np.flatnonzero((self._spare >= COST[1]) & (rng.random(self.n) < rate))
+        rate = min(1.0, p["contact_rate"] * (1.0 + p["crisis_outreach"] * self.shock))
+        seeking = np.flatnonzero((self._spare >= self.ladder[COST, 1]) & (rng.random(self.n) < rate))
         seekers = strangers = partners = _EMPTY
         u_referral = _EMPTY_U
         if seeking.size:
-            via_referral = rng.random(seeking.size) < 0.5
+            # referral_weight is also the share of searches that go through a partner (Gulati & Gargiulo 1999)
+            via_referral = rng.random(seeking.size) < p["referral_weight"]
             seekers = seeking[via_referral]
             if seekers.size and rel.size:
                 u_referral = rng.random((3, seekers.size))
@@ -307,7 +421,7 @@ class CollaborationModel(mesa.Model):
         offsets, partner, adj_rows = rel.adjacency()
         a, b, start_trust, start_damage = kernels.first_contacts(
             float(p["history_of_harm"]), self._harmed, self.orgs.sector, float(p["initial_trust"]), float(p["referral_weight"]),
-            INTRODUCTION_TRUST, offsets, partner, adj_rows, rel.i, rel.flat("trust"), rel.flat("damage"), rel.capacity,
+            float(p["introduction_trust"]), offsets, partner, adj_rows, rel.i, rel.flat("trust"), rel.flat("damage"), rel.capacity,
             *rel.index, rel.n, seekers, u_referral, strangers, partners,
             np.asarray(introduced, dtype=np.int64), np.asarray(vouched, dtype=np.int64),
             np.asarray(members, dtype=np.int64), np.asarray(met, dtype=np.int64),
@@ -318,7 +432,7 @@ class CollaborationModel(mesa.Model):
     def _repair(self, rows: np.ndarray) -> np.ndarray:
         """How much faster damage heals for ``rows`` (``kernels.repair_one``)."""
         out = np.empty(np.size(rows))
-        kernels.repair_many(np.asarray(rows, dtype=np.int64), self.rel.i, self.rel.j, self.orgs.skill, self._served(), REPAIR_BOOST, out)
+        kernels.repair_many(np.asarray(rows, dtype=np.int64), self.rel.i, self.rel.j, self.orgs.skill, self._served(), float(self.params["backbone_repair_boost"]), out)
         return out
 
     def _served(self) -> np.ndarray:
@@ -334,7 +448,7 @@ class CollaborationModel(mesa.Model):
             return
         # five uniform draws per pair, drawn in this order: chance contact, then success,
         # culprit and broken commitment, then the crisis's disruption (drawn every month)
-        contact = self.rng.random(k) < CHANCE_CONTACT
+        contact = self.rng.random(k) < p["chance_contact"]
         u_work = self.rng.random((3, k))
         if self.shock and self.month == p["shock_month"]:
             self._disrupt(self.rng.random(k))
@@ -345,14 +459,13 @@ class CollaborationModel(mesa.Model):
         n_worked, n_success, n_joint, n_broken = kernels.joint_work(
             self._works, contact, u_work, rel.i, rel.j, rel.level, rel.flat("trust"), rel.flat("damage"), *self._evidence(),
             self._rule, self._rule_p, rel.capacity, o.mandate, rel.mismatch, rel.same_sector,
-            o.reliability, o.skill, self._served(), self.forum_member,
-            float(p["style_mismatch_penalty"]), RIVALRY_PENALTY * p["funding_scarcity"] if p["funding_scarcity"] > 0 else 0.0,
-            crisis.SHARED_NEED_SUPPORT * self.shock,
-            meetings.MEETING_SUPPORT if p["regular_meetings"] else 0.0, REPAIR_BOOST,
-            float(p["honest_failure_severity"]), referral.CELEBRATION_BOOST if p["celebrate_successes"] else 0.0,
-            1.0 + crisis.SHARED_NEED_VALUE * self.shock,
+            o.reliability, o.skill, self._served(), self.forum_member, rel.rivalry, self.ladder, self.weights,
+            float(p["style_mismatch_penalty"]), p["crisis_shared_support"] * self.shock,
+            float(p["meeting_support"]) if p["regular_meetings"] else 0.0, float(p["backbone_repair_boost"]),
+            float(p["honest_failure_severity"]), float(p["celebration_boost"]) if p["celebrate_successes"] else 0.0,
+            1.0 + p["crisis_shared_value"] * self.shock,
             out.worked, out.success, out.broken, out.culprit_is_i, out.level,
-            rel.successes, rel.failures, rel.broken, collaborated, value,
+            rel.successes, rel.failures, rel.broken, rel.work_at_level, collaborated, value,
         )
         if n_worked:
             self.counters["successes"] += n_success
@@ -360,7 +473,7 @@ class CollaborationModel(mesa.Model):
             self.counters["failures"] += n_worked - n_success
             self.counters["broken_commitments"] += n_broken
             self.counters["collective_impact"] += float(np.add.reduce(value[:n_worked]))
-            o.capacity_gain = CAPACITY_FROM_COLLABORATION * collaborated
+            o.capacity_gain = p["capacity_from_collaboration"] * collaborated
             if self.record_events:
                 self.log_event("broken", np.flatnonzero(out.broken[:k]))
         if self.params["regular_meetings"] or self.backbone is not None:
@@ -369,16 +482,16 @@ class CollaborationModel(mesa.Model):
     def _disrupt(self, u: np.ndarray) -> None:
         """First month of a crisis: some working pairs' joint work fails honestly."""
         rel = self.rel
-        hit = np.flatnonzero((rel.level >= 1) & (u < crisis.DISRUPTION * self.shock))
+        hit = np.flatnonzero((rel.level >= 1) & (u < self.params["crisis_disruption"] * self.shock))
         if hit.size:
-            s = -self.params["honest_failure_severity"] * STAKE[rel.level[hit]]
+            s = -self.params["honest_failure_severity"] * self.ladder[STAKE][rel.level[hit]]
             self.apply_experience(hit, s, s)
             rel.failures[hit] += 1
             self.counters["failures"] += int(hit.size)
 
     def _meetings(self) -> None:
-        """Forum and backbone meetings: low-stakes, never broken, healing (000, 001)."""
-        rel, o = self.rel, self.orgs
+        """Forum and backbone meetings: low stakes; good ones heal, poor ones are a small setback (000, 001)."""
+        rel, o, p = self.rel, self.orgs, self.params
         attend = np.zeros(rel.size, dtype=bool)
         if self.params["regular_meetings"]:
             fm = self.forum_member
@@ -390,7 +503,10 @@ class CollaborationModel(mesa.Model):
         if rows.size == 0:
             return
         skill = (o.skill[rel.i[rows]] + o.skill[rel.j[rows]]) / 2.0
-        s = meetings.meeting_signals(self.rng, skill)
+        served = self._served()
+        facilitated = served[rel.i[rows]] | served[rel.j[rows]]
+        chance = meetings.good_meeting_chance(skill, rel.min_trust()[rows], facilitated, p)
+        s = meetings.meeting_signals(self.rng.random(rows.size), chance, p)
         self.apply_experience(rows, s, s, self._repair(rows))
         good = s > 0
         out = self._outcome
@@ -414,7 +530,7 @@ class CollaborationModel(mesa.Model):
         orgs = np.atleast_1d(np.asarray(orgs, dtype=np.int64))
         if orgs.size == 0:
             return
-        self.orgs.skill[orgs] = draw_skill(self.rng, p["collaborative_skill"], orgs.size)
+        self.orgs.skill[orgs] = draw_skill(self.rng, p["collaborative_skill"], orgs.size, p["skill_concentration"])
         gone = np.zeros(self.n, dtype=bool)
         gone[orgs] = True
         rows = np.empty(rel.size, dtype=np.int64)
@@ -438,7 +554,8 @@ class CollaborationModel(mesa.Model):
         u = self.rng.random(br.size) if br.size else np.zeros(0)
         event = np.zeros(rel.size, dtype=np.int8)
         ended, fell, climbed, formed = levels.escalate_pass(
-            br, u, rel.level, rel.flat("trust"), rel.capacity, rel.months_at_level, rel.mismatch, int(p["min_months_per_level"]),
+            br, u, rel.level, rel.flat("trust"), rel.capacity, rel.months_at_level, rel.work_at_level, rel.mismatch, rel.purpose,
+            self.ladder, float(p["fallback_margin"]),
             self._climb_room, out.success, out.worked, out.culprit_is_i, self.changed, rel.forced, rel.work_month,
             rel.collab_month, self.month, event,
         )
@@ -468,7 +585,7 @@ class CollaborationModel(mesa.Model):
             if ok.size:
                 teller = np.concatenate([rel.i[ok], rel.j[ok]])
                 subject = np.concatenate([rel.j[ok], rel.i[ok]])
-                self._heard(teller, subject, np.concatenate([ok, ok]), np.concatenate([out.level[ok], out.level[ok]]), referral.CELEBRATION_REACH)
+                self._heard(teller, subject, np.concatenate([ok, ok]), np.concatenate([out.level[ok], out.level[ok]]), float(p["celebration_reach"]))
 
     def _spread_distrust(self, rows: np.ndarray, culprit_is_i: np.ndarray, level: np.ndarray) -> None:
         """Victims tell their partners who broke a commitment (Burt & Knez 1995)."""
@@ -486,11 +603,15 @@ class CollaborationModel(mesa.Model):
             self._rule, rel.flat("trust"), rel.flat("damage"), *self._evidence(), rel.capacity, rel.level, rel.i,
             offsets, partner, adj_rows, *rel.index, rel.n,
             np.asarray(teller, dtype=np.int64), np.asarray(subject, dtype=np.int64), np.asarray(event_rows, dtype=np.int64),
-            np.asarray(event_level, dtype=np.int64), float(reach), self._rule_p,
+            np.asarray(event_level, dtype=np.int64), float(reach), self._rule_p, self.ladder,
         )
 
     def _end_of_month(self) -> None:
+        """Calendar months at level age; rivalry from lost grant rounds fades."""
         kernels.age_pairs(self.rel.months_at_level, self.changed)
+        fade = self.params["rivalry_fade"]
+        if fade > 0 and self.counters["rivalries"]:
+            self.rel.rivalry *= 1.0 - fade
 
     def _record(self) -> None:
         self.metrics = compute_metrics(self)
@@ -529,7 +650,7 @@ class CollaborationModel(mesa.Model):
         lvl = int(self.rel.level[r])
         victim_dir = 0 if self.rel.i[r] == a else 1
         rows = np.array([r])
-        self.update_trust(rows, np.array([victim_dir]), np.array([-STAKE[lvl]]))
+        self.update_trust(rows, np.array([victim_dir]), np.array([-self.ladder[STAKE, lvl]]))
         self.rel.broken[r] += 1
         self.rel.failures[r] += 1
         self.counters["broken_commitments"] += 1
@@ -555,6 +676,7 @@ class CollaborationModel(mesa.Model):
         rel = self.rel
         reached = rel.collab_month >= 0
         first = int(rel.collab_month[reached].min()) if reached.any() else None
+        reached &= ~rel.historic  # a climb begun before the run is not observed from first contact
         durations = (rel.collab_month[reached] - rel.first_contact[reached]).astype(int).tolist()
         out: dict[str, Any] = {
             "scenario": self.preset.name,
@@ -583,6 +705,10 @@ class CollaborationModel(mesa.Model):
                 "damage_ji": rel.damage[1].copy(),
                 "level": rel.level.astype(int),
                 "months_at_level": rel.months_at_level.astype(int),
+                "work_at_level": rel.work_at_level.astype(int),
+                "purpose": rel.purpose.astype(int),
+                "rivalry": rel.rivalry.copy(),
+                "historic": rel.historic.copy(),
                 "successes": rel.successes.astype(int),
                 "failures": rel.failures.astype(int),
                 "broken_commitments": rel.broken.astype(int),

@@ -15,13 +15,97 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
-from .levels import DIFFICULTY, STAKE, TRUST_NEEDED
 
-RELIABILITY_WEIGHT = 0.5
-SKILL_WEIGHT = 0.2
-ALIGNMENT_WEIGHT = 0.15
-TRUST_GAP_WEIGHT = 0.8
-MIN_P, MAX_P = 0.02, 0.99
+from . import structure
+from .structure import ALIGN_W, BASE, GAP_W, NEED, P_MAX, P_MIN, REL_W, SKILL_W, STAKE
+
+_LADDER, _WEIGHTS = structure.defaults()
+
+
+# --- the rules, for one pair (compiled; ``kernels.joint_work`` calls them) ---------------
+
+
+@jit
+def success_probability_one(level, reliability_pair, skill_pair, alignment, weaker_trust, mismatch, mismatch_penalty, support, rivalry, ladder, w):  # pragma: no cover
+    """Chance that this month's joint work succeeds.
+
+    ``reliability_pair`` and ``skill_pair`` are the pair's geometric and arithmetic
+    means; ``alignment`` is the cosine of the two mandates, in [0, 1]; ``support`` is
+    the communication bonus of a backbone, a forum or a shared crisis; ``rivalry`` the
+    penalty between organisations that lost a grant round to each other; ``mismatch`` is
+    1.0 or 0.0. The weights are registry parameters (``structure.weights``)::
+
+        p = base[L] + w_rel (rel - 0.85) + w_skill (skill - 0.5) + w_align (align - 0.5)
+            - penalty * mismatch + support - rivalry - w_gap max(0, need[L] - T_min)
+
+    clipped to [success_chance_min, success_chance_max]. The centres 0.85 and 0.5 are the
+    registry means of reliability and skill: average partners succeed at ``base[L]``.
+    """
+    gap = max(0.0, ladder[NEED, level] - weaker_trust)
+    p = (
+        ladder[BASE, level]
+        + w[REL_W] * (reliability_pair - 0.85)
+        + w[SKILL_W] * (skill_pair - 0.5)
+        + w[ALIGN_W] * (alignment - 0.5)
+        - mismatch_penalty * mismatch
+        + support
+        - rivalry
+        - w[GAP_W] * gap
+    )
+    return min(max(p, w[P_MIN]), w[P_MAX])
+
+
+@jit
+def broken_commitment_chance_one(culprit_reliability, trust_gap):  # pragma: no cover
+    """Chance that a failure is a broken commitment rather than an honest failure: the
+    culprit's unreliability plus how far the work asked beyond the pair's trust."""
+    return min(max(1.0 - culprit_reliability + trust_gap, 0.0), 1.0)
+
+
+@jit
+def signals_one(level, success, broken, culprit_is_i, honest_failure_severity, celebration, ladder):  # pragma: no cover
+    """Outcome signals as each side sees them: ``(i's view of j, j's view of i)``.
+
+    A success is worth the level's stake to both (more if celebrated, 000/004); an honest
+    failure costs both a fraction of it; a broken commitment costs the victim the full
+    stake and leaves the culprit's view of the victim unchanged.
+    """
+    stake = ladder[STAKE, level]
+    if success:
+        base = min(1.0, stake * (1.0 + celebration))
+    elif broken:
+        base = 0.0
+    else:
+        base = -honest_failure_severity * stake
+    s_ij = -stake if (broken and not culprit_is_i) else base
+    s_ji = -stake if (broken and culprit_is_i) else base
+    return s_ij, s_ji
+
+
+# --- vectorised forms, derived from the rules above (one definition each) ----------------
+
+
+@jit
+def _success_many(level, rel, skill, align, weaker, mismatch, penalty, support, rivalry, ladder, w, out):  # pragma: no cover
+    for k in range(out.size):
+        out[k] = success_probability_one(level[k], rel[k], skill[k], align[k], weaker[k], mismatch[k], penalty[k], support[k], rivalry[k], ladder, w)
+
+
+@jit
+def _broken_many(culprit_reliability, gap, out):  # pragma: no cover
+    for k in range(out.size):
+        out[k] = broken_commitment_chance_one(culprit_reliability[k], gap[k])
+
+
+@jit
+def _signals_many(level, success, broken, culprit_is_i, severity, celebration, ladder, s_ij, s_ji):  # pragma: no cover
+    for k in range(s_ij.size):
+        s_ij[k], s_ji[k] = signals_one(level[k], success[k], broken[k], culprit_is_i[k], severity[k], celebration[k], ladder)
+
+
+def _flat(*arrays, dtypes):
+    shaped = np.broadcast_arrays(*(np.asarray(a, dtype=d) for a, d in zip(arrays, dtypes)))
+    return shaped[0].shape, [np.ascontiguousarray(a).ravel() for a in shaped]
 
 
 def success_probability(
@@ -35,35 +119,25 @@ def success_probability(
     style_mismatch_penalty: float = 0.10,
     support: np.ndarray | float = 0.0,
     rivalry: np.ndarray | float = 0.0,
+    ladder: np.ndarray = _LADDER,
+    weights: np.ndarray = _WEIGHTS,
 ) -> np.ndarray:
-    """Chance that this month's joint work succeeds.
-
-    ``reliability_pair`` and ``skill_pair`` are the pair's geometric and arithmetic
-    means; ``alignment`` is the cosine of the two mandates, in [0, 1]; ``support`` is
-    the communication bonus of a backbone, a forum or a shared crisis; ``rivalry`` the
-    penalty of competing for the same scarce money::
-
-        p = difficulty[L] + 0.5 (rel - 0.85) + 0.2 (skill - 0.5) + 0.15 (align - 0.5)
-            - penalty * mismatch + support - rivalry - 0.8 max(0, need[L] - T_min)
-    """
-    level = np.asarray(level)
-    gap = np.maximum(0.0, TRUST_NEEDED[level] - weaker_trust)
-    p = (
-        DIFFICULTY[level]
-        + RELIABILITY_WEIGHT * (reliability_pair - 0.85)
-        + SKILL_WEIGHT * (skill_pair - 0.5)
-        + ALIGNMENT_WEIGHT * (alignment - 0.5)
-        - style_mismatch_penalty * np.asarray(style_mismatch, dtype=float)
-        + support
-        - rivalry
-        - TRUST_GAP_WEIGHT * gap
+    """``success_probability_one`` over arrays (broadcast)."""
+    shape, flat = _flat(
+        level, reliability_pair, skill_pair, alignment, weaker_trust, style_mismatch, style_mismatch_penalty, support, rivalry,
+        dtypes=(np.int64,) + (float,) * 8,
     )
-    return np.clip(p, MIN_P, MAX_P)
+    out = np.empty(flat[0].size)
+    _success_many(*flat, np.asarray(ladder, dtype=float), np.asarray(weights, dtype=float), out)
+    return out.reshape(shape)
 
 
 def broken_commitment_chance(culprit_reliability: np.ndarray, trust_gap: np.ndarray) -> np.ndarray:
-    """Chance that a failure is a broken commitment rather than an honest failure."""
-    return np.clip(1.0 - culprit_reliability + trust_gap, 0.0, 1.0)
+    """``broken_commitment_chance_one`` over arrays (broadcast)."""
+    shape, flat = _flat(culprit_reliability, trust_gap, dtypes=(float, float))
+    out = np.empty(flat[0].size)
+    _broken_many(*flat, out)
+    return out.reshape(shape)
 
 
 def signals(
@@ -74,60 +148,13 @@ def signals(
     *,
     honest_failure_severity: float,
     celebration: float = 0.0,
+    ladder: np.ndarray = _LADDER,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Outcome signals as each side sees them: ``(i's view of j, j's view of i)``.
-
-    A success is worth the level's stake to both (more if celebrated, 000/004); an honest
-    failure costs both a fraction of it; a broken commitment costs the victim the full
-    stake and leaves the culprit's view of the victim unchanged.
-    """
-    stake = STAKE[np.asarray(level)]
-    good = np.minimum(1.0, stake * (1.0 + celebration))
-    honest = -honest_failure_severity * stake
-    base = np.where(success, good, np.where(broken, 0.0, honest))
-    s_ij = np.where(broken & ~culprit_is_i, -stake, base)  # j broke it: i is the victim
-    s_ji = np.where(broken & culprit_is_i, -stake, base)
-    return s_ij, s_ji
-
-
-# --- scalar forms, called by the compiled month (``kernels.joint_work``) ------------------
-# The equations above for one pair, operations in the same order (bit-identical results;
-# tests/test_rules.py checks it on random inputs).
-
-
-@jit
-def success_probability_one(level, reliability_pair, skill_pair, alignment, weaker_trust, mismatch, mismatch_penalty, support, rivalry):  # pragma: no cover
-    """``success_probability`` for one pair (``mismatch`` is 1.0 or 0.0)."""
-    gap = max(0.0, TRUST_NEEDED[level] - weaker_trust)
-    p = (
-        DIFFICULTY[level]
-        + RELIABILITY_WEIGHT * (reliability_pair - 0.85)
-        + SKILL_WEIGHT * (skill_pair - 0.5)
-        + ALIGNMENT_WEIGHT * (alignment - 0.5)
-        - mismatch_penalty * mismatch
-        + support
-        - rivalry
-        - TRUST_GAP_WEIGHT * gap
+    """``signals_one`` over arrays (broadcast): ``(i's view of j, j's view of i)``."""
+    shape, flat = _flat(
+        level, success, broken, culprit_is_i, honest_failure_severity, celebration,
+        dtypes=(np.int64, np.bool_, np.bool_, np.bool_, float, float),
     )
-    return min(max(p, MIN_P), MAX_P)
-
-
-@jit
-def broken_commitment_chance_one(culprit_reliability, trust_gap):  # pragma: no cover
-    """``broken_commitment_chance`` for one failure."""
-    return min(max(1.0 - culprit_reliability + trust_gap, 0.0), 1.0)
-
-
-@jit
-def signals_one(level, success, broken, culprit_is_i, honest_failure_severity, celebration):  # pragma: no cover
-    """``signals`` for one pair: ``(i's view of j, j's view of i)``."""
-    stake = STAKE[level]
-    if success:
-        base = min(1.0, stake * (1.0 + celebration))
-    elif broken:
-        base = 0.0
-    else:
-        base = -honest_failure_severity * stake
-    s_ij = -stake if (broken and not culprit_is_i) else base
-    s_ji = -stake if (broken and culprit_is_i) else base
-    return s_ij, s_ji
+    s_ij, s_ji = np.empty(flat[0].size), np.empty(flat[0].size)
+    _signals_many(*flat, np.asarray(ladder, dtype=float), s_ij, s_ji)
+    return s_ij.reshape(shape), s_ji.reshape(shape)

@@ -19,11 +19,9 @@ from .relationships import find_row
 if TYPE_CHECKING:  # pragma: no cover
     from .relationships import RelationshipTable
 
-CELEBRATION_BOOST = 0.5
-"""A celebrated success counts this much more for the partners themselves (004)."""
-
-CELEBRATION_REACH = 0.5
-"""Signal a third party takes from a celebrated success, per unit trust in the teller and stake."""
+# How much a celebrated success counts (``celebration_boost``, ``celebration_reach``) and
+# the share of searches that go through a referral (``referral_weight``) are registry
+# parameters.
 
 
 @jit

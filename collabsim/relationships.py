@@ -32,7 +32,16 @@ class RelationshipTable:
         pos_evidence, neg_evidence: beta-rule evidence, shape (2, size); only kept when
             the table is made ``with_evidence`` (the beta rule), else ``None``.
         base_trust: shape (2, size), first-contact trust (what survives staff turnover).
-        level, months_at_level, successes, failures, broken: per pair counts.
+        level, months_at_level, successes, failures, broken: per pair counts
+            (``months_at_level`` in calendar months, for durability).
+        work_at_level: months of joint work at the current level (what climbing needs).
+        purpose: the level the pair's purpose needs (004); it climbs no further unless a
+            funder pushes it.
+        rivalry: in [0, 1], set when one partner lost a scarce grant round the other won
+            (002: turf wars); fades each month.
+        funded: the pair was funded in the funder's last grant round (money holds it).
+        historic: the pair existed before the run started (``start = "history"`` or an
+            observed community); its first contact and climb are not observed.
         forced: the pair's last escalation was forced by a funder.
         first_contact, work_month, collab_month: month of first contact, of first joint
             work (reaching networking) and of first reaching collaboration (``NEVER``
@@ -50,6 +59,11 @@ class RelationshipTable:
         "j": np.int32,
         "level": np.int8,
         "months_at_level": np.int16,
+        "work_at_level": np.int16,
+        "purpose": np.int8,
+        "rivalry": np.float64,
+        "funded": np.bool_,
+        "historic": np.bool_,
         "successes": np.int16,
         "failures": np.int16,
         "broken": np.int16,

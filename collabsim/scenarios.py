@@ -62,7 +62,11 @@ class Scenario:
         parameters: overrides of registry defaults.
         sector_shares: share of organisations in each sector.
         harmed_pairs: sector pairs that start with ``history_of_harm`` as damage.
-        forum_sectors: sectors that meet when ``regular_meetings`` is on.
+        forum_sectors: sectors that meet when ``regular_meetings`` is on (000: police and
+            community; DESIGN: "a standing forum where two sectors meet").
+        funders: funders besides the registry's own, each a dict of funder parameters
+            (``funder.FUNDER_KEYS``) that override the run's values for that funder
+            (DESIGN: one funder or more, each with its own rules).
     """
 
     name: str
@@ -79,7 +83,8 @@ class Scenario:
         }
     )
     harmed_pairs: tuple[tuple[str, str], ...] = DEFAULT_HARMED
-    forum_sectors: tuple[str, ...] = ("community_group", "law_enforcement", "public_agency")
+    forum_sectors: tuple[str, ...] = ("community_group", "law_enforcement")
+    funders: tuple[dict[str, Any], ...] = ()
 
 
 _POLICE_COMMUNITY_SHARES = {
@@ -110,7 +115,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "police_community_meetings",
             "The same history of mistrust, with regular interface meetings between "
-            "community groups, police and public agencies every month.",
+            "community groups and police every month.",
             "000 (regular interface and joint planning sessions)",
             {"n_organisations": 30, "history_of_harm": 0.6, "regular_meetings": True},
             sector_shares=_POLICE_COMMUNITY_SHARES,
@@ -145,6 +150,20 @@ SCENARIOS: dict[str, Scenario] = {
             harmed_pairs=(),
         ),
         Scenario(
+            "two_funders",
+            "Two funders: a patient local foundation with grants every six months, and a "
+            "federal programme that requires cooperation within 18 months, reviews "
+            "progress every quarter and ends after four years.",
+            "004 (funders' timelines); DESIGN (one funder or more)",
+            {"grant_size": 0.2},
+            funders=(
+                {
+                    "funder_pressure": 0.6, "funder_required_level": 3, "funder_deadline_months": 18,
+                    "funder_review_months": 3, "funding_end_month": 48, "grant_interval_months": 12, "grant_size": 0.4,
+                },
+            ),
+        ),
+        Scenario(
             "crisis_mutual_aid",
             "A crisis at month 36 takes capacity and raises shared need; neighbours "
             "and organisations reach out to each other.",
@@ -160,6 +179,19 @@ def get_scenario(name: str) -> Scenario:
     if not isinstance(name, str) or name not in SCENARIOS:
         raise ParameterError(unknown_name_message(str(name), SCENARIOS, "scenario"))
     return SCENARIOS[name]
+
+
+def check_funders(scenario: Scenario) -> tuple[dict[str, Any], ...]:
+    """A scenario's extra funders, validated: only funder parameters, each in range."""
+    from .funder import FUNDER_KEYS
+
+    out = []
+    for k, rules in enumerate(scenario.funders):
+        for key in rules:
+            if key not in FUNDER_KEYS:
+                raise ParameterError(f"scenario {scenario.name!r}, funder {k + 2}: {unknown_name_message(key, FUNDER_KEYS, 'funder parameter')}")
+        out.append(validate(rules))
+    return tuple(out)
 
 
 def scenario_parameters(name: str) -> dict[str, Any]:
