@@ -24,3 +24,7 @@ F = TypeVar("F", bound=Callable)
 def jit(fn: F) -> F:
     """Compile ``fn`` in nopython mode with numpy's error model, cached on disk."""
     return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
+
+
+DISABLED = bool(numba.config.DISABLE_JIT)
+"""True when ``NUMBA_DISABLE_JIT=1``: the passes run as plain Python (tests compare both)."""

@@ -705,10 +705,6 @@ class CollaborationModel(mesa.Model):
                 "damage_ji": rel.damage[1].copy(),
                 "level": rel.level.astype(int),
                 "months_at_level": rel.months_at_level.astype(int),
-                "work_at_level": rel.work_at_level.astype(int),
-                "purpose": rel.purpose.astype(int),
-                "rivalry": rel.rivalry.copy(),
-                "historic": rel.historic.copy(),
                 "successes": rel.successes.astype(int),
                 "failures": rel.failures.astype(int),
                 "broken_commitments": rel.broken.astype(int),
@@ -716,6 +712,10 @@ class CollaborationModel(mesa.Model):
                 "first_contact": rel.first_contact.astype(int),
                 "work_month": rel.work_month.astype(int),
                 "collaboration_month": rel.collab_month.astype(int),
+                "work_at_level": rel.work_at_level.astype(int),
+                "purpose": rel.purpose.astype(int),
+                "rivalry": rel.rivalry.copy(),
+                "historic": rel.historic.copy(),
             }
         )
 

@@ -8,9 +8,9 @@ marker comments::
     <!-- BEGIN GENERATED: constants -->   ...  <!-- END GENERATED: constants -->
 
 ``parameters`` is the registry (``collabsim.parameters.PARAMETERS``); ``ladder`` is the
-relationship ladder of ``collabsim.levels``; ``constants`` are the fixed numbers of the
-rules (module-level constants that are not user parameters), each with the docstring
-written under it in its module. Run ``python -m collabsim.odd`` after changing any of
+relationship ladder at the registry's defaults (``collabsim.structure``); ``constants``
+are the few fixed numbers left in the code (definitions, not behaviour), each with the
+docstring written under it in its module. Run ``python -m collabsim.odd`` after changing any of
 them; ``tests/test_docs.py`` fails until the document matches.
 """
 
@@ -24,44 +24,15 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from . import levels
-from .parameters import PARAMETERS
+from . import levels, structure
+from .parameters import DEFAULTS, PARAMETERS
 from .relationships import LEVEL_NAMES
 
 DEFAULT_PATH = "docs/ODD.md"
 
 # (module, constant, meaning used when the module gives the constant no docstring)
 CONSTANTS: tuple[tuple[str, str, str], ...] = (
-    ("model", "INITIAL_ACQUAINTANCES", ""),
-    ("model", "CHANCE_CONTACT", ""),
-    ("model", "CAPACITY_FROM_COLLABORATION", ""),
-    ("metrics", "DURABLE_MONTHS", ""),
     ("metrics", "MULTISECTOR_MIN_SECTORS", ""),
-    ("levels", "MISMATCH_SLOWDOWN", ""),
-    ("outcomes", "RELIABILITY_WEIGHT", "weight of the pair's reliability (geometric mean, centred on 0.85) in the success chance"),
-    ("outcomes", "SKILL_WEIGHT", "weight of the pair's mean collaborative skill (centred on 0.5) in the success chance"),
-    ("outcomes", "ALIGNMENT_WEIGHT", "weight of mandate alignment (cosine, centred on 0.5) in the success chance"),
-    ("outcomes", "TRUST_GAP_WEIGHT", "lower success chance per unit of trust missing below the level's need"),
-    ("outcomes", "MIN_P", "lowest success chance"),
-    ("outcomes", "MAX_P", "highest success chance"),
-    ("funder", "RIVALRY_SIGNAL", ""),
-    ("funder", "RIVALRY_PENALTY", ""),
-    ("backbone", "SUPPORT_BOTH", ""),
-    ("backbone", "SUPPORT_ONE", ""),
-    ("backbone", "REPAIR_BOOST", ""),
-    ("backbone", "INTRODUCTION_TRUST", ""),
-    ("backbone", "INTRODUCTION_CHANCE", ""),
-    ("meetings", "MEETING_SIGNAL", ""),
-    ("meetings", "MEETING_COST", ""),
-    ("meetings", "MEETING_SUPPORT", ""),
-    ("referral", "CELEBRATION_BOOST", ""),
-    ("referral", "CELEBRATION_REACH", ""),
-    ("crisis", "DURATION", ""),
-    ("crisis", "CAPACITY_HIT", ""),
-    ("crisis", "DISRUPTION", ""),
-    ("crisis", "OUTREACH", ""),
-    ("crisis", "SHARED_NEED_SUPPORT", ""),
-    ("crisis", "SHARED_NEED_VALUE", ""),
 )
 """Fixed numbers of the rules listed in the ``constants`` section, in display order."""
 
@@ -114,39 +85,49 @@ def parameter_table_markdown() -> str:
 
 
 def ladder_table_markdown() -> str:
-    """The relationship ladder of ``collabsim.levels``: one row per level, then the fallback margin."""
+    """The relationship ladder at the registry's defaults (``structure.ladder``): one row per level."""
+    lad = structure.ladder(DEFAULTS)
+    margin = DEFAULTS["fallback_margin"]
     rows = []
     for k, name in enumerate(LEVEL_NAMES):
-        need = float(levels.TRUST_NEEDED[k])
-        floor = "-" if k == levels.AWARE else _number(round(need - levels.FALLBACK_MARGIN, 12))
+        need = float(lad[structure.NEED, k])
+        floor = "-" if k == levels.AWARE else _number(round(need - margin, 12))
+        months = "-" if k in (levels.AWARE, levels.TOP) else f"{_number(lad[structure.MONTHS, k])} / {_number(lad[structure.MONTHS_MISMATCH, k])}"
         rows.append(
             [
                 k,
                 name,
                 _number(need),
                 floor,
-                _number(levels.COST[k]),
-                _number(levels.STAKE[k]),
-                _number(levels.VALUE[k]),
-                _number(levels.DIFFICULTY[k]),
+                _number(lad[structure.COST, k]),
+                _number(lad[structure.STAKE, k]),
+                _number(lad[structure.VALUE, k]),
+                _number(lad[structure.BASE, k]),
+                months,
             ]
         )
     table = _table(
         [
             "level",
             "name",
-            "`TRUST_NEEDED` (to climb to it)",
+            "`trust_needed_*` (to climb to it)",
             "falls back below",
-            "`COST` (per partner per month)",
-            "`STAKE` (signal size)",
-            "`VALUE` (impact per success)",
-            "`DIFFICULTY` (base success chance)",
+            "`cost_*` (per partner per month)",
+            "`stake_*` (signal size)",
+            "`value_*` (impact per success)",
+            "`base_success_*`",
+            "months of joint work before climbing (matched / mismatched styles)",
         ],
         rows,
     )
     note = (
-        f"`FALLBACK_MARGIN` = {_number(levels.FALLBACK_MARGIN)}: a pair above aware falls back one level "
-        "when its weaker trust is below `TRUST_NEEDED[level] - FALLBACK_MARGIN` (the \"falls back below\" column)."
+        f"`fallback_margin` = {_number(margin)}: a pair above aware falls back one level "
+        "when its weaker trust is below `trust_needed[level] - fallback_margin` (the \"falls back below\" column). "
+        f"Months before climbing: `min_months_per_level` ({DEFAULTS['min_months_per_level']}) at networking, times "
+        f"`level_time_growth` ({_number(DEFAULTS['level_time_growth'])}) per level above, times `mismatch_slowdown` "
+        f"({_number(DEFAULTS['mismatch_slowdown'])}) for mismatched decision styles, rounded up. Aware pairs need no trust, "
+        "cost nothing and produce no value: a chance contact is not joint work. Every number here is a registry "
+        "parameter (group `structure`); the table shows the defaults."
     )
     return table + "\n\n" + note
 

@@ -105,7 +105,7 @@ def _signals_many(level, success, broken, culprit_is_i, severity, celebration, l
 
 def _flat(*arrays, dtypes):
     shaped = np.broadcast_arrays(*(np.asarray(a, dtype=d) for a, d in zip(arrays, dtypes)))
-    return shaped[0].shape, [np.ascontiguousarray(a).ravel() for a in shaped]
+    return shaped[0].shape, [np.array(a, copy=True).ravel() for a in shaped]
 
 
 def success_probability(

@@ -83,7 +83,7 @@ def test_tables_cover_the_registry_and_the_ladder() -> None:
     assert table.splitlines()[0] == "| name | meaning | unit | range | default | source |"
     assert len(table.splitlines()) == 2 + len(PARAMETERS)
     ladder = odd.ladder_table_markdown()
-    for name in ("aware", "networking", "coordination", "cooperation", "collaboration", "FALLBACK_MARGIN"):
+    for name in ("aware", "networking", "coordination", "cooperation", "collaboration", "fallback_margin", "level_time_growth"):
         assert name in ladder
 
 

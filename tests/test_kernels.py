@@ -18,8 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collabsim import capacity, outcomes, trust
+from collabsim import capacity, outcomes, structure, trust
 from collabsim.levels import COST
+from collabsim.parameters import DEFAULTS
+from collabsim.relationships import LEVEL_NAMES
 from collabsim.relationships import RelationshipTable
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
@@ -44,24 +46,41 @@ def test_one_layer_scalar_forms_are_the_rules(t, s, rate, pos, neg, forgetting):
 
 @settings(max_examples=300, deadline=None)
 @given(level, unit, unit, unit, unit, st.booleans(), st.floats(0.0, 1.0), st.floats(0.0, 0.2), st.floats(0.0, 0.2))
-def test_outcome_scalar_forms_are_the_rule(lvl, rel, skill, align, weaker, mismatch, penalty, support, rivalry):
-    expected = outcomes.success_probability(
-        np.array([lvl]), np.array([rel]), np.array([skill]), np.array([align]), np.array([weaker]),
-        style_mismatch=np.array([mismatch]), style_mismatch_penalty=penalty, support=support, rivalry=rivalry,
-    )[0]
-    got = outcomes.success_probability_one(lvl, rel, skill, align, weaker, 1.0 if mismatch else 0.0, penalty, support, rivalry)
-    assert got == expected
-    assert outcomes.broken_commitment_chance_one(rel, weaker) == outcomes.broken_commitment_chance(np.array([rel]), np.array([weaker]))[0]
+def test_outcome_rule_is_its_equation(lvl, rel, skill, align, weaker, mismatch, penalty, support, rivalry):
+    """The compiled success chance equals the ODD's equation, read plainly at the defaults."""
+    p = DEFAULTS
+    need = 0.0 if lvl == 0 else p[f"trust_needed_{LEVEL_NAMES[lvl]}"]
+    expected = (
+        p[f"base_success_{LEVEL_NAMES[lvl]}"]
+        + p["reliability_weight"] * (rel - 0.85) + p["skill_weight"] * (skill - 0.5) + p["alignment_weight"] * (align - 0.5)
+        - penalty * float(mismatch) + support - rivalry - p["trust_gap_weight"] * max(0.0, need - weaker)
+    )
+    expected = min(max(expected, p["success_chance_min"]), p["success_chance_max"])
+    lad, w = structure.defaults()
+    got = outcomes.success_probability_one(lvl, rel, skill, align, weaker, 1.0 if mismatch else 0.0, penalty, support, rivalry, lad, w)
+    assert got == pytest.approx(expected, abs=1e-12)
+    vector = outcomes.success_probability(np.array([lvl]), np.array([rel]), np.array([skill]), np.array([align]), np.array([weaker]),
+                                          style_mismatch=np.array([mismatch]), style_mismatch_penalty=penalty, support=support, rivalry=rivalry)
+    assert vector[0] == got
+    assert outcomes.broken_commitment_chance(np.array([rel]), np.array([weaker]))[0] == min(max(1.0 - rel + weaker, 0.0), 1.0)
 
 
 @settings(max_examples=200, deadline=None)
 @given(level, st.booleans(), st.booleans(), st.booleans(), unit, st.floats(0.0, 1.0))
-def test_signal_scalar_form_is_the_rule(lvl, success, broken, culprit_is_i, severity, celebration):
+def test_signals_are_their_rule(lvl, success, broken, culprit_is_i, severity, celebration):
+    """Success: the stake (celebrated: more) to both; honest failure: a fraction to both;
+    broken commitment: the full stake to the victim only."""
     broken = broken and not success
-    expected = outcomes.signals(np.array([lvl]), np.array([success]), np.array([broken]), np.array([culprit_is_i]),
-                                honest_failure_severity=severity, celebration=celebration)
-    got = outcomes.signals_one(lvl, success, broken, culprit_is_i, severity, celebration)
-    assert got == (expected[0][0], expected[1][0])
+    stake = DEFAULTS[f"stake_{LEVEL_NAMES[lvl]}"]
+    s_ij, s_ji = outcomes.signals(np.array([lvl]), np.array([success]), np.array([broken]), np.array([culprit_is_i]),
+                                  honest_failure_severity=severity, celebration=celebration)
+    if success:
+        assert s_ij[0] == s_ji[0] == min(1.0, stake * (1.0 + celebration))
+    elif broken:
+        victim, culprit = (s_ji[0], s_ij[0]) if culprit_is_i else (s_ij[0], s_ji[0])
+        assert victim == -stake and culprit == 0.0
+    else:
+        assert s_ij[0] == s_ji[0] == -severity * stake
 
 
 def reference_allocation(i, j, level, weaker, budget):
@@ -164,9 +183,10 @@ def ladders(draw):
     lvl = np.array(draw(st.lists(level, min_size=k, max_size=k)), dtype=np.int8)
     trust2 = np.array(draw(st.lists(unit, min_size=2 * k, max_size=2 * k))).reshape(2, k)
     months = np.array(draw(st.lists(st.integers(0, 12), min_size=k, max_size=k)), dtype=np.int16)
+    purpose = np.array(draw(st.lists(st.integers(1, 4), min_size=k, max_size=k)), dtype=np.int8)
     flags = np.array(draw(st.lists(st.booleans(), min_size=6 * k, max_size=6 * k))).reshape(6, k)
     u = np.array(draw(st.lists(unit, min_size=k, max_size=k)))
-    return lvl, trust2, months, flags, u, draw(st.integers(0, 8))
+    return lvl, trust2, months, purpose, flags, u, draw(st.integers(0, 8))
 
 
 @settings(max_examples=300, deadline=None)
@@ -174,7 +194,9 @@ def ladders(draw):
 def test_escalation_pass_is_the_escalation_rule(state):
     from collabsim import levels
 
-    lvl, trust2, months, flags, u, min_months = state
+    lvl, trust2, months, purpose, flags, u, min_months = state
+    params = {**DEFAULTS, "min_months_per_level": min_months}
+    lad = structure.ladder(params)
     k = lvl.size
     mismatch, climb_room, success, worked, culprit_is_i, broken = flags
     # the rule, read plainly from the vectorised functions, in the schedule's order
@@ -189,15 +211,17 @@ def test_escalation_pass_is_the_escalation_rule(state):
     down = np.flatnonzero(levels.falls_back(level, weaker) & ~changed)
     level[down] -= 1
     changed[down] = True
-    needed = levels.months_needed(min_months, mismatch, level)
-    up = np.flatnonzero(levels.can_climb(level, weaker, months, needed, climb_room, success & worked) & ~changed)
+    needed = np.array([structure.months_needed(params, int(lv), bool(mm)) for lv, mm in zip(level, mismatch)])
+    assert (levels.months_needed(lad, mismatch, level) == needed).all()
+    up = np.flatnonzero(levels.can_climb(level, weaker, months, needed, climb_room, success & worked, purpose) & ~changed)
     level[up] += 1
     # the compiled pass
     got = lvl.copy()
     flat = trust2.reshape(-1).copy()
     event = np.zeros(k, dtype=np.int8)
     counts = levels.escalate_pass(
-        br, u[: br.size].copy(), got, flat, k, months.copy(), mismatch, min_months, climb_room, success, worked,
+        br, u[: br.size].copy(), got, flat, k, months.copy(), months.copy(), mismatch, purpose, lad, DEFAULTS["fallback_margin"],
+        climb_room, success, worked,
         culprit_is_i, np.zeros(k, dtype=bool), np.zeros(k, dtype=bool), np.full(k, -1, dtype=np.int16),
         np.full(k, -1, dtype=np.int16), 5, event,
     )
@@ -212,7 +236,9 @@ def test_monthly_counts_are_plain_reductions(scenario):
 
     import collabsim
     from collabsim.levels import TRUST_NEEDED
-    from collabsim.metrics import DURABLE_MONTHS, MULTISECTOR_MIN_SECTORS
+    from collabsim.metrics import MULTISECTOR_MIN_SECTORS
+
+    DURABLE_MONTHS = DEFAULTS["durable_months"]
 
     m = collabsim.CollaborationModel(scenario, seed=7, months=96, backbone=True)
     m.run()

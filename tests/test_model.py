@@ -47,7 +47,7 @@ def test_summary_and_relationships(finished):
     assert list(rel.columns[: len(PAIR_COLUMNS)]) == PAIR_COLUMNS
     assert set(rel.sector_i) | set(rel.sector_j) <= set(collabsim.SECTORS)
     assert len(rel) == s["known_pairs"]
-    reached = rel[rel.collaboration_month >= 0]
+    reached = rel[(rel.collaboration_month >= 0) & ~rel.historic]
     assert sorted((reached.collaboration_month - reached.first_contact).tolist()) == s["months_to_collaboration"]
     if s["months_to_first_collaboration"] is not None:
         assert s["months_to_first_collaboration"] == reached.collaboration_month.min()

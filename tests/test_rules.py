@@ -22,9 +22,14 @@ def test_climb_needs_trust_time_capacity_and_success():
     )
 
 
-def test_months_needed_none_at_aware_and_slower_for_mismatch():
+def test_months_needed_none_at_aware_grows_with_level_and_slower_for_mismatch():
+    from collabsim import structure
+    from collabsim.parameters import DEFAULTS
+
+    lad = structure.ladder({**DEFAULTS, "min_months_per_level": 4, "level_time_growth": 1.5, "mismatch_slowdown": 1.5})
     np.testing.assert_array_equal(
-        levels.months_needed(4, np.array([False, False, True]), np.array([0, 2, 2])), [0.0, 4.0, 6.0]
+        levels.months_needed(lad, np.array([False, False, False, False, True, True]), np.array([0, 1, 2, 3, 1, 3])),
+        [0, 4, 6, 9, 6, 14],  # 4 * 1.5 ** (L - 1), times 1.5 when mismatched, rounded up
     )
 
 
