@@ -29,7 +29,7 @@ def test_months_needed_none_at_aware_grows_with_level_and_slower_for_mismatch():
     lad = structure.ladder({**DEFAULTS, "min_months_per_level": 4, "level_time_growth": 1.5, "mismatch_slowdown": 1.5})
     np.testing.assert_array_equal(
         levels.months_needed(lad, np.array([False, False, False, False, True, True]), np.array([0, 1, 2, 3, 1, 3])),
-        [0, 4, 6, 9, 6, 14],  # 4 * 1.5 ** (L - 1), times 1.5 when mismatched, rounded up
+        [0, 4, 6, 9, 6, 14],  # 4 * 1.5 ** (L - 1), times 1.5 when mismatched, rounded up (growth 1.5 here)
     )
 
 
