@@ -395,3 +395,45 @@ def test_random_valid_communities_round_trip_exactly(community):
     assert again.trust_scale == "unit"
     orgs, rels = again.to_frames()
     assert tuple(orgs["id"]) == community.ids and len(rels) == community.n_relationships
+
+
+# --- hypothesis: no input, however broken, escapes as anything but a CommunityError ---------------
+
+
+def _cells(text: str) -> list[list[str]]:
+    return [line.split(",") for line in text.strip().split("\n")]
+
+
+@given(
+    which=st.sampled_from(["organisations", "relationships"]),
+    row=st.integers(0, 3),
+    column=st.integers(0, 6),
+    junk=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12),
+)
+@settings(max_examples=150, deadline=None)
+def test_any_corrupted_cell_gives_a_community_error_or_a_valid_community(which, row, column, junk):
+    tables = {"organisations": _cells(ORGS), "relationships": _cells(RELS)}
+    target = tables[which][row]
+    target[column % len(target)] = junk
+    texts = {name: "\n".join(",".join(cells) for cells in table) + "\n" for name, table in tables.items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            community = load_community(write(Path(tmp), texts["organisations"], texts["relationships"]))
+        except CommunityError as exc:
+            assert "allowed: " in str(exc) or "not UTF-8" in str(exc) or "file is empty" in str(exc)
+        else:
+            assert community.n >= 1 and np.all((community.trust_ab >= 0) & (community.trust_ab <= 1))
+
+
+@given(st.binary(max_size=200))
+@settings(max_examples=100, deadline=None)
+def test_any_bytes_give_a_community_error_or_a_valid_community(data):
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write(Path(tmp), rels="a,b,level,trust\n")
+        (folder / "organisations.csv").write_bytes(data)
+        try:
+            community = load_community(folder)
+        except CommunityError as exc:
+            assert str(folder / "organisations.csv") in str(exc)
+        else:
+            assert community.n >= 1
