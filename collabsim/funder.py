@@ -5,7 +5,7 @@ to receive funds ... relationships have to develop at their own pace, not accord
 the timeline of a funder." 002: competition over funding and "turf wars".
 
 A community has one funder or more (a scenario may add funders with rules of their own).
-Each funder's rules (ODD 7.9):
+Each funder's rules (ODD 7.8):
 
 * **Grant rounds** every ``grant_interval_months``. Every working partnership (networking
   or above) applies jointly. Partnerships at the required level are eligible; scarcity

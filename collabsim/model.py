@@ -161,7 +161,9 @@ class CollaborationModel(mesa.Model):
             c = self.community
             t = np.vstack([c.trust_ab, c.trust_ba])
             r = np.vstack([c.damage_ab, c.damage_ba])
-            self._add_historic(c.a.astype(np.int64), c.b.astype(np.int64), c.level.astype(np.int64), np.minimum(t, 1.0 - r), r)
+            if self.params["trust_rule"] == "two_layer":  # the ceiling holds from month 0 (ODD 7.4)
+                t = np.minimum(t, 1.0 - r)
+            self._add_historic(c.a.astype(np.int64), c.b.astype(np.int64), c.level.astype(np.int64), t, r)
             return
         if self.n < 2:
             return

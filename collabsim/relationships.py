@@ -39,7 +39,6 @@ class RelationshipTable:
             funder pushes it.
         rivalry: in [0, 1], set when one partner lost a scarce grant round the other won
             (002: turf wars); fades each month.
-        funded: the pair was funded in the funder's last grant round (money holds it).
         historic: the pair existed before the run started (``start = "history"`` or an
             observed community); its first contact and climb are not observed.
         forced: the pair's last escalation was forced by a funder.
@@ -62,7 +61,6 @@ class RelationshipTable:
         "work_at_level": np.int16,
         "purpose": np.int8,
         "rivalry": np.float64,
-        "funded": np.bool_,
         "historic": np.bool_,
         "successes": np.int16,
         "failures": np.int16,

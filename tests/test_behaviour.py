@@ -13,6 +13,7 @@ from scipy.stats import binomtest
 
 from collabsim import trust
 from collabsim.levels import STAKE
+from collabsim.structure import STAKE as STAKE_ROW
 
 from .conftest import metric_at, run_cached
 
@@ -35,25 +36,32 @@ def assert_greater(treated, control, what):
 
 
 # 1 ------------------------------------------------------------------------------
+def _one_setback(seed: int) -> tuple[float, float]:
+    """In a running community (compiled model): the trust one broken commitment takes from
+    the victims of every pair at coordination or above, and the trust the same views gain
+    in an average month of the untouched twin run (paired by seed)."""
+    import collabsim
+
+    twin = collabsim.CollaborationModel(seed=seed, months=48, staff_turnover=0.0)
+    twin.run(36)
+    rows = np.flatnonzero(twin.rel.level >= 2)
+    before = twin.rel.trust[0, rows].copy()
+    hit = collabsim.CollaborationModel(seed=seed, months=48, staff_turnover=0.0)
+    hit.run(36)
+    hit.update_trust(rows, np.zeros(rows.size, dtype=int), -hit.ladder[STAKE_ROW][hit.rel.level[rows]])
+    drop = float((before - hit.rel.trust[0, rows]).mean())
+    twin.run(6)
+    gain_per_month = float((twin.rel.trust[0, rows] - before).mean()) / 6
+    return drop, gain_per_month
+
+
 def test_1_trust_builds_slowly_and_falls_fast():
-    """From the states real runs reach, one setback costs several months of good work."""
-    honest_months, broken_months = [], []
-    for seed in range(8):
-        m = run_cached("default", seed, 60)
-        rel = m.rel
-        rows = np.flatnonzero(rel.level >= 2)
-        t, r, lvl = rel.trust[0, rows], rel.damage[0, rows], rel.level[rows]
-        d = lvl / 4.0
-        for severity, out in ((0.25, honest_months), (1.0, broken_months)):
-            nt, nr = trust.two_layer(t, r, -severity * STAKE[lvl], d)
-            months = np.zeros(rows.size)
-            for _ in range(120):  # months of success at the same level
-                behind = nt < t - 1e-6
-                months += behind
-                nt, nr = trust.two_layer(nt, nr, STAKE[lvl], d)
-            out.extend(months)
-    assert np.median(honest_months) >= 3, np.median(honest_months)
-    assert np.median(broken_months) >= 12, np.median(broken_months)
+    """One broken commitment costs several months of building (paired seeds, compiled model)."""
+    results = np.array([_one_setback(s) for s in SEEDS])
+    drop, gain = results[:, 0], results[:, 1]
+    assert gain.mean() > 0, gain
+    assert_greater(drop, 3 * gain, "one setback's loss against three months of building")
+    assert np.median(drop / gain) >= 3
 
 
 # 2 ------------------------------------------------------------------------------
@@ -76,47 +84,64 @@ def test_2_collaboration_takes_months_to_years():
 
 
 # 3 ------------------------------------------------------------------------------
-MANDATE = dict(funder_pressure=1.0, funder_deadline_months=12, funding_end_month=48)
+MANDATE = dict(funder_pressure=0.8, funder_required_level=4, funder_deadline_months=24, funding_end_month=None)
+"""A mandate with money that never ends: breakdowns can come only from the pushes."""
+PATIENT = dict(MANDATE, funder_pressure=0.0)
 
 
 def test_3_premature_escalation_raises_breakdowns():
-    calm = [metric_at(run_cached("default", s, 48), "breakdowns") for s in SEEDS]
-    forced = [metric_at(run_cached("default", s, 48, **MANDATE), "breakdowns") for s in SEEDS]
-    assert_greater(forced, calm, "breakdowns under a funder mandate")
+    seeds = range(40)  # the effect is about 8 breakdowns in 80: 20 seeds give p of about 0.02
+    calm = [metric_at(run_cached("default", s, 120, **PATIENT), "breakdowns") for s in seeds]
+    forced = [metric_at(run_cached("default", s, 120, **MANDATE), "breakdowns") for s in seeds]
+    assert_greater(forced, calm, "breakdowns under a funder mandate (money never ends)")
 
 
-def test_3_forced_pairs_fail_more_often_than_pairs_that_climbed_on_their_own():
-    forced_rate, own_rate = [], []
-    for s in SEEDS:
-        rel = run_cached("default", s, 48, **MANDATE).relationships()
-        f, o = rel[rel.forced], rel[~rel.forced & (rel.level >= 2)]
-        forced_rate.append(f.failures.sum() / max(1, (f.successes + f.failures).sum()))
-        own_rate.append(o.failures.sum() / max(1, (o.successes + o.failures).sum()))
-    assert_greater(forced_rate, own_rate, "failure rate of forced pairs")
+def test_3_premature_escalation_raises_failures_per_month_of_joint_work():
+    def rate(m):
+        return metric_at(m, "failures") / metric_at(m, "joint_work_months")
+
+    calm = [rate(run_cached("default", s, 120, **PATIENT)) for s in SEEDS]
+    forced = [rate(run_cached("default", s, 120, **MANDATE)) for s in SEEDS]
+    assert_greater(forced, calm, "failures per month of joint work under a mandate")
+
+
+def test_3_the_end_of_money_works_without_a_mandate():
+    """No mandate: when the money ends, funded relationships that trust cannot hold dissolve."""
+    base = dict(funder_required_level=2, funder_pressure=0.0)
+    ends = [metric_at(run_cached("default", s, 72, funding_end_month=60, **base), "breakdowns") for s in SEEDS]
+    lasts = [metric_at(run_cached("default", s, 72, funding_end_month=None, **base), "breakdowns") for s in SEEDS]
+    wins, n, _ = sign_test(ends, lasts)
+    assert np.mean(ends) >= np.mean(lasts) and wins >= n / 2, (np.mean(ends), np.mean(lasts))
 
 
 # 4 ------------------------------------------------------------------------------
-def _first_harmed_joint_work(model) -> int:
+def _harmed_started_within(model, months: int = 24) -> float:
+    """Share of harmed-sector pairs met during the run (at least ``months`` before its end)
+    that started joint work within ``months`` of first contact: a proportion, so pairs
+    that never started (censored) count as not started, never as a short time."""
     rel = model.relationships()
     harmed = model.harmed_sectors[model.orgs.sector[rel.i], model.orgs.sector[rel.j]]
-    started = rel.work_month[harmed & (rel.work_month >= 0)]
-    return int(started.min()) if len(started) else model.month + 1  # censored
+    met = harmed & ~rel.historic & (rel.first_contact <= model.month - months)
+    if not met.any():
+        return float("nan")
+    started = (rel.work_month >= 0) & (rel.work_month - rel.first_contact <= months)
+    return float((started & met).sum() / met.sum())
 
 
 def test_4_history_of_harm_delays_first_joint_work():
-    harm = [_first_harmed_joint_work(run_cached("police_community", s, 60)) for s in SEEDS]
-    none = [_first_harmed_joint_work(run_cached("police_community", s, 60, history_of_harm=0.0)) for s in SEEDS]
-    assert_greater(harm, none, "months to first joint work across the harmed divide")
+    harm = [_harmed_started_within(run_cached("police_community", s, 96)) for s in SEEDS]
+    none = [_harmed_started_within(run_cached("police_community", s, 96, history_of_harm=0.0)) for s in SEEDS]
+    assert_greater(none, harm, "share of harmed-divide pairs at work within two years of meeting, no harm vs harm")
 
 
 @pytest.mark.parametrize("intervention", ["meetings", "backbone"])
 def test_4_meetings_shorten_the_delay(intervention):
-    harm = [_first_harmed_joint_work(run_cached("police_community", s, 60)) for s in SEEDS]
+    harm = [_harmed_started_within(run_cached("police_community", s, 96)) for s in SEEDS]
     if intervention == "meetings":
-        helped = [_first_harmed_joint_work(run_cached("police_community_meetings", s, 60)) for s in SEEDS]
+        helped = [_harmed_started_within(run_cached("police_community_meetings", s, 96)) for s in SEEDS]
     else:
-        helped = [_first_harmed_joint_work(run_cached("police_community", s, 60, backbone=True)) for s in SEEDS]
-    assert_greater(harm, helped, f"delay without {intervention}")
+        helped = [_harmed_started_within(run_cached("police_community", s, 96, backbone=True)) for s in SEEDS]
+    assert_greater(helped, harm, f"share at work within two years, with {intervention} vs without")
 
 
 def test_4_harm_slows_the_climb():
