@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.stats import binomtest
+from scipy.stats import binomtest, wilcoxon
 
 from collabsim import trust
 from collabsim.levels import STAKE
@@ -159,22 +159,23 @@ def test_5_backbone_raises_durable_collaboration(n):
 
 
 def test_5_backbone_benefit_grows_with_community_size():
-    """With backbone staff in proportion to the community (half the members served each
-    month), the absolute gain in durable collaborations grows with the community.
+    """With fixed backbone staff (the registry's 20 a month), the absolute gain in durable
+    collaborations grows with the community (Wilcoxon signed-rank over 60 paired seeds).
 
-    At a fixed staff of 20 the model shows only a weak, non-significant growth (the
-    bottleneck of 001); that result is reported in results/backbone_skills/FINDINGS.md.
+    Per organisation the gain shrinks (the staff bottleneck of 001): results/q4 reports both.
     """
-    seeds = range(30)
+    seeds = range(60)
 
     def gain(n):
         return np.array([
-            metric_at(run_cached("default", s, 72, n_organisations=n, backbone=True, backbone_capacity=n // 2), "durable_collaborations")
+            metric_at(run_cached("default", s, 72, n_organisations=n, backbone=True), "durable_collaborations")
             - metric_at(run_cached("default", s, 72, n_organisations=n), "durable_collaborations")
             for s in seeds
         ])
 
-    assert_greater(gain(80), gain(20), "absolute backbone gain, 80 vs 20 organisations")
+    small, large = gain(20), gain(80)
+    p = wilcoxon(large, small, alternative="greater").pvalue
+    assert p < ALPHA, f"backbone gain at 80 vs 20 organisations: {large.mean():.2f} vs {small.mean():.2f} (p={p:.3g})"
 
 
 # 6 ------------------------------------------------------------------------------
