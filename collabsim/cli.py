@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="one run: tables, summary and manifest", description="Run one scenario once.", epilog=RUN_EPILOG, formatter_class=fmt)
     p.add_argument("--scenario", default="default", help="a scenario name (see 'collabsim scenarios'; default: default)")
+    p.add_argument("--community", metavar="DIR", help="start from an observed community: a folder with organisations.csv and relationships.csv (docs/community.md)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a parameter (repeatable; see 'collabsim params')")
     p.add_argument("--months", metavar="N", help="months to run (default: the scenario's)")
     p.add_argument("--seed", metavar="S", help="random seed (default: drawn, then recorded)")
@@ -219,6 +220,8 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     started = _now()
     t0 = time.perf_counter()
     try:
+        if args.community is not None:
+            overrides["community"] = args.community
         result = run_model(args.scenario, seed=seed, months=months, **overrides)
     except ParameterError as exc:
         raise UserError(str(exc)) from None

@@ -10,6 +10,9 @@ calibration of every working level's stake, and more than one funder.
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -276,3 +279,32 @@ def test_two_funders_each_with_its_own_rules():
     assert local.pressure == 0 and federal.pressure > 0 and federal.required_level == 3
     assert m.metrics["forced_escalations"] > 0  # only the second funder pushes
     assert local.grants_awarded > 0 and federal.end_month == 48 and not federal.funding_active(48)
+
+
+# --- observed communities through the command line and sweep designs ----------------------------
+EXAMPLE = str(Path(__file__).resolve().parents[1] / "experiments" / "communities" / "example")
+
+
+def test_cli_run_starts_from_a_community_and_refuses_a_bad_one(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "collabsim.cli", "run", "--community", EXAMPLE, "--months", "6", "--seed", "1",
+                          "--out", str(tmp_path / "run")], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "30 organisations" in out.stdout
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "organisations.csv").write_text("id,sector\na,police\n", encoding="utf-8")
+    (tmp_path / "bad" / "relationships.csv").write_text("a,b,level,trust\n", encoding="utf-8")
+    bad = subprocess.run([sys.executable, "-m", "collabsim.cli", "run", "--community", str(tmp_path / "bad")],
+                         capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "organisations.csv" in bad.stderr and "row 2" in bad.stderr and "sector" in bad.stderr
+
+
+def test_sweep_design_key_community(tmp_path):
+    from collabsim.sweep.design import DesignError, design_from_dict
+
+    design = design_from_dict({"community": EXAMPLE, "replicates": 2, "months": 6}, str(tmp_path / "d.toml"))
+    assert design.run_spec(1)[3]["community"] == EXAMPLE and len(design.to_dict()["community_sha256"]) == 64
+    with pytest.raises(DesignError, match="community"):
+        design_from_dict({"community": str(tmp_path)}, str(tmp_path / "d.toml"))
+    with pytest.raises(DesignError, match="n_organisations"):
+        design_from_dict({"community": EXAMPLE, "set": {"n_organisations": 5}}, str(tmp_path / "d.toml"))

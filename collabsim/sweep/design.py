@@ -31,7 +31,7 @@ from ..parameters import DEFAULTS, PARAMETERS, ParameterError, unknown_name_mess
 from ..scenarios import SCENARIOS, scenario_parameters
 from .errors import DesignError
 
-TOP_LEVEL_KEYS = ("scenario", "months", "replicates", "root_seed", "description", "set", "vary", "sample", "points")
+TOP_LEVEL_KEYS = ("scenario", "community", "months", "replicates", "root_seed", "description", "set", "vary", "sample", "points")
 SAMPLE_METHODS = ("lhs", "sobol")
 RESERVED = {
     "seed": "replicate seeds come from root_seed (one seed per replicate, the same for every point)",
@@ -59,6 +59,8 @@ class Design:
         ranges: ``[sample.ranges]`` bounds, when given.
         sample_n: ``[sample] n``, when given.
         description: free text from the file.
+        community: folder of an observed community (``collabsim.community``) every run
+            starts from, or ``None``; ``community_sha256`` fingerprints its two files.
     """
 
     path: str
@@ -75,6 +77,8 @@ class Design:
     sample_n: int | None = None
     sample_method: str | None = None
     description: str = ""
+    community: str | None = None
+    community_sha256: str | None = None
 
     @property
     def n_runs(self) -> int:
@@ -83,7 +87,10 @@ class Design:
     def run_spec(self, run_id: int) -> tuple[int, int, int, dict[str, Any]]:
         """``(point, replicate, seed, parameters)`` of one run."""
         point, rep = divmod(run_id, self.replicates)
-        return point, rep, self.seeds[rep], {**self.fixed, **self.points[point]}
+        params = {**self.fixed, **self.points[point]}
+        if self.community is not None:
+            params["community"] = self.community
+        return point, rep, self.seeds[rep], params
 
     def to_dict(self) -> dict[str, Any]:
         """Everything that determines the results (the manifest's ``design``)."""
@@ -100,6 +107,7 @@ class Design:
             "ranges": self.ranges,
             "sample_n": self.sample_n,
             "sample_method": self.sample_method,
+            **({"community": self.community, "community_sha256": self.community_sha256} if self.community else {}),
         }
 
     def fingerprint(self) -> str:
@@ -237,6 +245,10 @@ def design_from_dict(data: dict[str, Any], path: str = "<design>", purpose: str 
 
     design = Design(shown_path(path), scenario, months, replicates, root_seed, fixed, description=description)
     design.seeds = replicate_seeds(root_seed, replicates)
+    if "community" in data:
+        design.community, design.community_sha256 = _read_community(r, data["community"], path)
+        if "n_organisations" in fixed:
+            raise r.fail("set", "n_organisations cannot be set with a community: the community's files give it")
 
     if purpose == "sensitivity":
         if "sample" not in data:
@@ -256,6 +268,26 @@ def design_from_dict(data: dict[str, Any], path: str = "<design>", purpose: str 
     if design.n_runs > MAX_RUNS:
         raise r.fail("replicates", f"the design has {design.n_runs} runs; at most {MAX_RUNS} are allowed")
     return design
+
+
+def _read_community(r: "_Reader", value: Any, path: str | Path) -> tuple[str, str]:
+    """The community folder (relative paths from the design file's folder), checked by
+    loading it; returns the folder and a SHA-256 of its two files."""
+    from ..community import CommunityError, load_community
+
+    if not isinstance(value, str) or not value.strip():
+        raise r.fail("community", f"must be the path of a folder with organisations.csv and relationships.csv, got {value!r}")
+    folder = Path(value).expanduser()
+    if not folder.is_absolute() and str(path) != "<design>":
+        folder = Path(path).resolve().parent / folder
+    try:
+        load_community(folder)
+    except CommunityError as exc:
+        raise r.fail("community", str(exc)) from None
+    h = hashlib.sha256()
+    for name in ("organisations.csv", "relationships.csv"):
+        h.update((folder / name).read_bytes())
+    return str(folder), h.hexdigest()
 
 
 def shown_path(path: str) -> str:
