@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_engine(p)
 
     p = sub.add_parser("params", help="list the model's parameters", description="List every parameter: name, default, range, unit, meaning, source.", formatter_class=fmt, epilog="examples:\n  collabsim params\n  collabsim params --group funder\n  collabsim params --format csv > params.csv")
-    p.add_argument("--group", help="only this group (scale, trust, relationships, funder, interventions, crisis)")
+    p.add_argument("--group", help="only this group (scale, trust, relationships, funder, interventions, crisis, structure)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
 
     p = sub.add_parser("scenarios", help="list the named scenarios", description="List the named scenarios and their presets.", formatter_class=fmt, epilog="examples:\n  collabsim scenarios\n  collabsim scenarios --format json")
