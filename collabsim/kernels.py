@@ -21,9 +21,9 @@ from .backbone import support_one as backbone_support_one
 from .levels import COLLABORATION, STAKE, TOP, TRUST_NEEDED, VALUE
 from .outcomes import broken_commitment_chance_one, signals_one, success_probability_one
 from .referral import follow_referral, hearers_into, referred_one
-from .trust import beta_one, smoothing_one, two_layer_one
+from .trust import beta_one, smoothing_one, two_layer_damped_one, two_layer_one
 
-RULE_CODES = {"two_layer": 0, "smoothing": 1, "beta": 2}
+RULE_CODES = {"two_layer": 0, "smoothing": 1, "beta": 2, "two_layer_damped": 3}
 """``trust_rule`` names to the codes the compiled passes take."""
 
 
@@ -46,6 +46,8 @@ def learn(rule, trust, damage, pos, neg, f, signal, d, decay_mult, p):  # pragma
     """
     if rule == 0:
         trust[f], damage[f] = two_layer_one(trust[f], damage[f], signal, d, p[0], p[1], p[2], p[3] * decay_mult, p[4])
+    elif rule == 3:
+        trust[f], damage[f] = two_layer_damped_one(trust[f], damage[f], signal, d, p[0], p[1], p[2], p[3] * decay_mult, p[4])
     elif signal != 0.0:
         if rule == 1:
             trust[f] = smoothing_one(trust[f], signal, p[5])
