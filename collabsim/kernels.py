@@ -22,9 +22,9 @@ from .levels import COLLABORATION, TOP
 from .structure import NEED, RIVALRY, STAKE, VALUE
 from .outcomes import broken_commitment_chance_one, signals_one, success_probability_one
 from .referral import follow_referral, hearers_into, referred_one
-from .trust import beta_one, smoothing_one, two_layer_one
+from .trust import beta_one, smoothing_one, two_layer_damped_one, two_layer_one
 
-RULE_CODES = {"two_layer": 0, "smoothing": 1, "beta": 2}
+RULE_CODES = {"two_layer": 0, "smoothing": 1, "beta": 2, "two_layer_damped": 3}
 """``trust_rule`` names to the codes the compiled passes take."""
 
 
@@ -50,6 +50,8 @@ def learn(rule, trust, damage, pos, neg, f, signal, d, decay_mult, p):  # pragma
     if rule == 0:
         trust[f], damage[f] = two_layer_one(trust[f], damage[f], signal, d, p[0], p[1], p[2], p[3] * decay_mult, p[4])
         trust[f] = ceiling_one(trust[f], damage[f])
+    elif rule == 3:
+        trust[f], damage[f] = two_layer_damped_one(trust[f], damage[f], signal, d, p[0], p[1], p[2], p[3] * decay_mult, p[4])
     elif signal != 0.0:
         if rule == 1:
             trust[f] = smoothing_one(trust[f], signal, p[5])
@@ -271,7 +273,8 @@ def splitmix_uniform(seed, a, b):  # pragma: no cover
     depend on when or how the pair met: two arms of a paired comparison give the same
     pair the same purpose (common random numbers).
     """
-    z = np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15) * np.uint64(a * 1_000_003 + b + 1)
+    key = np.uint64(a) * np.uint64(1_000_003) + np.uint64(b) + np.uint64(1)
+    z = np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15) * key
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     z = z ^ (z >> np.uint64(31))

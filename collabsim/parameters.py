@@ -179,7 +179,7 @@ _PARAMETERS: tuple[Parameter, ...] = (
     P("seed", "int", None, "seed of the model's random generator (None draws one)", "reproducibility", "-", 0, 2**63 - 1, nullable=True, group="scale"),
     # --- trust ---------------------------------------------------------------------------
     P("start", "choice", "history", "how the community starts: 'history' (relationships already spread over the levels), 'fresh' (everyone merely aware)", "issue 10: a community with a past; 'fresh' for teaching", choices=("history", "fresh"), group="scale"),
-    P("trust_rule", "choice", "two_layer", "how experience updates trust", "Pant & Yu 2025; Jonker & Treur 1999; Josang & Ismail 2002", choices=("two_layer", "smoothing", "beta"), group="trust"),
+    P("trust_rule", "choice", "two_layer", "how experience updates trust", "Pant & Yu 2025; Jonker & Treur 1999; Josang & Ismail 2002", choices=("two_layer", "two_layer_damped", "smoothing", "beta"), group="trust"),
     P("initial_trust", "float", 0.2, "trust between organisations at first contact", "004: mistrust at the start", "trust (0-1)", 0, 1, group="trust"),
     P("history_of_harm", "float", 0.0, "strength of past harm between the harmed sectors (starting damage)", "000, 001, 004: history matters", "damage (0-1)", 0, 1, group="trust"),
     P("trust_gain", "float", 0.10, "share of the gap to the ceiling closed by a full success", "Pant & Yu 2025 (arXiv:2510.24909)", "per unit signal", 0, 1, low_open=True, group="trust"),

@@ -1,7 +1,8 @@
 """The compiled monthly passes agree with the rules they compose, bit for bit.
 
-The scalar forms of the rules (``trust.two_layer_one``, ``outcomes.success_probability_one``
-...) must give exactly what the vectorised rules give; the capacity and escalation passes
+The monthly passes must apply the trust rule chosen by name (``kernels.learn``), and the
+scalar forms of the outcome rules (``outcomes.success_probability_one`` ...) must give
+exactly what the vectorised rules give; the capacity and escalation passes
 must give what a plain reading of their rules gives; the monthly counts must be the plain
 reductions (clusters checked with networkx); and the whole model must give the same
 output compiled and interpreted (``NUMBA_DISABLE_JIT=1``): the engine never changes a result.
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collabsim import capacity, outcomes, structure, trust
+from collabsim import capacity, kernels, outcomes, structure, trust
 from collabsim.levels import COST
 from collabsim.parameters import DEFAULTS
 from collabsim.relationships import LEVEL_NAMES
@@ -30,18 +31,28 @@ level = st.integers(0, 4)
 
 
 @settings(max_examples=300, deadline=None)
-@given(unit, unit, signal, unit, st.floats(0.001, 1.0), st.floats(0.0, 1.0), unit, st.floats(0.0, 0.3), st.floats(0.0, 2.0))
-def test_two_layer_scalar_form_is_the_rule(t, r, s, d, gain, loss, severity, decay, xi):
-    expected = trust.two_layer(t, r, s, d, trust_gain=gain, trust_loss=loss, damage_severity=severity, damage_decay=decay, interdependence_weight=xi)
-    assert trust.two_layer_one(t, r, s, d, gain, loss, severity, decay, xi) == (float(expected[0]), float(expected[1]))
-
-
-@settings(max_examples=200, deadline=None)
-@given(unit, signal, st.floats(0.001, 1.0), st.floats(0.0, 20.0), st.floats(0.0, 20.0), st.floats(0.5, 1.0))
-def test_one_layer_scalar_forms_are_the_rules(t, s, rate, pos, neg, forgetting):
-    assert trust.smoothing_one(t, s, rate) == float(trust.smoothing(t, s, smoothing_rate=rate))
-    expected = trust.beta(pos, neg, s, beta_forgetting=forgetting)
-    assert trust.beta_one(pos, neg, s, forgetting) == tuple(float(x) for x in expected)
+@given(st.sampled_from(sorted(kernels.RULE_CODES)), unit, unit, signal, unit, st.floats(0.0, 20.0), st.floats(0.0, 20.0),
+       st.floats(0.001, 1.0), st.floats(0.001, 1.0), unit, st.floats(0.0, 0.3), st.floats(0.0, 2.0), st.floats(0.001, 1.0),
+       st.floats(0.5, 1.0), st.floats(0.5, 2.0))
+def test_learn_applies_the_rule_chosen_by_name(name, t, r, s, d, pos, neg, gain, loss, severity, decay, xi, rate, forgetting, mult):
+    """The monthly passes' ``learn`` gives what the rule of that name gives, bit for bit."""
+    params = {"trust_gain": gain, "trust_loss": loss, "damage_severity": severity, "damage_decay": decay,
+              "interdependence_weight": xi, "smoothing_rate": rate, "beta_forgetting": forgetting}
+    store = [np.array([x]) for x in (t, r, pos, neg)]
+    kernels.learn(kernels.RULE_CODES[name], *store, 0, s, d, mult, kernels.rule_parameters(params))
+    rule = trust.RULES[name]
+    if name.startswith("two_layer"):
+        expected = rule(t, r, s, d, trust_gain=gain, trust_loss=loss, damage_severity=severity, damage_decay=decay * mult,
+                        interdependence_weight=xi)
+        if name == "two_layer":  # the model's ceiling step follows the published rule
+            expected = (min(expected[0], 1.0 - expected[1]), expected[1])
+        assert (store[0][0], store[1][0]) == expected
+    elif s == 0.0:  # one-layer rules learn only from evidence
+        assert (store[0][0], store[2][0], store[3][0]) == (t, pos, neg)
+    elif name == "smoothing":
+        assert store[0][0] == rule(t, s, smoothing_rate=rate)
+    else:
+        assert (store[0][0], store[2][0], store[3][0]) == rule(pos, neg, s, beta_forgetting=forgetting)
 
 
 @settings(max_examples=300, deadline=None)
@@ -156,7 +167,8 @@ h = hashlib.sha256()
 for scenario, extra in (("default", {}), ("crisis_mutual_aid", {"backbone": True, "celebrate_successes": True,
                         "regular_meetings": True, "staff_turnover": 0.05, "shock_month": 6}),
                         ("funder_mandate", {"trust_rule": "beta", "funding_scarcity": 0.5}),
-                        ("task_force", {"trust_rule": "smoothing"})):
+                        ("task_force", {"trust_rule": "smoothing"}),
+                        ("police_community", {"trust_rule": "two_layer_damped"})):
     r = collabsim.run_model(scenario, seed=3, n_organisations=14, months=18, **extra)
     h.update(pd.util.hash_pandas_object(r.metrics).values.tobytes())
     h.update(pd.util.hash_pandas_object(r.relationships).values.tobytes())

@@ -82,7 +82,7 @@ def test_the_ceiling_check_ran_on_the_compiled_passes():
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(["smoothing", "beta"]).flatmap(setups))
+@given(st.sampled_from(["two_layer_damped", "smoothing", "beta"]).flatmap(setups))
 def test_invariants_one_layer_rules(setup):
     scenario, seed, params = setup
     _check_run(scenario, seed, params)

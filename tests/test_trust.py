@@ -2,8 +2,12 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collabsim import trust
+from collabsim.kernels import RULE_CODES
+from collabsim.parameters import PARAMETERS
 
 
 def test_two_layer_success_grows_toward_ceiling():
@@ -83,8 +87,29 @@ def test_beta_evidence_reproduces_starting_trust(t0):
 
 
 def test_rules_registry():
-    assert set(trust.RULES) == {"two_layer", "smoothing", "beta"}
+    assert set(trust.RULES) == {"two_layer", "two_layer_damped", "smoothing", "beta"}
     assert trust.RULES["two_layer"] is trust.two_layer
+    assert trust.RULES["two_layer_damped"] is trust.two_layer_damped
+    # every rule can be chosen by name, and the compiled passes know it
+    assert set(trust.RULES) == set(PARAMETERS["trust_rule"].choices) == set(RULE_CODES)
+
+
+def test_two_layer_damped_is_the_papers_eq_7():
+    # T += 0.1 * 1 * (1 - 0.5) * (1 - 0.2) = 0.04; damage heals as in two_layer
+    t, r = trust.two_layer_damped(0.5, 0.2, 1.0, 0.0)
+    assert t == pytest.approx(0.54)
+    assert r == pytest.approx(0.194)
+    # setbacks and damage are exactly two_layer's
+    for s, d in [(-1.0, 1.0), (-0.3, 0.25), (0.0, 0.5)]:
+        assert trust.two_layer_damped(0.5, 0.2, s, d) == trust.two_layer(0.5, 0.2, s, d)
+
+
+def test_only_the_hard_ceiling_stops_growth_at_one_minus_damage():
+    """Above the ceiling 1 - R, two_layer does not grow; the paper's Eq. 7 still does."""
+    t, r = trust.two_layer(0.65, 0.4, 1.0, 0.5, damage_decay=0.0)
+    assert (t, r) == (0.65, 0.4)
+    t, r = trust.two_layer_damped(0.65, 0.4, 1.0, 0.5, damage_decay=0.0)
+    assert t == pytest.approx(0.65 + 0.1 * 0.35 * 0.6) and r == 0.4
 
 
 def test_asymmetry_one_setback_costs_several_months():
@@ -96,3 +121,50 @@ def test_asymmetry_one_setback_costs_several_months():
         lost, r2 = trust.two_layer(lost, r2, 0.8, 0.75)
         months += 1
     assert months >= 6
+
+
+# --- the compiled rules are their published equations, bit for bit ----------------------
+# Plain numpy transcriptions of the equations, as written in the publications (and in
+# docs/ODD.md 7.4); the rules themselves are written once, as compiled scalar forms.
+
+unit = st.floats(0.0, 1.0, allow_nan=False)
+signal = st.floats(-1.0, 1.0, allow_nan=False)
+
+
+def _two_layer_equations(t, r, s, d, gain, loss, severity, decay, xi, damped):
+    if damped:  # Eq. 7: trust_gain · s · (1 − T) · (1 − R)
+        growth = gain * np.maximum(s, 0.0) * (1.0 - t) * (1.0 - r)
+    else:  # reference code and DESIGN: trust_gain · s · max(0, (1 − R) − T)
+        growth = gain * np.maximum(s, 0.0) * np.maximum(0.0, (1.0 - r) - t)
+    new_t = t + growth + loss * np.minimum(s, 0.0) * t * (1.0 + xi * d)
+    new_r = np.where(s < 0, r + severity * np.abs(s) * (1.0 - r), r - decay * r)
+    return np.clip(new_t, 0.0, 1.0), np.clip(new_r, 0.0, 1.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(unit, unit, signal, unit, st.floats(0.001, 1.0), st.floats(0.0, 1.0), unit, st.floats(0.0, 0.3), st.floats(0.0, 2.0), st.booleans())
+def test_two_layer_rules_are_the_equations(t, r, s, d, gain, loss, severity, decay, xi, damped):
+    rule = trust.two_layer_damped if damped else trust.two_layer
+    got = rule(t, r, s, d, trust_gain=gain, trust_loss=loss, damage_severity=severity, damage_decay=decay, interdependence_weight=xi)
+    assert got == _two_layer_equations(t, r, s, d, gain, loss, severity, decay, xi, damped)
+
+
+@settings(max_examples=200, deadline=None)
+@given(unit, signal, st.floats(0.001, 1.0), st.floats(0.0, 20.0), st.floats(0.0, 20.0), st.floats(0.5, 1.0), unit)
+def test_one_layer_rules_are_the_equations(t, s, rate, pos, neg, forgetting, t0):
+    experience = 1.0 if s > 0 else 0.0
+    assert trust.smoothing(t, s, smoothing_rate=rate) == np.clip(t + rate * abs(s) * (experience - t), 0.0, 1.0)
+    r = forgetting * pos + max(s, 0.0)
+    q = forgetting * neg + max(-s, 0.0)
+    assert trust.beta(pos, neg, s, beta_forgetting=forgetting) == ((r + 1.0) / (r + q + 2.0), r, q)
+    tc = np.clip(t0, 1e-6, 1 - 1e-6)
+    n = max(1.0, 1.0 / tc - 2.0, 1.0 / (1.0 - tc) - 2.0)
+    assert trust.beta_evidence_for(t0) == (max(tc * (n + 2.0) - 1.0, 0.0), max(n - (tc * (n + 2.0) - 1.0), 0.0))
+
+
+def test_vectorised_rules_broadcast_and_return_floats():
+    t = np.array([[0.2, 0.5, 0.8]])
+    out = trust.two_layer_damped(t, np.zeros((2, 1)), 1, 0, trust_gain=np.array([0.1, 0.2, 0.3]))
+    assert all(o.shape == (2, 3) and o.dtype == float for o in out)
+    assert isinstance(trust.smoothing(0.4, 1), np.floating)
+    assert trust.beta(np.zeros(0), np.zeros(0), 1.0)[0].shape == (0,)
