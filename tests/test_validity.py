@@ -308,3 +308,27 @@ def test_sweep_design_key_community(tmp_path):
         design_from_dict({"community": str(tmp_path)}, str(tmp_path / "d.toml"))
     with pytest.raises(DesignError, match="n_organisations"):
         design_from_dict({"community": EXAMPLE, "set": {"n_organisations": 5}}, str(tmp_path / "d.toml"))
+
+
+# --- referral as a road to new partners -----------------------------------------------------------
+def test_referral_weight_sets_the_share_of_searches_through_partners(monkeypatch):
+    """Gulati & Gargiulo 1999: how much of the search for partners goes through trusted partners."""
+    from collabsim import kernels
+
+    seen = {"referral": 0, "stranger": 0}
+    original = kernels.first_contacts
+
+    def counting(*args):
+        seekers, strangers = args[16], args[18]
+        seen["referral"] += int(np.size(seekers))
+        seen["stranger"] += int(np.size(strangers))
+        return original(*args)
+
+    monkeypatch.setattr(kernels, "first_contacts", counting)
+    shares = []
+    for weight in (0.0, 0.3, 0.9):
+        seen.update(referral=0, stranger=0)
+        run(seed=1, months=48, referral_weight=weight)
+        shares.append(seen["referral"] / (seen["referral"] + seen["stranger"]))
+    assert shares[0] == 0.0
+    assert abs(shares[1] - 0.3) < 0.08 and abs(shares[2] - 0.9) < 0.08, shares
