@@ -88,6 +88,33 @@ class _Parser(argparse.ArgumentParser):
     """argparse that says 'collabsim: error:' and exits 2 (bad input), as argparse does."""
 
 
+def version_lines() -> list[str]:
+    """What ``collabsim --version`` prints: everything a run's numbers depend on."""
+    import platform
+
+    import mesa
+    import numba
+    import numpy
+
+    from . import __version__
+
+    return [
+        f"collabsim {__version__}",
+        f"Mesa {mesa.__version__}",
+        f"numpy {numpy.__version__}",
+        f"numba {numba.__version__}",
+        f"Python {platform.python_version()} ({platform.python_implementation()}, {platform.system()})",
+    ]
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: one line per package (argparse's own action would re-wrap them)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+        print("\n".join(version_lines()))
+        parser.exit(0)
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 
@@ -106,9 +133,7 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(prog="collabsim", description="Agent-based model of trust and inter-organisational collaboration.", epilog=MAIN_EPILOG, formatter_class=fmt)
-    from . import __version__
-
-    parser.add_argument("--version", action="version", version=f"collabsim {__version__}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the versions of collabsim, Mesa, numpy, numba and Python and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -285,6 +310,10 @@ def _engine_options(args: argparse.Namespace) -> dict[str, Any]:
         raise UserError("give --scheduler or --scheduler-file, not both")
     if args.scheduler_file and not Path(args.scheduler_file).is_file():
         raise UserError(f"--scheduler-file {args.scheduler_file}: no such file")
+    if args.scheduler or args.scheduler_file:
+        from .extras import require
+
+        require("dask", "--scheduler (a Dask cluster)" if args.scheduler else "--scheduler-file (a Dask cluster)")
     return dict(
         workers=args.workers,
         scheduler=args.scheduler,
@@ -393,11 +422,16 @@ def cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def cmd_viz(rest: list[str]) -> int:
     """Hand everything after ``viz`` to ``collabsim.viz.cli.main`` (imported only now)."""
-    try:
-        from .viz.cli import main as viz_main
-    except ImportError as exc:
-        print(f"collabsim: error: the browser page needs the viz extras (pip install 'collabsim[viz]'): {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    from .extras import MissingExtra, require
+
+    if not {"-h", "--help"} & set(rest):
+        try:
+            require("viz", "collabsim viz (the browser page)")
+        except MissingExtra as exc:
+            print(f"collabsim: error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    from .viz.cli import main as viz_main
+
     code = viz_main(list(rest))
     return int(code or 0)
 

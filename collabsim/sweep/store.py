@@ -66,6 +66,10 @@ def versions() -> dict[str, str]:
     }
 
 
+NOT_MODEL_CODE = ("cli.py", "odd.py", "__main__.py", "_version.py", "extras.py", "logs.py")
+"""Top-level modules that cannot change a result (command line, docs, plumbing)."""
+
+
 def model_code() -> str:
     """SHA-256 of the model's source: every top-level module of the package that can
     change a result (not the command line or the ODD generator). A resumed sweep must
@@ -74,7 +78,7 @@ def model_code() -> str:
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     for path in sorted(package.glob("*.py")):
-        if path.name in ("cli.py", "odd.py"):
+        if path.name in NOT_MODEL_CODE:
             continue
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
