@@ -230,10 +230,11 @@ def _run_pools(pending: dict[int, Task], workers: int, ctx: Any, alive: Any, on_
 # ------------------------------------------------------------------------------- Dask
 def connect_dask(address: str | None, scheduler_file: str | None, connect_timeout: float = 20.0) -> Any:
     """A client of the user's Dask scheduler; a clear error if it cannot be reached."""
-    try:
-        from distributed import Client
-    except ImportError:
-        raise UserError("--scheduler needs Dask's distributed package: pip install 'collabsim[dask]'") from None
+    from ..extras import require
+
+    require("dask", "--scheduler (a Dask cluster)" if address else "--scheduler-file (a Dask cluster)")
+    from distributed import Client
+
     where = address or f"the scheduler in {scheduler_file}"
     try:
         return Client(address=address, scheduler_file=scheduler_file, timeout=f"{connect_timeout}s", set_as_default=False)
