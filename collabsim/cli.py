@@ -1,4 +1,4 @@
-"""The ``collabsim`` command: run, sweep, report, sensitivity, params, scenarios, viz.
+"""The ``collabsim`` command: run, sweep, report, sensitivity, params, metrics, scenarios, viz.
 
 Exit codes: 0 done, 2 bad input (one clear message, nothing written), 1 anything else.
 Run ``collabsim COMMAND --help`` for each command's options and examples; ``docs/cli.md``
@@ -25,6 +25,7 @@ MAIN_EPILOG = """\
 examples:
   collabsim scenarios
   collabsim params --group trust
+  collabsim metrics                       # every output column: meaning, unit, monthly or cumulative
   collabsim run --scenario police_community --set history_of_harm=0.8 --seed 1 --out out/run1
   collabsim sweep experiments/examples/trust_gain_x_pressure.toml --out out/sweep1
   collabsim report out/sweep1
@@ -164,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("params", help="list the model's parameters", description="List every parameter: name, default, range, unit, meaning, source.", formatter_class=fmt, epilog="examples:\n  collabsim params\n  collabsim params --group funder\n  collabsim params --format csv > params.csv")
     p.add_argument("--group", help="only this group (scale, trust, relationships, funder, interventions, crisis)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    p = sub.add_parser("metrics", help="list the output columns: meaning, unit, monthly or cumulative", description="List every column of the monthly table (metrics.csv, a sweep's runs): its meaning, its unit, and whether it is this month's value (monthly) or the total since month 0 (cumulative).", formatter_class=fmt, epilog="examples:\n  collabsim metrics\n  collabsim metrics --format csv > metrics.csv\n  collabsim metrics --format markdown")
+    p.add_argument("--format", choices=("table", "csv", "json", "markdown"), default="table")
 
     p = sub.add_parser("scenarios", help="list the named scenarios", description="List the named scenarios and their presets.", formatter_class=fmt, epilog="examples:\n  collabsim scenarios\n  collabsim scenarios --format json")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -310,10 +314,6 @@ def _engine_options(args: argparse.Namespace) -> dict[str, Any]:
         raise UserError("give --scheduler or --scheduler-file, not both")
     if args.scheduler_file and not Path(args.scheduler_file).is_file():
         raise UserError(f"--scheduler-file {args.scheduler_file}: no such file")
-    if args.scheduler or args.scheduler_file:
-        from .extras import require
-
-        require("dask", "--scheduler (a Dask cluster)" if args.scheduler else "--scheduler-file (a Dask cluster)")
     return dict(
         workers=args.workers,
         scheduler=args.scheduler,
@@ -407,6 +407,29 @@ def cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def cmd_metrics(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from . import metric_info
+
+    rows = metric_info.rows()
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+    elif args.format == "markdown":
+        print(metric_info.markdown())
+    elif args.format == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        width = max(len(r["name"]) for r in rows)
+        for r in rows:
+            print(f"  {r['name']:<{width}}  {r['kind']:<10}  {r['unit']}")
+            print(f"  {'':<{width}}  {r['meaning']}")
+        print("\nmonthly: this month's value; cumulative: the total since month 0 (the last row is the run's total).")
+    return EXIT_OK
+
+
 def cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .scenarios import SCENARIOS
 
@@ -442,6 +465,7 @@ COMMANDS = {
     "report": cmd_report,
     "sensitivity": cmd_sensitivity,
     "params": cmd_params,
+    "metrics": cmd_metrics,
     "scenarios": cmd_scenarios,
 }
 
