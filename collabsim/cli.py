@@ -1,4 +1,4 @@
-"""The ``collabsim`` command: run, sweep, report, sensitivity, params, metrics, scenarios, viz.
+"""The ``collabsim`` command: run, sweep, export, report, sensitivity, params, metrics, scenarios, viz.
 
 Exit codes: 0 done, 2 bad input (one clear message, nothing written), 1 anything else.
 Run ``collabsim COMMAND --help`` for each command's options and examples; ``docs/cli.md``
@@ -29,6 +29,7 @@ examples:
   collabsim run --scenario police_community --set history_of_harm=0.8 --seed 1 --out out/run1
   collabsim sweep experiments/examples/trust_gain_x_pressure.toml --out out/sweep1
   collabsim report out/sweep1
+  collabsim export out/sweep1 --format csv --shape wide
   collabsim sensitivity experiments/examples/sensitivity_small.toml --method morris --out out/sa1
   collabsim sweep design.toml --out out/sweep1 --scheduler tcp://127.0.0.1:8786
   collabsim viz --port 8765
@@ -64,6 +65,16 @@ month (sort by run_id, month). A design file looks like:
   [vary]
   trust_gain = [0.05, 0.10, 0.20]
   funder_pressure = [0.0, 0.5]"""
+
+EXPORT_EPILOG = """\
+examples:
+  collabsim export out/tg                                  # out/tg/export/runs_long.csv
+  collabsim export out/tg --shape wide --format parquet    # one row per run: METRIC_mMONTH columns
+  collabsim export out/tg --out tg.csv
+
+Long: one row per run and stored month (see 'collabsim sweep --collect'), like
+BehaviorSpace's table output. Wide: one row per run. Both carry run_id, point,
+replicate, seed, scenario and every parameter the run used."""
 
 REPORT_EPILOG = """\
 examples:
@@ -148,7 +159,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sweep", help="run a design of many runs (resumable)", description="Run a sweep design (TOML) into a resumable Parquet store.", epilog=SWEEP_EPILOG, formatter_class=fmt)
     p.add_argument("design", metavar="DESIGN.toml")
+    p.add_argument("--collect", metavar="every|final|K", help="months stored per run: every (default), final (the last only) or K (0, K, 2K, ... and the last); overrides the design's collect")
     _add_engine(p)
+
+    p = sub.add_parser("export", help="a sweep's runs as one CSV or Parquet file, long or wide", description="Write a sweep's stored runs as one file: long (one row per run and month) or wide (one row per run), with the keys, the scenario and every parameter as columns.", formatter_class=fmt, epilog=EXPORT_EPILOG)
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--shape", choices=("long", "wide"), default="long")
+    p.add_argument("--out", metavar="FILE", help="the file to write (default: DIR/export/runs_SHAPE.FORMAT)")
+    _add_common(p)
 
     p = sub.add_parser("report", help="means and 95%% CIs over replicates, tables and figures", description="Summarise a sweep directory.", epilog=REPORT_EPILOG, formatter_class=fmt)
     p.add_argument("dir", metavar="DIR")
@@ -203,7 +222,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .parameters import PARAMETERS, ParameterError, parse_assignment
     from .scenarios import get_scenario
     from .sweep.errors import UserError
-    from .sweep.store import atomic_write_text, check_output_dir, versions
+    from .sweep.store import atomic_write_text, check_output_dir, git_commit, model_code, versions
 
     try:
         get_scenario(args.scenario)
@@ -266,6 +285,8 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             "overrides": _json_safe(overrides),
             "parameters": _json_safe(result.params),
             "versions": versions(),
+            "model_code": model_code(),
+            "git": git_commit(),
             "started": started,
             "finished": finished,
             "elapsed_seconds": round(elapsed, 4),
@@ -330,6 +351,10 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .sweep.engine import run_design
 
     design = load_design(args.design)
+    if args.collect is not None:
+        from .sweep.rows import parse_collect
+
+        design.collect = parse_collect(args.collect)
     options = _engine_options(args)
     stats = run_design(design, args.out, kind="sweep", command=list(argv), **options)
     if not args.quiet:
@@ -339,6 +364,16 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
             f"({stats['new']} new, {stats['already_stored']} already stored; {stats['seconds']:.1f} s, {rate:.1f} runs/s)\n"
             f"  read them with pandas.read_parquet({str(Path(args.out) / 'runs')!r}); summarise with: collabsim report {args.out}"
         )
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .sweep.export import export
+
+    path, rows, complete = export(args.dir, args.format, args.shape, args.out)
+    if not args.quiet:
+        note = "" if complete else " (the sweep is not complete: only its stored runs)"
+        print(f"collabsim export: {rows} rows ({args.shape}) in {path}{note}")
     return EXIT_OK
 
 
@@ -463,6 +498,7 @@ COMMANDS = {
     "run": cmd_run,
     "sweep": cmd_sweep,
     "report": cmd_report,
+    "export": cmd_export,
     "sensitivity": cmd_sensitivity,
     "params": cmd_params,
     "metrics": cmd_metrics,

@@ -35,7 +35,8 @@ from ..parameters import PARAMETERS
 from ..run import run_metrics
 from .design import Design
 from .errors import RunFailed, SweepError, UserError
-from .store import FORMAT, FORMAT_VERSION, SweepStore, echo, missing_runs, model_code, versions
+from .rows import complete_rows, typed_column
+from .store import FORMAT, FORMAT_VERSION, SweepStore, echo, git_commit, missing_runs, model_code, versions
 
 MAX_BATCH = 64
 """Upper bound on runs per task."""
@@ -86,17 +87,7 @@ def run_batch(scenario: str, months: int, varied: list[str], runs: list[tuple[in
     return pd.DataFrame(data)
 
 
-def _typed(name: str, values: np.ndarray) -> Any:
-    """A varied parameter's column with a type that does not depend on its values."""
-    kind = PARAMETERS[name].kind
-    dtype = {"float": "Float64", "int": "Int64", "bool": "boolean", "choice": "string"}[kind]
-    if kind == "float" and not any(v is None for v in values):
-        return values.astype(np.float64)
-    if kind == "int" and not any(v is None for v in values):
-        return values.astype(np.int64)
-    if kind == "bool":
-        return values.astype(bool)
-    return pd.array(list(values), dtype=dtype)
+_typed = typed_column  # a varied parameter's column: its type does not depend on its values
 
 
 def plan_batches(todo: list[int], workers: int, batch_size: int | None = None) -> list[list[int]]:
@@ -286,10 +277,13 @@ def base_manifest(design: Design, kind: str, command: list[str], extra: dict[str
         "design": design.to_dict(),
         "versions": versions(),
         "model_code": model_code(),
+        "git": git_commit(),
+        "collect": design.collect,
         "command": command,
         "columns": {
             "keys": ["run_id", "point", "replicate", "seed"],
-            "note": "one row per run and month; sort by run_id and month",
+            "run": ["scenario", *(name for name in PARAMETERS if name != "seed")],
+            "note": "one row per run and collected month, with the scenario and every parameter the run used; sort by run_id and month",
         },
     }
     manifest.update(extra or {})
@@ -350,7 +344,7 @@ def _run_into_store(
             try:
 
                 def on_done(key: int, table: pd.DataFrame) -> None:
-                    bar.update(store.write_part(table))
+                    bar.update(store.write_part(complete_rows(table, design)))
 
                 if client is not None:
                     run_dask(tasks, client, on_done)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..metric_info import final_label, label
-from ..parameters import unknown_name_message
+from ..parameters import PARAMETERS, unknown_name_message
 from .errors import UserError
 from .store import KEY_COLUMNS, atomic_write_text, echo, load_runs, read_manifest
 
@@ -67,7 +67,7 @@ def interval(groups: Any, metrics: Sequence[str]) -> pd.DataFrame:
 
 
 def metric_columns(df: pd.DataFrame, varied: Iterable[str]) -> list[str]:
-    skip = set(KEY_COLUMNS) | set(varied) | {"month"}
+    skip = set(KEY_COLUMNS) | set(varied) | {"month", "scenario"} | set(PARAMETERS)  # rows carry every parameter
     return [c for c in df.columns if c not in skip and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
 
 

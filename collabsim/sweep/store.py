@@ -85,6 +85,29 @@ def model_code() -> str:
     return digest.hexdigest()
 
 
+def git_commit() -> dict[str, Any] | None:
+    """The git commit of the collabsim source this process runs, if it runs from a clone.
+
+    ``{"commit": sha, "dirty": True/False}`` (dirty: tracked files differ from the commit,
+    so the commit alone does not give the code; ``model_code`` still does), or None for an
+    installed package or when git is not available.
+    """
+    import subprocess
+
+    package = Path(__file__).resolve().parents[1]
+    try:
+        top = subprocess.run(["git", "-C", str(package), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=10)
+        if top.returncode != 0 or not (Path(top.stdout.strip()) / "pyproject.toml").is_file():
+            return None
+        head = subprocess.run(["git", "-C", str(package), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        status = subprocess.run(["git", "-C", str(package), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0:
+        return None
+    return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write a small file whole or not at all (temp file, fsync, rename)."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
