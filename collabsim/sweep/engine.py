@@ -35,6 +35,7 @@ from ..parameters import PARAMETERS
 from ..run import run_metrics
 from .design import Design
 from .errors import RunFailed, SweepError, UserError
+from .preflight import check_workers
 from .rows import complete_rows, typed_column
 from .store import FORMAT, FORMAT_VERSION, SweepStore, echo, git_commit, missing_runs, model_code, versions
 
@@ -243,7 +244,10 @@ def run_dask(tasks: dict[int, Task], client: Any, on_done: Callable[[int, pd.Dat
         keys = {}
         submitted = []
         for key, task in tasks.items():
-            fut = client.submit(run_batch, *task, key=f"collabsim-{token}-{key}", pure=False, retries=3)
+            # no retries: a task that raised (RunFailed) would fail the same way again; a
+            # task whose worker died is rescheduled by the scheduler itself
+            # (distributed.scheduler.allowed-failures), which is the only case worth redoing
+            fut = client.submit(run_batch, *task, key=f"collabsim-{token}-{key}", pure=False, retries=0)
             keys[fut.key] = key
             submitted.append(fut)
         for fut in as_completed(submitted, loop=client.loop):
@@ -321,6 +325,8 @@ def run_design(
     # sweep that cannot run
     client = connect_dask(scheduler, scheduler_file, connect_timeout) if (scheduler or scheduler_file) else None
     try:
+        if client is not None:
+            check_workers(client)  # the same collabsim and model code on every worker, or nothing runs
         return _run_into_store(design, out, manifest, force_new, workers, client, scheduler or scheduler_file, quiet, batch_size, start)
     finally:
         if client is not None:
