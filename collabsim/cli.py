@@ -129,6 +129,7 @@ class _VersionAction(argparse.Action):
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more messages (through Python's logging): -v details, -vv everything")
 
 
 def _add_engine(p: argparse.ArgumentParser) -> None:
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(prog="collabsim", description="Agent-based model of trust and inter-organisational collaboration.", epilog=MAIN_EPILOG, formatter_class=fmt)
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the versions of collabsim, Mesa, numpy, numba and Python and exit")
+    parser.add_argument("-v", "--verbose", dest="verbose_before", action="count", default=0, help="more messages (also after the command)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -262,8 +264,10 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             if others and not ours:
                 raise UserError(f"--out {out}: not empty and not the output of 'collabsim run' ({', '.join(sorted(others)[:5])}); choose a new or empty directory")
 
+    from .logs import LOGGER
     from .run import run_model
 
+    LOGGER.debug(f"run: scenario {args.scenario}, seed {seed}, months {months}, overrides {overrides}")
     started = _now()
     t0 = time.perf_counter()
     try:
@@ -518,6 +522,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_BAD_INPUT
 
     os.environ.setdefault("MPLBACKEND", "Agg")
+    from . import logs
+
+    logs.setup(getattr(args, "verbose", 0) + args.verbose_before, getattr(args, "quiet", False))
     from .parameters import ParameterError
     from .sweep.errors import LockedError, SweepError, UserError
 

@@ -367,7 +367,6 @@ def _run_into_store(
 
 
 def _progress(total: int, initial: int, quiet: bool) -> Any:
-    from tqdm import tqdm
+    from ..logs import progress
 
-    tqdm.monitor_interval = 0  # no monitor thread
-    return tqdm(total=total, initial=initial, unit="run", desc="runs", disable=quiet, file=sys.stderr, dynamic_ncols=True, smoothing=0.05)
+    return progress(total, initial, quiet)  # a bar on a terminal, a line every few seconds in a log

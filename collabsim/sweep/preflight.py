@@ -41,4 +41,7 @@ def check_workers(client: Any) -> int:
                 f"but this client runs collabsim {ours['collabsim']} with model code {ours['model_code']}: "
                 "install the same collabsim (the same source) on every worker. Nothing was run."
             )
+    from ..logs import LOGGER
+
+    LOGGER.debug(f"{len(found)} Dask worker(s) run collabsim {ours['collabsim']} with model code {ours['model_code']}")
     return len(found)

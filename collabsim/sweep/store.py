@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -358,6 +357,9 @@ class SweepStore:
             if tmp.exists():
                 tmp.unlink(missing_ok=True)
         self.stored.update(new)
+        from ..logs import LOGGER
+
+        LOGGER.debug(f"stored runs {first}..{last} ({len(table)} rows) in {final.name}")
         return len(new)
 
     def mark_complete(self, extra: dict[str, Any] | None = None) -> None:
@@ -412,5 +414,8 @@ def missing_runs(total: int, stored: Iterable[int]) -> list[int]:
 
 
 def echo(message: str, quiet: bool = False) -> None:
+    """A message for the user: logger "collabsim" at INFO (the command line shows it), unless quiet."""
     if not quiet:
-        print(message, file=sys.stderr, flush=True)
+        from ..logs import LOGGER
+
+        LOGGER.info(message)
