@@ -5,13 +5,12 @@ coordination, cooperation and collaboration, one step at a time, under funders, 
 backbone organisation and their own history. See ``docs/ODD.md``.
 """
 
+from ._version import __version__
 from .model import CollaborationModel
 from .parameters import PARAMETERS, Parameter, ParameterError
 from .relationships import LEVEL_NAMES
 from .run import RunResult, run_model
 from .scenarios import SCENARIOS, SECTORS, Scenario
-
-__version__ = "0.1.0"
 
 __all__ = [
     "CollaborationModel",

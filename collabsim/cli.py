@@ -1,4 +1,4 @@
-"""The ``collabsim`` command: run, sweep, report, sensitivity, params, scenarios, viz.
+"""The ``collabsim`` command: run, sweep, export, report, sensitivity, params, metrics, scenarios, viz.
 
 Exit codes: 0 done, 2 bad input (one clear message, nothing written), 1 anything else.
 Run ``collabsim COMMAND --help`` for each command's options and examples; ``docs/cli.md``
@@ -25,9 +25,11 @@ MAIN_EPILOG = """\
 examples:
   collabsim scenarios
   collabsim params --group trust
+  collabsim metrics                       # every output column: meaning, unit, monthly or cumulative
   collabsim run --scenario police_community --set history_of_harm=0.8 --seed 1 --out out/run1
   collabsim sweep experiments/examples/trust_gain_x_pressure.toml --out out/sweep1
   collabsim report out/sweep1
+  collabsim export out/sweep1 --format csv --shape wide
   collabsim sensitivity experiments/examples/sensitivity_small.toml --method morris --out out/sa1
   collabsim sweep design.toml --out out/sweep1 --scheduler tcp://127.0.0.1:8786
   collabsim viz --port 8765
@@ -64,6 +66,16 @@ month (sort by run_id, month). A design file looks like:
   trust_gain = [0.05, 0.10, 0.20]
   funder_pressure = [0.0, 0.5]"""
 
+EXPORT_EPILOG = """\
+examples:
+  collabsim export out/tg                                  # out/tg/export/runs_long.csv
+  collabsim export out/tg --shape wide --format parquet    # one row per run: METRIC_mMONTH columns
+  collabsim export out/tg --out tg.csv
+
+Long: one row per run and stored month (see 'collabsim sweep --collect'), like
+BehaviorSpace's table output. Wide: one row per run. Both carry run_id, point,
+replicate, seed, scenario and every parameter the run used."""
+
 REPORT_EPILOG = """\
 examples:
   collabsim report out/tg
@@ -88,8 +100,36 @@ class _Parser(argparse.ArgumentParser):
     """argparse that says 'collabsim: error:' and exits 2 (bad input), as argparse does."""
 
 
+def version_lines() -> list[str]:
+    """What ``collabsim --version`` prints: everything a run's numbers depend on."""
+    import platform
+
+    import mesa
+    import numba
+    import numpy
+
+    from . import __version__
+
+    return [
+        f"collabsim {__version__}",
+        f"Mesa {mesa.__version__}",
+        f"numpy {numpy.__version__}",
+        f"numba {numba.__version__}",
+        f"Python {platform.python_version()} ({platform.python_implementation()}, {platform.system()})",
+    ]
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: one line per package (argparse's own action would re-wrap them)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+        print("\n".join(version_lines()))
+        parser.exit(0)
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more messages (through Python's logging): -v details, -vv everything")
 
 
 def _add_engine(p: argparse.ArgumentParser) -> None:
@@ -106,9 +146,8 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = _Parser(prog="collabsim", description="Agent-based model of trust and inter-organisational collaboration.", epilog=MAIN_EPILOG, formatter_class=fmt)
-    from . import __version__
-
-    parser.add_argument("--version", action="version", version=f"collabsim {__version__}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the versions of collabsim, Mesa, numpy, numba and Python and exit")
+    parser.add_argument("-v", "--verbose", dest="verbose_before", action="count", default=0, help="more messages (also after the command)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -123,7 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sweep", help="run a design of many runs (resumable)", description="Run a sweep design (TOML) into a resumable Parquet store.", epilog=SWEEP_EPILOG, formatter_class=fmt)
     p.add_argument("design", metavar="DESIGN.toml")
+    p.add_argument("--collect", metavar="every|final|K", help="months stored per run: every (default), final (the last only) or K (0, K, 2K, ... and the last); overrides the design's collect")
     _add_engine(p)
+
+    p = sub.add_parser("export", help="a sweep's runs as one CSV or Parquet file, long or wide", description="Write a sweep's stored runs as one file: long (one row per run and month) or wide (one row per run), with the keys, the scenario and every parameter as columns.", formatter_class=fmt, epilog=EXPORT_EPILOG)
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    p.add_argument("--shape", choices=("long", "wide"), default="long")
+    p.add_argument("--out", metavar="FILE", help="the file to write (default: DIR/export/runs_SHAPE.FORMAT)")
+    _add_common(p)
 
     p = sub.add_parser("report", help="means and 95%% CIs over replicates, tables and figures", description="Summarise a sweep directory.", epilog=REPORT_EPILOG, formatter_class=fmt)
     p.add_argument("dir", metavar="DIR")
@@ -140,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("params", help="list the model's parameters", description="List every parameter: name, default, range, unit, meaning, source.", formatter_class=fmt, epilog="examples:\n  collabsim params\n  collabsim params --group funder\n  collabsim params --format csv > params.csv")
     p.add_argument("--group", help="only this group (scale, trust, relationships, funder, interventions, crisis, structure)")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+
+    p = sub.add_parser("metrics", help="list the output columns: meaning, unit, monthly or cumulative", description="List every column of the monthly table (metrics.csv, a sweep's runs): its meaning, its unit, and whether it is this month's value (monthly) or the total since month 0 (cumulative).", formatter_class=fmt, epilog="examples:\n  collabsim metrics\n  collabsim metrics --format csv > metrics.csv\n  collabsim metrics --format markdown")
+    p.add_argument("--format", choices=("table", "csv", "json", "markdown"), default="table")
 
     p = sub.add_parser("scenarios", help="list the named scenarios", description="List the named scenarios and their presets.", formatter_class=fmt, epilog="examples:\n  collabsim scenarios\n  collabsim scenarios --format json")
     p.add_argument("--format", choices=("table", "json"), default="table")
@@ -175,7 +225,7 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .parameters import PARAMETERS, ParameterError, parse_assignment
     from .scenarios import get_scenario
     from .sweep.errors import UserError
-    from .sweep.store import atomic_write_text, check_output_dir, versions
+    from .sweep.store import atomic_write_text, check_output_dir, git_commit, model_code, versions
 
     try:
         get_scenario(args.scenario)
@@ -215,8 +265,10 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             if others and not ours:
                 raise UserError(f"--out {out}: not empty and not the output of 'collabsim run' ({', '.join(sorted(others)[:5])}); choose a new or empty directory")
 
+    from .logs import LOGGER
     from .run import run_model
 
+    LOGGER.debug(f"run: scenario {args.scenario}, seed {seed}, months {months}, overrides {overrides}")
     started = _now()
     t0 = time.perf_counter()
     try:
@@ -240,6 +292,8 @@ def cmd_run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             "overrides": _json_safe(overrides),
             "parameters": _json_safe(result.params),
             "versions": versions(),
+            "model_code": model_code(),
+            "git": git_commit(),
             "started": started,
             "finished": finished,
             "elapsed_seconds": round(elapsed, 4),
@@ -304,6 +358,10 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .sweep.engine import run_design
 
     design = load_design(args.design)
+    if args.collect is not None:
+        from .sweep.rows import parse_collect
+
+        design.collect = parse_collect(args.collect)
     options = _engine_options(args)
     stats = run_design(design, args.out, kind="sweep", command=list(argv), **options)
     if not args.quiet:
@@ -313,6 +371,16 @@ def cmd_sweep(args: argparse.Namespace, argv: Sequence[str]) -> int:
             f"({stats['new']} new, {stats['already_stored']} already stored; {stats['seconds']:.1f} s, {rate:.1f} runs/s)\n"
             f"  read them with pandas.read_parquet({str(Path(args.out) / 'runs')!r}); summarise with: collabsim report {args.out}"
         )
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .sweep.export import export
+
+    path, rows, complete = export(args.dir, args.format, args.shape, args.out)
+    if not args.quiet:
+        note = "" if complete else " (the sweep is not complete: only its stored runs)"
+        print(f"collabsim export: {rows} rows ({args.shape}) in {path}{note}")
     return EXIT_OK
 
 
@@ -381,6 +449,29 @@ def cmd_params(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def cmd_metrics(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from . import metric_info
+
+    rows = metric_info.rows()
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+    elif args.format == "markdown":
+        print(metric_info.markdown())
+    elif args.format == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        width = max(len(r["name"]) for r in rows)
+        for r in rows:
+            print(f"  {r['name']:<{width}}  {r['kind']:<10}  {r['unit']}")
+            print(f"  {'':<{width}}  {r['meaning']}")
+        print("\nmonthly: this month's value; cumulative: the total since month 0 (the last row is the run's total).")
+    return EXIT_OK
+
+
 def cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .scenarios import SCENARIOS
 
@@ -396,11 +487,16 @@ def cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def cmd_viz(rest: list[str]) -> int:
     """Hand everything after ``viz`` to ``collabsim.viz.cli.main`` (imported only now)."""
-    try:
-        from .viz.cli import main as viz_main
-    except ImportError as exc:
-        print(f"collabsim: error: the browser page needs the viz extras (pip install 'collabsim[viz]'): {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+    from .extras import MissingExtra, require
+
+    if not {"-h", "--help"} & set(rest):
+        try:
+            require("viz", "collabsim viz (the browser page)")
+        except MissingExtra as exc:
+            print(f"collabsim: error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    from .viz.cli import main as viz_main
+
     code = viz_main(list(rest))
     return int(code or 0)
 
@@ -409,8 +505,10 @@ COMMANDS = {
     "run": cmd_run,
     "sweep": cmd_sweep,
     "report": cmd_report,
+    "export": cmd_export,
     "sensitivity": cmd_sensitivity,
     "params": cmd_params,
+    "metrics": cmd_metrics,
     "scenarios": cmd_scenarios,
 }
 
@@ -427,6 +525,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_BAD_INPUT
 
     os.environ.setdefault("MPLBACKEND", "Agg")
+    from . import logs
+
+    logs.setup(getattr(args, "verbose", 0) + args.verbose_before, getattr(args, "quiet", False))
     from .parameters import ParameterError
     from .sweep.errors import LockedError, SweepError, UserError
 

@@ -190,5 +190,8 @@ class MonthlyCollector(mesa.DataCollector):
         if self.agent_reporters or getattr(self, "agenttype_reporters", None) or self.model_reporters.keys() != metrics.keys():
             super().collect(model)
             return
+        steps = getattr(self, "_collection_steps", None)
+        if steps is not None:  # Mesa 3.5 keeps the time of each row; its batch_run reads it
+            steps.append(model.time)
         for name, values in self.model_vars.items():
             values.append(metrics[name])

@@ -21,7 +21,7 @@ module (``trust``, ``levels``, ``outcomes``, ``funder``, ``backbone``, ``meeting
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -36,25 +36,34 @@ from .metrics import METRIC_NAMES, MonthlyCollector, compute_metrics, model_repo
 from .parameters import DEFAULTS, PARAMETERS, ParameterError, check_consistency, validate
 from .relationships import MAX_MONTHS, NEVER, RelationshipTable
 from .scenarios import SECTORS, check_funders, get_scenario
+from .seeding import SeedLike, resolve_seed
 from .structure import COST, MONTHS, MONTHS_MISMATCH, NEED, STAKE
+
+if TYPE_CHECKING:  # pragma: no cover
+    import networkx as nx
 
 class CollaborationModel(mesa.Model):
     """Trust, time and funders in a community of organisations (see ``docs/ODD.md``).
 
     Args:
         scenario: a name from ``collabsim.SCENARIOS``; its presets apply first.
-        seed: seed of the model's random generator; ``None`` draws one (and records it
-            in ``params["seed"]``).
+        seed: seed of the model's random generator: an integer, a numpy ``Generator`` or
+            ``SeedSequence`` (an integer seed is drawn from it) or ``None`` (one is drawn);
+            the integer used is recorded in ``params["seed"]`` and repeats the run.
+        rng: the same, under Mesa 3's name (give one of ``seed`` and ``rng``).
         community: a folder with ``organisations.csv`` and ``relationships.csv`` (an
             observed community, ``collabsim.community``), or a loaded ``Community``: the
             run starts with exactly those organisations and relationships.
         **parameters: any parameter of ``collabsim.PARAMETERS``; overrides the scenario.
 
+    The model stops itself: ``running`` turns False at the ``months`` parameter, so Mesa's
+    ``run_model`` and ``batch_run`` run exactly that long.
+
     Raises:
         ParameterError: for an unknown scenario or parameter, or a bad value.
     """
 
-    def __init__(self, scenario: str = "default", seed: int | None = None, *, community: Any = None, **parameters: Any) -> None:
+    def __init__(self, scenario: str = "default", seed: SeedLike = None, *, rng: SeedLike = None, community: Any = None, **parameters: Any) -> None:
         sc = get_scenario(scenario)
         params = dict(DEFAULTS)
         params.update(validate(sc.parameters))
@@ -71,9 +80,7 @@ class CollaborationModel(mesa.Model):
                     f"n_organisations={parameters['n_organisations']} but the community in {community.path} has {community.n} organisations; leave n_organisations out"
                 )
             params["n_organisations"] = community.n
-        params["seed"] = PARAMETERS["seed"].check(seed)
-        if params["seed"] is None:
-            params["seed"] = int(np.random.SeedSequence().entropy % (2**63))
+        params["seed"] = resolve_seed(seed, rng)
         super().__init__(rng=params["seed"])
         self.preset = sc
         self.params = params
@@ -120,6 +127,7 @@ class CollaborationModel(mesa.Model):
         self.metrics: dict[str, float] = {}
         self.datacollector = MonthlyCollector(model_reporters=model_reporters())
         self._record()
+        self.running = self.month < params["months"]
 
     # ------------------------------------------------------------------ set-up
     def _setup_organisations(self) -> None:
@@ -369,6 +377,8 @@ class CollaborationModel(mesa.Model):
         self._hear()
         self._end_of_month()
         self._record()
+        if self.month >= self.params["months"]:
+            self.running = False  # Mesa's run_model and batch_run stop here
 
     def run(self, months: int | None = None) -> "CollaborationModel":
         """Advance ``months`` months (default: the ``months`` parameter)."""
@@ -720,6 +730,32 @@ class CollaborationModel(mesa.Model):
                 "historic": rel.historic.copy(),
             }
         )
+
+    def to_networkx(self, min_level: int = 0) -> "nx.Graph":
+        """The relationship network this month, for networkx's measures.
+
+        Nodes are the organisations ``0 .. n-1`` (attributes ``sector``, ``skill``,
+        ``hierarchical``); one undirected edge per known pair at ``min_level`` or above
+        (0 = aware: every pair that has met). Edge attributes: ``level`` (0-4) and
+        ``level_name``; trust and damage both ways, named from the edge's ``i`` and ``j``
+        attributes (``trust_ij`` is i's trust in j); ``trust_min`` (the weaker direction,
+        what climbing needs) and ``months_at_level``.
+        """
+        import networkx as nx
+
+        rel, o = self.rel, self.orgs
+        graph = nx.Graph(month=self.month, scenario=self.preset.name, seed=self.params["seed"])
+        for k in range(self.n):
+            graph.add_node(k, sector=SECTORS[o.sector[k]], skill=float(o.skill[k]), hierarchical=bool(o.hierarchical[k]))
+        for r in np.flatnonzero(rel.level >= min_level):
+            i, j, lvl = int(rel.i[r]), int(rel.j[r]), int(rel.level[r])
+            t_ij, t_ji = float(rel.trust[0, r]), float(rel.trust[1, r])
+            graph.add_edge(
+                i, j, i=i, j=j, level=lvl, level_name=levels.LEVEL_NAMES[lvl], trust_ij=t_ij, trust_ji=t_ji,
+                trust_min=min(t_ij, t_ji), damage_ij=float(rel.damage[0, r]), damage_ji=float(rel.damage[1, r]),
+                months_at_level=int(rel.months_at_level[r]),
+            )
+        return graph
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)

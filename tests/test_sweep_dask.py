@@ -1,10 +1,8 @@
 """Results do not depend on what ran them: 1 local worker, 2 local workers and a real
-Dask scheduler with two workers (subprocesses on 127.0.0.1, no dashboard)."""
+Dask scheduler with two workers (subprocesses listening on 127.0.0.1 only)."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -12,22 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from .cli_helpers import cli, env, table, wait_for, write_design
+from .cli_helpers import cli, env, kill_group, table, wait_for, write_design
 
 DASK = [str(Path(sys.executable).with_name("dask"))] if Path(sys.executable).with_name("dask").exists() else [sys.executable, "-m", "dask"]
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait(timeout=15)
 
 
 @pytest.fixture
@@ -48,10 +33,10 @@ def dask_cluster(tmp_path):
         return proc
 
     try:
-        launch(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)], "scheduler")
+        launch(["scheduler", "--host", "127.0.0.1", "--port", "0", "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(scheduler_file)], "scheduler")
         assert wait_for(scheduler_file.exists, timeout=60), (logs / "scheduler.log").read_text()
         for k in range(2):
-            launch(["worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1"], f"worker{k}")
+            launch(["worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1", "--dashboard-address", "127.0.0.1:0", "--host", "127.0.0.1"], f"worker{k}")
         assert wait_for(lambda: all("Registered to" in (logs / f"worker{k}.log").read_text() for k in range(2)), timeout=90), [
             (logs / f"worker{k}.log").read_text() for k in range(2)
         ]
@@ -62,7 +47,7 @@ def dask_cluster(tmp_path):
         yield address, scheduler_file
     finally:
         for proc in reversed(procs):
-            _kill_group(proc)
+            kill_group(proc)
         for f in files:
             f.close()
 

@@ -31,7 +31,7 @@ from ..parameters import DEFAULTS, PARAMETERS, ParameterError, unknown_name_mess
 from ..scenarios import SCENARIOS, scenario_parameters
 from .errors import DesignError
 
-TOP_LEVEL_KEYS = ("scenario", "community", "months", "replicates", "root_seed", "description", "set", "vary", "sample", "points")
+TOP_LEVEL_KEYS = ("scenario", "community", "months", "replicates", "root_seed", "description", "collect", "set", "vary", "sample", "points")
 SAMPLE_METHODS = ("lhs", "sobol")
 RESERVED = {
     "seed": "replicate seeds come from root_seed (one seed per replicate, the same for every point)",
@@ -79,6 +79,7 @@ class Design:
     description: str = ""
     community: str | None = None
     community_sha256: str | None = None
+    collect: str | int = "every"
 
     @property
     def n_runs(self) -> int:
@@ -108,6 +109,8 @@ class Design:
             "sample_n": self.sample_n,
             "sample_method": self.sample_method,
             **({"community": self.community, "community_sha256": self.community_sha256} if self.community else {}),
+            # stored months (rows.py); absent when every month is stored, as before it existed
+            **({"collect": self.collect} if self.collect != "every" else {}),
         }
 
     def fingerprint(self) -> str:
@@ -244,6 +247,10 @@ def design_from_dict(data: dict[str, Any], path: str = "<design>", purpose: str 
         raise r.fail(ways[1], f"a design chooses its points one way; it has {' and '.join(ways)}: keep one of [vary], [sample] or [[points]]")
 
     design = Design(shown_path(path), scenario, months, replicates, root_seed, fixed, description=description)
+    if "collect" in data:
+        from .rows import parse_collect
+
+        design.collect = parse_collect(data["collect"], f"{shown_path(path)}: key 'collect'")
     design.seeds = replicate_seeds(root_seed, replicates)
     if "community" in data:
         design.community, design.community_sha256 = _read_community(r, data["community"], path)

@@ -35,7 +35,9 @@ from ..parameters import PARAMETERS
 from ..run import run_metrics
 from .design import Design
 from .errors import RunFailed, SweepError, UserError
-from .store import FORMAT, FORMAT_VERSION, SweepStore, echo, missing_runs, model_code, versions
+from .preflight import check_workers
+from .rows import complete_rows, typed_column
+from .store import FORMAT, FORMAT_VERSION, SweepStore, echo, git_commit, missing_runs, model_code, versions
 
 MAX_BATCH = 64
 """Upper bound on runs per task."""
@@ -86,17 +88,7 @@ def run_batch(scenario: str, months: int, varied: list[str], runs: list[tuple[in
     return pd.DataFrame(data)
 
 
-def _typed(name: str, values: np.ndarray) -> Any:
-    """A varied parameter's column with a type that does not depend on its values."""
-    kind = PARAMETERS[name].kind
-    dtype = {"float": "Float64", "int": "Int64", "bool": "boolean", "choice": "string"}[kind]
-    if kind == "float" and not any(v is None for v in values):
-        return values.astype(np.float64)
-    if kind == "int" and not any(v is None for v in values):
-        return values.astype(np.int64)
-    if kind == "bool":
-        return values.astype(bool)
-    return pd.array(list(values), dtype=dtype)
+_typed = typed_column  # a varied parameter's column: its type does not depend on its values
 
 
 def plan_batches(todo: list[int], workers: int, batch_size: int | None = None) -> list[list[int]]:
@@ -230,10 +222,11 @@ def _run_pools(pending: dict[int, Task], workers: int, ctx: Any, alive: Any, on_
 # ------------------------------------------------------------------------------- Dask
 def connect_dask(address: str | None, scheduler_file: str | None, connect_timeout: float = 20.0) -> Any:
     """A client of the user's Dask scheduler; a clear error if it cannot be reached."""
-    try:
-        from distributed import Client
-    except ImportError:
-        raise UserError("--scheduler needs Dask's distributed package: pip install 'collabsim[dask]'") from None
+    from ..extras import require
+
+    require("dask", "--scheduler (a Dask cluster)" if address else "--scheduler-file (a Dask cluster)")
+    from distributed import Client
+
     where = address or f"the scheduler in {scheduler_file}"
     try:
         return Client(address=address, scheduler_file=scheduler_file, timeout=f"{connect_timeout}s", set_as_default=False)
@@ -251,7 +244,10 @@ def run_dask(tasks: dict[int, Task], client: Any, on_done: Callable[[int, pd.Dat
         keys = {}
         submitted = []
         for key, task in tasks.items():
-            fut = client.submit(run_batch, *task, key=f"collabsim-{token}-{key}", pure=False, retries=3)
+            # no retries: a task that raised (RunFailed) would fail the same way again; a
+            # task whose worker died is rescheduled by the scheduler itself
+            # (distributed.scheduler.allowed-failures), which is the only case worth redoing
+            fut = client.submit(run_batch, *task, key=f"collabsim-{token}-{key}", pure=False, retries=0)
             keys[fut.key] = key
             submitted.append(fut)
         for fut in as_completed(submitted, loop=client.loop):
@@ -285,10 +281,13 @@ def base_manifest(design: Design, kind: str, command: list[str], extra: dict[str
         "design": design.to_dict(),
         "versions": versions(),
         "model_code": model_code(),
+        "git": git_commit(),
+        "collect": design.collect,
         "command": command,
         "columns": {
             "keys": ["run_id", "point", "replicate", "seed"],
-            "note": "one row per run and month; sort by run_id and month",
+            "run": ["scenario", *(name for name in PARAMETERS if name != "seed")],
+            "note": "one row per run and collected month, with the scenario and every parameter the run used; sort by run_id and month",
         },
     }
     manifest.update(extra or {})
@@ -326,6 +325,8 @@ def run_design(
     # sweep that cannot run
     client = connect_dask(scheduler, scheduler_file, connect_timeout) if (scheduler or scheduler_file) else None
     try:
+        if client is not None:
+            check_workers(client)  # the same collabsim and model code on every worker, or nothing runs
         return _run_into_store(design, out, manifest, force_new, workers, client, scheduler or scheduler_file, quiet, batch_size, start)
     finally:
         if client is not None:
@@ -349,7 +350,7 @@ def _run_into_store(
             try:
 
                 def on_done(key: int, table: pd.DataFrame) -> None:
-                    bar.update(store.write_part(table))
+                    bar.update(store.write_part(complete_rows(table, design)))
 
                 if client is not None:
                     run_dask(tasks, client, on_done)
@@ -366,7 +367,6 @@ def _run_into_store(
 
 
 def _progress(total: int, initial: int, quiet: bool) -> Any:
-    from tqdm import tqdm
+    from ..logs import progress
 
-    tqdm.monitor_interval = 0  # no monitor thread
-    return tqdm(total=total, initial=initial, unit="run", desc="runs", disable=quiet, file=sys.stderr, dynamic_ncols=True, smoothing=0.05)
+    return progress(total, initial, quiet)  # a bar on a terminal, a line every few seconds in a log

@@ -25,7 +25,8 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..parameters import unknown_name_message
+from ..metric_info import final_label, label
+from ..parameters import PARAMETERS, unknown_name_message
 from .errors import UserError
 from .store import KEY_COLUMNS, atomic_write_text, echo, load_runs, read_manifest
 
@@ -66,7 +67,7 @@ def interval(groups: Any, metrics: Sequence[str]) -> pd.DataFrame:
 
 
 def metric_columns(df: pd.DataFrame, varied: Iterable[str]) -> list[str]:
-    skip = set(KEY_COLUMNS) | set(varied) | {"month"}
+    skip = set(KEY_COLUMNS) | set(varied) | {"month", "scenario"} | set(PARAMETERS)  # rows carry every parameter
     return [c for c in df.columns if c not in skip and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
 
 
@@ -209,7 +210,7 @@ def _timeseries_figure(by_month: pd.DataFrame, metric: str, varied: list[str]) -
         ax.legend(fontsize=7)
         ax.set_title(f"{metric}: {len(points)} design points (grey: each point's mean)")
     ax.set_xlabel("month")
-    ax.set_ylabel(metric)
+    ax.set_ylabel(label(metric))
     return fig
 
 
@@ -231,7 +232,7 @@ def _effect_figure(effects: pd.DataFrame | None, final: pd.DataFrame, param: str
             rows = final[final["metric"] == metric]
             ax.errorbar(rows[param].astype(float), rows["mean"], yerr=[rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]], fmt="o", ms=3, capsize=2, alpha=0.7)
         ax.set_xlabel(param)
-        ax.set_ylabel(f"{metric} (final month)")
+        ax.set_ylabel(final_label(metric))
     fig.suptitle(f"Effect of {param}: mean and 95% CI over replicates")
     return fig
 
@@ -246,7 +247,7 @@ def _interaction_figure(pair: pd.DataFrame, a: str, b: str, metrics: list[str]) 
             ax.plot(pos, sub["mean"], "o-", color=f"C{k % 10}", label=f"{b}={_fmt(bv)}")
             ax.fill_between(pos, sub["ci_low"], sub["ci_high"], color=f"C{k % 10}", alpha=0.15, lw=0)
         ax.set_xlabel(a)
-        ax.set_ylabel(f"{metric} (final month)")
+        ax.set_ylabel(final_label(metric))
         ax.legend(fontsize=7)
     fig.suptitle(f"{a} x {b}: mean and 95% CI over replicates")
     return fig
@@ -269,6 +270,6 @@ def _heatmap_figure(pair: pd.DataFrame, a: str, b: str, metrics: list[str]) -> A
                     ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=7, color="white" if v < mid else "black")
         ax.set_xlabel(a)
         ax.set_ylabel(b)
-        ax.set_title(f"{metric} (final month, mean)", fontsize=9)
+        ax.set_title(f"{final_label(metric)}, mean", fontsize=9)
         fig.colorbar(image, ax=ax)
     return fig

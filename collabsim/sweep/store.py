@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -66,6 +65,10 @@ def versions() -> dict[str, str]:
     }
 
 
+NOT_MODEL_CODE = ("cli.py", "odd.py", "__main__.py", "_version.py", "extras.py", "logs.py")
+"""Top-level modules that cannot change a result (command line, docs, plumbing)."""
+
+
 def model_code() -> str:
     """SHA-256 of the model's source: every top-level module of the package that can
     change a result (not the command line or the ODD generator). A resumed sweep must
@@ -74,11 +77,34 @@ def model_code() -> str:
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     for path in sorted(package.glob("*.py")):
-        if path.name in ("cli.py", "odd.py"):
+        if path.name in NOT_MODEL_CODE:
             continue
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def git_commit() -> dict[str, Any] | None:
+    """The git commit of the collabsim source this process runs, if it runs from a clone.
+
+    ``{"commit": sha, "dirty": True/False}`` (dirty: tracked files differ from the commit,
+    so the commit alone does not give the code; ``model_code`` still does), or None for an
+    installed package or when git is not available.
+    """
+    import subprocess
+
+    package = Path(__file__).resolve().parents[1]
+    try:
+        top = subprocess.run(["git", "-C", str(package), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=10)
+        if top.returncode != 0 or not (Path(top.stdout.strip()) / "pyproject.toml").is_file():
+            return None
+        head = subprocess.run(["git", "-C", str(package), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        status = subprocess.run(["git", "-C", str(package), "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if head.returncode != 0:
+        return None
+    return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -331,6 +357,9 @@ class SweepStore:
             if tmp.exists():
                 tmp.unlink(missing_ok=True)
         self.stored.update(new)
+        from ..logs import LOGGER
+
+        LOGGER.debug(f"stored runs {first}..{last} ({len(table)} rows) in {final.name}")
         return len(new)
 
     def mark_complete(self, extra: dict[str, Any] | None = None) -> None:
@@ -385,5 +414,8 @@ def missing_runs(total: int, stored: Iterable[int]) -> list[int]:
 
 
 def echo(message: str, quiet: bool = False) -> None:
+    """A message for the user: logger "collabsim" at INFO (the command line shows it), unless quiet."""
     if not quiet:
-        print(message, file=sys.stderr, flush=True)
+        from ..logs import LOGGER
+
+        LOGGER.info(message)

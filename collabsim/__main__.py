@@ -1,0 +1,7 @@
+"""``python -m collabsim``: the same as the ``collabsim`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
