@@ -73,6 +73,11 @@ def agg_count_above(rows: list[dict], column: str, threshold: str = "0") -> int:
     return sum(v > float(threshold) for v in _numbers(rows, column))
 
 
+def agg_count_below(rows: list[dict], column: str, other: str) -> int:
+    """Selected rows where ``column`` is below ``other`` (e.g. replicates used below those needed)."""
+    return sum(float(r[column]) < float(r[other]) for r in rows)
+
+
 def agg_min(rows: list[dict], column: str) -> float:
     return min(_numbers(rows, column))
 
@@ -146,6 +151,7 @@ AGGREGATES: dict[str, Callable[..., Any]] = {
     "count": agg_count,
     "count_true": agg_count_true,
     "count_above": agg_count_above,
+    "count_below": agg_count_below,
     "min": agg_min,
     "max": agg_max,
     "median": agg_median,
@@ -256,7 +262,7 @@ class Tables:
             name, args = match.group(1), [a.strip() for a in match.group(2).split(",") if a.strip()]
             if name not in AGGREGATES:
                 raise KeyError(f"unknown aggregate {name!r}; allowed: {', '.join(AGGREGATES)}")
-            columns = args if name.endswith("_when_true") else args[:1] + (args[1:2] if name in ("top", "bottom", "rank") else [])
+            columns = args if name.endswith("_when_true") or name == "count_below" else args[:1] + (args[1:2] if name in ("top", "bottom", "rank") else [])
             for col in columns:
                 if col not in rows[0]:
                     raise KeyError(f"column {col!r} is not in the table; columns: {', '.join(rows[0])}")

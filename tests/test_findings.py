@@ -25,7 +25,7 @@ def test_there_is_a_template_for_every_findings_file() -> None:
     written = {p.parent.name for p in (ROOT / "results").glob("*/FINDINGS.md")}
     templated = {t.stem for t in TEMPLATES}
     assert written <= templated, f"FINDINGS.md without a template: {sorted(written - templated)}"
-    assert {"q1_time", "q2_funder", "q3_history", "q4_backbone_skills", "q5_competition", "sensitivity", "validity"} <= templated
+    assert {"q1_time", "q2_funder", "q3_history", "q4_backbone_skills", "q5_competition", "sensitivity", "validity", "replicates"} <= templated
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: t.stem)
@@ -95,6 +95,7 @@ def tables(tmp_path: Path) -> findings.Tables:
     ("{{q/t.csv | * | count() | d}}", "4"),
     ("{{q/t.csv | * | count_true(backbone) | d}}", "2"),
     ("{{q/t.csv | * | count_above(value, 2.5) | d}}", "2"),
+    ("{{q/t.csv | * | count_below(sd, value) | d}}", "3"),
     ("{{q/t.csv | * | top(value, label, 2)}}", "c"),
     ("{{q/t.csv | * | bottom(value, label)}}", "a b"),
     ("{{q/t.csv | backbone=True | rank(value, label, a b) | d}}", "2"),
