@@ -4,7 +4,9 @@ global sensitivity analysis (DESIGN.md, "Experiments the project must answer").
 Each question has a sweep design in ``experiments/``. This script runs each design
 through the real sweep engine (``collabsim sweep``, resumable: run it again after an
 interruption and it continues), makes the generic report (``collabsim report``), then
-draws the question's own figures and tables into ``results/<question>/``.
+draws the question's own figures and tables into ``results/<question>/``. At the end of a
+full run, every ``results/<folder>/FINDINGS.md`` is rendered again from its template in
+``experiments/findings/`` (``experiments/findings.py``), so the text follows the new tables.
 
 Usage:
     python experiments/run_all.py            # the full study (about 4 minutes on 2 cores)
@@ -31,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "experiments"))
 
 import analysis  # noqa: E402
+import findings  # noqa: E402
 
 QUESTIONS = ("q1_time", "q2_funder", "q3_history", "q4_backbone_skills", "q5_competition")
 
@@ -137,7 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in parts:
         figures = sorted((out / name).glob("*.png"))
         print(f"  {name}/: " + ", ".join(f.name for f in figures))
-    return 0
+    if args.quick or args.out:
+        print("FINDINGS.md not refreshed (their templates read the full study in results/): run python experiments/findings.py")
+        return 0
+    return findings.main(["--results", str(out)])  # every FINDINGS.md from its template and the new tables
 
 
 if __name__ == "__main__":
