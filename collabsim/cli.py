@@ -527,7 +527,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")
     from . import logs
 
-    logs.setup(getattr(args, "verbose", 0) + args.verbose_before, getattr(args, "quiet", False))
+    logs.setup(getattr(args, "verbose", 0) + args.verbose_before)
     from .parameters import ParameterError
     from .sweep.errors import LockedError, SweepError, UserError
 

@@ -1,8 +1,8 @@
 """Messages and progress through Python's ``logging`` (logger ``"collabsim"``).
 
-The command line sets the level once (``setup``): ``-q`` warnings only, default the
-messages a user should see (runs to do, a worker replaced), ``-v`` also the details (each
-stored part, the checks on Dask workers, the effective parameters), ``-vv`` everything
+The command line sets the level once (``setup``): by default the messages a user should
+see (runs to do, a worker replaced; ``-q`` skips the first kind), ``-v`` also the details
+(each stored part, the checks on Dask workers, the run's parameters), ``-vv`` everything
 (``DEBUG`` for the libraries too). Library users configure ``logging`` as they like.
 
 Progress is a tqdm bar on a terminal; when stderr is a file or a pipe (a batch job's log) it
@@ -22,9 +22,13 @@ LOG_EVERY = 10.0
 """Seconds between two progress lines in a log file."""
 
 
-def setup(verbosity: int = 0, quiet: bool = False) -> None:
-    """Send collabsim's log records to stderr: WARNING if quiet, INFO by default, DEBUG with -v."""
-    level = logging.WARNING if quiet else (logging.DEBUG if verbosity >= 1 else logging.INFO)
+def setup(verbosity: int = 0) -> None:
+    """Send collabsim's log records to stderr: INFO by default, DEBUG with -v.
+
+    ``-q`` is not a level: the messages it silences are skipped where they are made
+    (``store.echo(message, quiet)``), and what must be seen anyway (a worker died) still is.
+    """
+    level = logging.DEBUG if verbosity >= 1 else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Prefixed() if verbosity < 2 else logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
     LOGGER.handlers[:] = [handler]
