@@ -7,6 +7,7 @@ when /usr/bin/chromium is missing. Saves ``docs/screenshot.png`` for the README.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -57,8 +58,12 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.stdout.close()
 
 
+SERVER_LOG_NOISE = ("Warning", "warning", "Traceback", "Error", "samesite", "Failed to validate hooks")
+
+
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
+    """The page's server (``collabsim viz``'s command line); its console must stay quiet."""
     from collabsim.viz import cli
 
     missing = cli.missing_assets()
@@ -66,9 +71,9 @@ def server():
         pytest.fail(f"front-end files missing ({', '.join(missing)}): run `collabsim viz --fetch-assets` first")
     port = _free_port()
     env = cli.server_env("funder_mandate")
-    proc = subprocess.Popen(
-        cli.solara_command("127.0.0.1", port), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=str(ROOT)
-    )
+    log_path = tmp_path_factory.mktemp("server") / "console.log"
+    log = open(log_path, "wb")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(cli.solara_command("127.0.0.1", port), env=env, stdout=log, stderr=subprocess.STDOUT, cwd=str(ROOT))
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60
@@ -80,12 +85,21 @@ def server():
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"the app did not start:\n{out[-3000:]}")
+                pytest.fail(f"the app did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
             time.sleep(0.5)
-        yield url
+        yield Server(url, log_path)
     finally:
         _stop(proc)
+        log.close()
+
+
+class Server:
+    def __init__(self, url: str, log_path: Path) -> None:
+        self.url = url
+        self.log_path = log_path
+
+    def console(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +113,7 @@ def browser():
 class Tab:
     """One browser tab with its console errors and failed requests."""
 
-    def __init__(self, browser, url: str) -> None:
+    def __init__(self, browser, server: "Server") -> None:
         self.page = browser.new_page(viewport={"width": 1500, "height": 1000})
         self.errors: list[str] = []
         self.failed: list[str] = []
@@ -107,7 +121,7 @@ class Tab:
         self.page.on("pageerror", self._page_error)
         self.page.on("requestfailed", self._request_failed)
         self.page.on("response", self._response)
-        self.page.goto(url)
+        self.page.goto(server.url)
         self.wait_month(0, timeout=60_000)
 
     def _console(self, msg) -> None:
@@ -127,22 +141,50 @@ class Tab:
     def wait_month(self, month: int, timeout: int = 30_000) -> None:
         self.page.get_by_text(f"Month {month}: the network", exact=True).wait_for(timeout=timeout)
 
+    def month(self) -> int:
+        text = self.page.get_by_text(re.compile(r"^Month \d+: the network$")).first.inner_text()
+        return int(re.search(r"Month (\d+)", text).group(1))
+
     def click(self, name: str) -> None:
         self.page.get_by_role("button", name=name, exact=True).first.click()
 
     def step(self) -> None:
+        month = self.month()
         self.click("Step")
+        self.wait_month(month + 1)
+
+    def reset(self) -> None:
+        self.click("Reset")
+        self.page.get_by_text("New run: scenario", exact=False).first.wait_for(timeout=30_000)
+        self.wait_month(0)
 
     def image(self, index: int) -> str:
         return self.page.locator(".v-card img").nth(index).get_attribute("src") or ""
 
-    def explain(self) -> str:
-        return self.page.get_by_text("What is happening").locator("xpath=ancestor::div[contains(@class,'v-card')][1]").inner_text()
+    def card(self, title: str) -> str:
+        return self.page.get_by_text(title, exact=True).first.locator("xpath=ancestor::div[contains(@class,'v-card')][1]").inner_text()
+
+    def on_screen(self) -> str:
+        return self.page.get_by_text(re.compile("^On screen: scenario")).first.inner_text()
 
     def fill(self, label: str, value: str) -> None:
         box = self.page.get_by_label(label, exact=True).first
         box.fill(value)
         box.press("Enter")
+
+    def choose(self, label: str, option: str) -> None:
+        """Pick an option of a select (Vuetify's menu)."""
+        self.page.get_by_label(label, exact=True).first.click(force=True)
+        self.page.get_by_role("option", name=option, exact=True).last.click()
+
+    def open_group(self, title: str) -> None:
+        header = self.page.locator(".v-expansion-panel-header", has_text=title).first
+        if "v-expansion-panel-header--active" not in (header.get_attribute("class") or ""):
+            header.click()
+
+    def no_traceback(self) -> None:
+        assert self.page.get_by_text("Traceback", exact=False).count() == 0, self.page.inner_text("body")[:3000]
+        assert self.errors == [], self.errors
 
     def close(self) -> None:
         self.page.close()
@@ -151,16 +193,13 @@ class Tab:
 def test_page_steps_resets_intervenes_and_keeps_tabs_apart(server, browser):
     tab = Tab(browser, server)
     page = tab.page
-    # loads with no console errors and no failed requests
     page.get_by_role("button", name="Step", exact=True).wait_for(timeout=30_000)
     assert tab.errors == [] and tab.failed == []
 
-    # Step advances the month and the plots change
+    # Step advances the month and the pictures change
     net0, series0 = tab.image(0), tab.image(1)
     tab.step()
-    tab.wait_month(1)
     tab.step()
-    tab.wait_month(2)
     page.wait_for_function("([a, b]) => document.querySelectorAll('.v-card img')[1].src !== b", arg=[net0, series0])
     assert tab.image(0) != net0 and tab.image(1) != series0
 
@@ -171,13 +210,13 @@ def test_page_steps_resets_intervenes_and_keeps_tabs_apart(server, browser):
     for _ in range(5):
         slider.press("ArrowLeft")
     page.get_by_text("n_organisations = 35 (applies at Reset)").wait_for(timeout=15_000)
-    tab.click("Reset")
-    tab.wait_month(0)
+    page.get_by_text("n_organisations 40 → 35", exact=False).first.wait_for(timeout=15_000)
+    tab.reset()
     page.get_by_text("Month 0: 35 organisations", exact=False).wait_for(timeout=15_000)
+    assert page.get_by_text("These are the values of the run on screen.").count() >= 1
 
     # an intervention shows up in the plots and the explain panel
     tab.step()
-    tab.wait_month(1)
     series_before = tab.image(1)
     tab.click("Add backbone")
     page.get_by_text("You intervened: backbone added.").wait_for(timeout=10_000)
@@ -190,23 +229,16 @@ def test_page_steps_resets_intervenes_and_keeps_tabs_apart(server, browser):
 
     # two tabs keep separate models
     other = Tab(browser, server)
-    other.step()
-    other.wait_month(1)
-    other.step()
-    other.wait_month(2)
-    other.step()
-    other.wait_month(3)
-    assert "You intervened" not in other.explain()
+    for _ in range(3):
+        other.step()
+    assert "You intervened" not in other.card("What is happening")
     page.bring_to_front()
-    tab.wait_month(1)
-    assert page.get_by_text("Month 3: the network", exact=True).count() == 0
+    assert tab.month() == 1
     tab.step()
-    tab.wait_month(2)
-    other.wait_month(3)
+    assert other.month() == 3
 
-    for month in range(3, 13):  # a year in, so the screenshot shows relationships growing
+    for _ in range(10):  # a year in, so the screenshot shows relationships growing
         tab.step()
-        tab.wait_month(month)
     page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; }); window.scrollTo(0, 0)")
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=False)
@@ -215,6 +247,162 @@ def test_page_steps_resets_intervenes_and_keeps_tabs_apart(server, browser):
     assert other.errors == [] and other.failed == [], (other.errors, other.failed)
     other.close()
     tab.close()
+
+
+def _seed_on_screen(tab: Tab) -> int:
+    return int(re.search(r"seed (\d+)", tab.on_screen()).group(1))
+
+
+def test_empty_seed_draws_a_new_run_and_shows_which(server, browser):
+    tab = Tab(browser, server)
+    assert tab.page.get_by_label("Seed (empty: a new random run)").first.input_value() == ""
+    first = _seed_on_screen(tab)
+    tab.reset()
+    second = _seed_on_screen(tab)
+    assert first != second
+    for _ in range(4):
+        tab.step()
+    numbers = tab.card("Numbers to record")
+    # typing the seed shown repeats that run exactly
+    tab.fill("Seed (empty: a new random run)", str(second))
+    tab.page.get_by_text(f"Seed {second}: Reset repeats that run.").wait_for(timeout=10_000)
+    tab.reset()
+    assert _seed_on_screen(tab) == second
+    for _ in range(4):
+        tab.step()
+    assert tab.card("Numbers to record") == numbers
+    tab.no_traceback()
+    tab.close()
+
+
+def test_scenario_then_slider_reaches_the_model_and_the_panel_shows_the_running_values(server, browser):
+    tab = Tab(browser, server)
+    page = tab.page
+    tab.choose("Scenario", "police_community")
+    page.get_by_text("Scenario police_community chosen", exact=False).first.wait_for(timeout=10_000)
+    page.get_by_text("scenario funder_mandate → police_community", exact=False).first.wait_for(timeout=10_000)
+    tab.open_group("Trust")
+    harm = page.get_by_role("slider", name="history of harm")
+    assert float(harm.get_attribute("aria-valuenow")) == pytest.approx(0.6)  # the new scenario's value is shown at once
+    harm.focus()
+    harm.press("Home")
+    page.get_by_text("history_of_harm = 0.0 (applies at Reset)").wait_for(timeout=10_000)
+    tab.reset()
+    assert "scenario police_community" in tab.on_screen()
+    assert page.get_by_text("These are the values of the run on screen.").count() >= 1
+    # the run has no history of harm: no damage between the harmed sectors
+    assert "mean damage in harmed pairs 0.00" in tab.card("Numbers to record")
+    assert float(page.get_by_role("slider", name="history of harm").get_attribute("aria-valuenow")) == 0.0
+    tab.no_traceback()
+    tab.close()
+
+
+def test_play_at_top_speed_can_be_paused_and_stops_where_asked(server, browser):
+    tab = Tab(browser, server)
+    page = tab.page
+    tab.choose("Play speed (months per second)", "10")
+    tab.click("▶ Play")
+    page.get_by_role("button", name="❚❚ Pause", exact=True).wait_for(timeout=10_000)
+    time.sleep(1.5)
+    tab.click("❚❚ Pause")
+    page.get_by_role("button", name="▶ Play", exact=True).wait_for(timeout=10_000)
+    time.sleep(0.5)
+    paused = tab.month()
+    assert 0 < paused < 120
+    time.sleep(1.5)
+    assert tab.month() == paused  # it really paused
+    # Play to a month and stop there, as the lesson asks ("Play to month 24")
+    tab.fill("Pause at month", str(paused + 3))
+    tab.click("▶ Play")
+    tab.wait_month(paused + 3, timeout=30_000)
+    page.get_by_role("button", name="▶ Play", exact=True).wait_for(timeout=10_000)
+    time.sleep(1.0)
+    assert tab.month() == paused + 3
+    # a chosen pair belongs to its run: Reset drops it
+    tab.click("Follow a busy pair")
+    page.get_by_text("trusts", exact=False).first.wait_for(timeout=10_000)
+    tab.reset()
+    assert "Choose two organisations" in tab.card("A pair's story")
+    tab.no_traceback()
+    tab.close()
+
+
+def _all_controls():
+    from collabsim.viz.controls import GROUP_TITLES, control_specs
+
+    return GROUP_TITLES, control_specs()
+
+
+def _set_control(tab: Tab, spec, end: str) -> None:
+    """Set one generated control to an extreme ("min", "max") or, for text fields, bad input ("bad")."""
+    page = tab.page
+    if spec.widget.startswith("slider"):
+        slider = page.get_by_role("slider", name=spec.label, exact=True)
+        slider.focus()
+        slider.press("Home" if end == "min" else "End")
+    elif spec.widget == "switch":
+        box = page.get_by_role("switch", name=spec.label, exact=True)
+        if (box.get_attribute("aria-checked") == "true") != (end == "max"):
+            box.click(force=True)
+    elif spec.widget == "select":
+        tab.choose(spec.label, spec.choices[0 if end == "min" else -1])
+    else:
+        tab.fill(spec.label, {"min": "none", "max": "0", "bad": "lots"}[end])
+    time.sleep(0.15)
+
+
+def _run_a_little(tab: Tab) -> None:
+    tab.click("Reset")
+    time.sleep(1.0)
+    for _ in range(2):
+        if tab.page.get_by_role("button", name="Step", exact=True).is_enabled():
+            tab.click("Step")
+            time.sleep(0.6)
+    tab.click("Follow a busy pair")
+    time.sleep(0.5)
+    tab.page.get_by_text(re.compile(r"^Month \d+: the network$")).first.wait_for(timeout=60_000)
+    tab.no_traceback()
+
+
+def test_every_control_at_its_extremes_never_shows_a_traceback(server, browser):
+    titles, specs = _all_controls()
+    tab = Tab(browser, server)
+    for title in titles.values():
+        tab.open_group(title)
+    for end, months in (("min", 0), ("max", 1200)):
+        for spec in specs:
+            _set_control(tab, spec, end)
+        _run_a_little(tab)
+        assert f"of {months}." in tab.on_screen()  # the extremes reached the model that runs
+        assert tab.page.get_by_text("These are the values of the run on screen.").count() >= 1
+    tab.close()
+
+
+def test_random_control_settings_never_show_a_traceback(server, browser):
+    """Hypothesis draws a few sets of controls and extremes (text fields also get bad input)."""
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    titles, specs = _all_controls()
+    tab = Tab(browser, server)
+    for title in titles.values():
+        tab.open_group(title)
+
+    @hypothesis.settings(max_examples=5, deadline=None, derandomize=True, database=None)
+    @hypothesis.given(st.lists(st.tuples(st.sampled_from(specs), st.sampled_from(["min", "max", "bad"])), min_size=1, max_size=6))
+    def check(moves):
+        for spec, end in moves:
+            _set_control(tab, spec, end if spec.widget == "text" or end != "bad" else "max")
+        _run_a_little(tab)
+
+    check()
+    tab.close()
+
+
+def test_the_server_console_stays_quiet(server):
+    """Runs after the other page tests in this module: many page loads, no library warnings."""
+    text = server.console()
+    noisy = [line for line in text.splitlines() if any(word in line for word in SERVER_LOG_NOISE)]
+    assert noisy == [], text[-3000:]
 
 
 def test_viz_command_prints_the_address(tmp_path):

@@ -246,8 +246,7 @@ def test_each_session_has_its_own_model_and_settings():
     assert m2.backbone is None and m2.interventions == []
     assert m1.rel is not m2.rel and m1.layout is not m2.layout
     assert VizModel(s1).n == 12 and VizModel(s2).n == m2.n
-    params = app.model_params_for(s1)
-    assert params["settings"] is s1
+    assert s1.seed is None and m1.params["seed"] != m2.params["seed"]  # empty seed: a new random run each
     assert "page" in vars(app) and not any(isinstance(v, VizModel) for v in vars(app).values())
 
 
@@ -274,3 +273,96 @@ def test_viz_command_line_help_and_missing_assets(tmp_path, monkeypatch, capsys)
     cmd = cli.solara_command("127.0.0.1", 8999)
     assert cmd[-2:] == ["--production", "--no-open"] and "127.0.0.1" in cmd and str(cli.APP_PATH) in cmd
     assert cli.server_env("task_force")["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+
+
+# --- issue 15: what is on screen is the model that runs; the lesson's numbers in words ----
+
+
+def test_an_empty_seed_draws_a_new_run_and_records_which():
+    from collabsim.viz import app
+
+    s = app.new_settings()
+    s.set_seed_text("")
+    assert s.seed is None
+    a, b = VizModel(s), VizModel(s)
+    assert a.params["seed"] != b.params["seed"]
+    again = VizModel(Settings(scenario=s.scenario, seed=a.params["seed"]))
+    for m in (a, again):
+        for _ in range(6):
+            m.step()
+    np.testing.assert_array_equal(a.rel.trust, again.rel.trust)  # the shown seed repeats the run
+    s.set_seed_text(" none ")
+    assert s.seed is None
+
+
+def test_slider_changes_after_choosing_a_scenario_reach_the_model():
+    from collabsim.viz.session import pending_changes
+
+    s = Settings(scenario="default", seed=4)
+    running = VizModel(s)
+    assert pending_changes(s, running) == []
+    dropped = s.set_scenario("police_community")
+    assert dropped == {}
+    s.set_value("history_of_harm", 0)
+    changes = pending_changes(s, running)
+    assert any(c.startswith("scenario default → police_community") for c in changes)
+    model = VizModel(s)
+    assert model.scenario_name == "police_community" and model.params["history_of_harm"] == 0
+    assert pending_changes(s, model) == []
+    # changing scenario again replaces the changes and says which were replaced
+    assert s.set_scenario("default") == {"history_of_harm": 0.0}
+
+
+def test_step_stops_at_the_end_of_the_run():
+    model = VizModel(Settings(scenario="default", seed=2, overrides={"months": 3}))
+    for _ in range(6):
+        model.step()
+    assert model.month == 3 and not model.running and len(model.trust_history) == 4
+
+
+def test_numbers_to_record_are_the_models_values():
+    from collabsim.viz import numbers
+
+    model = _model("police_community_meetings", months=26)
+    df = model.datacollector.get_model_vars_dataframe()
+    lines = " ".join(numbers.record_lines(model))
+    assert f"Collaborating pairs: {int(df.pairs_collaboration.iloc[-1])}," in lines
+    assert f"durable (12+ months at collaboration): {int(df.durable_collaborations.iloc[-1])}" in lines
+    assert f"Breakdowns so far: {int(df.breakdowns.iloc[-1])}." in lines
+    first = model.first_collaboration_month
+    assert (f"First collaboration: month {first}." if first is not None else "No pair has reached collaboration yet.") in lines
+    # harmed pairs: the model's own metric, and damage read from the relationship table
+    assert model.divide_working[-1] == int(df.harmed_pairs_working.iloc[-1])
+    harmed = model.rel.harmed
+    assert f"mean damage in harmed pairs {model.rel.damage[:, harmed].mean():.2f}" in lines
+    headings, rows = numbers.checkpoint_table(model)
+    assert [r[0] for r in rows] == ["12", "24", "26 (now)"]
+    col = headings.index("collaborating pairs")
+    assert rows[1][col] == f"{int(df.pairs_collaboration.iloc[24]):,}"
+
+
+def test_pair_story_says_why_trust_stays_low_and_harmed_pairs_offered_have_met():
+    model = _model("police_community", months=30)
+    pair = explain.harmed_pair(model)
+    assert pair is not None
+    story = explain.pair_story(model, *pair)
+    assert story.row >= 0 and "have not met" not in story.summary
+    assert "history of harm" in story.summary and "1 − damage" in story.summary
+
+
+def test_follow_a_busy_pair_finds_a_pushed_pair():
+    model = _model("funder_mandate", months=30)
+    assert model.ever_forced.any()
+    a, b = explain.interesting_pair(model)
+    row = int(model.rel.find(np.array([a]), np.array([b]))[0])
+    assert model.ever_forced[row]
+    assert "The funder pushed this pair" in explain.pair_story(model, a, b).summary
+
+
+def test_server_silences_exactly_two_library_warnings():
+    from collabsim.viz import cli
+
+    cmd = cli.solara_command("127.0.0.1", 8999)
+    specs = [cmd[k + 1] for k, arg in enumerate(cmd) if arg == "-W"]
+    assert specs == list(cli.QUIET_WARNINGS) and len(specs) == 2
+    assert all(spec.startswith("ignore:") and spec.count(":") == 3 for spec in specs)  # message, category and module named

@@ -24,25 +24,38 @@ if TYPE_CHECKING:  # pragma: no cover
     from .session import VizModel
 
 SECTOR_COLOURS: dict[str, str] = {
-    "community_group": "#1b9e77",
-    "nonprofit": "#7570b3",
-    "public_agency": "#e6ab02",
-    "law_enforcement": "#1f3f8f",
-    "business": "#d95f02",
+    "community_group": "#009E73",
+    "nonprofit": "#CC79A7",
+    "public_agency": "#E69F00",
+    "law_enforcement": "#0072B2",
+    "business": "#D55E00",
 }
-"""Node colour of each sector."""
+"""Node colour of each sector: Okabe & Ito's colour-blind-safe palette (sectors also sit in
+their own cluster, so colour is never the only cue)."""
 
 LEVEL_STYLE: dict[int, tuple[str, float, float]] = {
-    0: ("#bbbbbb", 0.4, 0.25),
-    1: ("#9ecae1", 0.9, 0.8),
-    2: ("#4292c6", 1.5, 0.85),
-    3: ("#e6550d", 2.3, 0.9),
-    4: ("#a50f15", 3.2, 0.95),
+    0: ("#c8c8c8", 0.4, 0.3),
+    1: ("#9a9a9a", 0.9, 0.8),
+    2: ("#6a6a6a", 1.5, 0.85),
+    3: ("#3a3a3a", 2.3, 0.9),
+    4: ("#000000", 3.2, 0.95),
 }
-"""Colour, width and opacity of ties at each level (0 aware ... 4 collaboration)."""
+"""Colour, width and opacity of ties at each level (0 aware ... 4 collaboration): a grey ramp,
+darker and wider with each level, so levels read without telling hues apart and never
+clash with the sectors' colours."""
+
 
 LABEL_LIMIT = 60
 """Organisations are numbered on the picture when there are at most this many."""
+
+FONT_PT = 12
+"""Smallest text on the pictures, in points. Pictures are drawn at 72 dpi and shown at their
+own size (``NETWORK_PX``), so a point is a screen pixel: 12 px stays readable when projected."""
+
+DPI = 72
+NETWORK_INCHES = 8.0
+NETWORK_PX = int(NETWORK_INCHES * DPI)
+"""Width and height of the network picture on the page, in pixels."""
 
 
 def sector_label(name: str) -> str:
@@ -75,10 +88,10 @@ def sector_layout(sector: np.ndarray, seed: int | None) -> np.ndarray:
     return pos
 
 
-def network_figure(model: "VizModel", selected: tuple[int, int] | None = None, *, dpi: int = 80) -> Figure:
+def network_figure(model: "VizModel", selected: tuple[int, int] | None = None, *, dpi: int = DPI) -> Figure:
     """Draw the community now: nodes by sector, ties by level, backbone and funder marked."""
-    fig = Figure(figsize=(6.4, 6.4), dpi=dpi)
-    ax = fig.add_axes((0.0, 0.14, 1.0, 0.86))
+    fig = Figure(figsize=(NETWORK_INCHES, NETWORK_INCHES + 1.0), dpi=dpi)
+    ax = fig.add_axes((0.0, 0.2, 1.0, 0.8))
     ax.set_axis_off()
     ax.set_aspect("equal")
     pos = model.layout
@@ -103,7 +116,7 @@ def network_figure(model: "VizModel", selected: tuple[int, int] | None = None, *
                 )
             )
     colours = np.array([SECTOR_COLOURS[s] for s in SECTORS])[model.orgs.sector]
-    size = max(12.0, min(90.0, 9000.0 / max(model.n, 1)))
+    size = max(12.0, min(330.0, 13000.0 / max(model.n, 1)))
     edge = np.full(model.n, "white", dtype=object)
     widths = np.full(model.n, 0.5)
     if model.backbone is not None:
@@ -113,14 +126,14 @@ def network_figure(model: "VizModel", selected: tuple[int, int] | None = None, *
     ax.scatter(pos[:, 0], pos[:, 1], s=size, c=colours, edgecolors=list(edge), linewidths=widths, zorder=10)
     if model.n <= LABEL_LIMIT:
         for k in range(model.n):
-            ax.annotate(str(k), pos[k], fontsize=6, ha="center", va="center", color="white", zorder=11)
+            ax.annotate(str(k), pos[k], fontsize=FONT_PT, ha="center", va="center", color="white", zorder=11)
     if selected is not None:
         a, b = selected
         if 0 <= a < model.n and 0 <= b < model.n:
             ax.plot(*zip(pos[a], pos[b]), color="black", lw=3.5, alpha=0.6, zorder=12)
             for k in (a, b):
                 ax.annotate(
-                    str(k), pos[k], xytext=(6, 6), textcoords="offset points", fontsize=9, weight="bold", zorder=13,
+                    str(k), pos[k], xytext=(6, 6), textcoords="offset points", fontsize=FONT_PT + 2, weight="bold", zorder=13,
                     bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "black", "lw": 0.6},
                 )
     lim = np.abs(pos).max() + 0.25 if model.n else 1.0
@@ -130,24 +143,24 @@ def network_figure(model: "VizModel", selected: tuple[int, int] | None = None, *
         ax.scatter([0], [0], marker="*", s=420, c="gold", edgecolors="black", linewidths=1.0, zorder=14)
         ax.annotate(
             f"backbone\n(serves {int(model.backbone.served.sum())} this month)",
-            (0, 0), xytext=(0, -22), textcoords="offset points", ha="center", va="top", fontsize=7, zorder=14,
+            (0, 0), xytext=(0, -22), textcoords="offset points", ha="center", va="top", fontsize=FONT_PT, zorder=14,
         )
-    ax.text(-lim + 0.03, lim - 0.03, funder_status(model), fontsize=7.5, va="top", ha="left",
+    ax.text(-lim + 0.03, lim - 0.03, funder_status(model), fontsize=FONT_PT, va="top", ha="left",
             bbox={"boxstyle": "round,pad=0.3", "fc": "#fff7e6", "ec": "#d9a441"}, zorder=15)
-    ax.text(lim - 0.03, lim - 0.03, f"month {model.month}", fontsize=10, weight="bold", va="top", ha="right", zorder=15)
+    ax.text(lim - 0.03, lim - 0.03, f"month {model.month}", fontsize=FONT_PT + 4, weight="bold", va="top", ha="right", zorder=15)
     sector_handles = [
-        Line2D([], [], marker="o", ls="", markersize=7, markerfacecolor=SECTOR_COLOURS[s], markeredgecolor="white", label=sector_label(s))
+        Line2D([], [], marker="o", ls="", markersize=10, markerfacecolor=SECTOR_COLOURS[s], markeredgecolor="white", label=sector_label(s))
         for s in SECTORS
         if np.any(model.orgs.sector == SECTORS.index(s))
     ]
     if model.backbone is not None:
-        sector_handles.append(Line2D([], [], marker="o", ls="", markersize=7, markerfacecolor="white", markeredgecolor="black", label="served by backbone"))
+        sector_handles.append(Line2D([], [], marker="o", ls="", markersize=10, markerfacecolor="white", markeredgecolor="black", label="served by backbone"))
     level_handles = [
         Line2D([], [], color=LEVEL_STYLE[k][0], lw=LEVEL_STYLE[k][1] + 0.5, label=LEVEL_NAMES[k]) for k in range(len(LEVEL_NAMES))
     ]
     level_handles.append(Line2D([], [], color="#555555", lw=1.5, ls="--", label="forced by funder"))
-    fig.legend(handles=sector_handles, loc="lower left", fontsize=7, title="organisations (sector)", title_fontsize=7, ncol=2, frameon=False)
-    fig.legend(handles=level_handles, loc="lower right", fontsize=7, title="ties (level)", title_fontsize=7, ncol=2, frameon=False)
+    fig.legend(handles=sector_handles, loc="lower left", fontsize=FONT_PT, title="organisations (sector)", title_fontsize=FONT_PT, ncol=1, frameon=False)
+    fig.legend(handles=level_handles, loc="lower right", fontsize=FONT_PT, title="ties (level)", title_fontsize=FONT_PT, ncol=2, frameon=False)
     return fig
 
 
