@@ -6,6 +6,7 @@ when /usr/bin/chromium is missing. Saves ``docs/screenshot.png`` for the README.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -396,6 +397,194 @@ def test_random_control_settings_never_show_a_traceback(server, browser):
 
     check()
     tab.close()
+
+
+# --- the lesson plan, step by step -------------------------------------------------------
+
+NUMBER_PATTERNS = {
+    "pairs_collaboration": r"Collaborating pairs: (\d+),",
+    "durable_collaborations": r"durable \(12\+ months at collaboration\): (\d+)",
+    "nominal_collaborations": r"nominal \(trust below what collaboration needs\): (\d+)",
+    "premature_escalations": r"Premature escalations so far: (\d+)\.",
+    "breakdowns": r"Breakdowns so far: (\d+)\.",
+    "multisector_clusters": r"spanning 3\+ sectors\): (\d+)\.",
+    "collective_impact": r"Collective impact so far: ([\d,]+)\.",
+}
+
+
+def _page_numbers(tab: Tab) -> dict[str, str]:
+    text = tab.card("Numbers to record")
+    out = {key: re.search(pattern, text).group(1) for key, pattern in NUMBER_PATTERNS.items()}
+    first = re.search(r"First collaboration: month (\d+)\.", text)
+    out["first"] = first.group(1) if first else "none"
+    harmed = re.search(r"\): (\d+) work together, (\d+) at cooperation or above; mean damage in harmed pairs ([\d.]+)\.", text)
+    if harmed:
+        out["harmed"] = harmed.groups()
+    out["text"] = text
+    return out
+
+
+def _model_numbers(scenario: str, seed: int, months: int, actions: dict | None = None, **params) -> dict[str, str]:
+    """The same numbers from a plain CollaborationModel (not the page's code) with the page's seed."""
+    import numpy as np
+
+    import collabsim
+
+    m = collabsim.CollaborationModel(scenario, seed=seed, **params)
+    for month in range(months):
+        if actions and month in actions:
+            actions[month](m)
+        m.step()
+    met = m.metrics
+    out = {key: str(int(met[key])) for key in NUMBER_PATTERNS if key != "collective_impact"}
+    out["collective_impact"] = f"{met['collective_impact']:,.0f}"
+    reached = m.rel.collab_month >= 0
+    out["first"] = str(int(m.rel.collab_month[reached].min())) if reached.any() else "none"
+    s = m.orgs.sector
+    across = m.harmed_sectors[s[m.rel.i], s[m.rel.j]]
+    if m.harmed_sectors.any():
+        lvl = m.rel.level[across]
+        out["harmed"] = (str(int((lvl >= 1).sum())), str(int((lvl >= 3).sum())), f"{m.rel.damage[:, across].mean():.2f}")
+    out["model"] = m
+    return out
+
+
+def _same(page: dict, model: dict) -> None:
+    for key, value in model.items():
+        if key != "model":
+            assert page[key] == value, (key, page[key], value, page["text"])
+
+
+def _play_to(tab: Tab, month: int) -> None:
+    tab.fill("Pause at month", str(month))
+    tab.click("▶ Play")
+    tab.wait_month(month, timeout=240_000)
+    tab.page.get_by_role("button", name="▶ Play", exact=True).wait_for(timeout=30_000)
+
+
+def _fresh_run(tab: Tab, scenario: str) -> int:
+    """Choose a scenario, Reset, and return the seed the page drew."""
+    tab.choose("Scenario", scenario)
+    tab.reset()
+    return _seed_on_screen(tab)
+
+
+def _doc() -> str:
+    return (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+
+
+def test_the_lesson_plan_works_as_written(server, browser):
+    """Follows docs/teaching.md's steps in the page and checks the page gives what the document says.
+
+    Each step's numbers on the page are compared with a plain model run with the seed the page
+    shows (never with numbers written into this test); the document must name the page's
+    controls the steps use, and every column of its tables must be a number the page prints.
+    """
+    doc = _doc()
+    for words in ("Pause at month", "Numbers to record", "Follow a busy pair", "Follow a harmed pair", "Start\n   funder mandate",
+                  "Remove backbone", "seed empty", "history_of_harm"):
+        assert words in doc, words
+    tab = Tab(browser, server)
+    page = tab.page
+    tab.choose("Play speed (months per second)", "10")
+    page.wait_for_timeout(300)
+    card = tab.card("Numbers to record")
+    for heading in ("collaborating pairs", "durable (12+ months)", "nominal collaborations", "premature escalations",
+                    "breakdowns", "multisector clusters", "collective impact", "First collaboration"):
+        assert heading in card, heading  # the lesson's columns, in the lesson's words
+
+    # Experiment 1, step 1: default, seed empty, Reset, Play to month 60
+    seed = _fresh_run(tab, "default")
+    _play_to(tab, 60)
+    numbers = _page_numbers(tab)
+    expected = _model_numbers("default", seed, 60)
+    _same(numbers, expected)
+    df = expected["model"].datacollector.get_model_vars_dataframe()
+    row24 = next(line for line in numbers["text"].splitlines() if line.startswith("24\t"))
+    assert row24.split("\t")[1] == str(int(df["pairs_collaboration"].iloc[24]))  # collaborating pairs at month 24
+
+    # step 2: funder_mandate to month 24; follow a busy (pushed) pair; on to 120
+    seed = _fresh_run(tab, "funder_mandate")
+    _play_to(tab, 24)
+    _same(_page_numbers(tab), _model_numbers("funder_mandate", seed, 24))
+    tab.click("Follow a busy pair")
+    page.get_by_text("The funder pushed this pair", exact=False).first.wait_for(timeout=15_000)
+    _play_to(tab, 120)
+    _same(_page_numbers(tab), _model_numbers("funder_mandate", seed, 120))
+    assert "The run is over." in tab.on_screen()
+
+    # step 3: default to month 12, then Start funder mandate 0.6 / 24
+    seed = _fresh_run(tab, "default")
+    _play_to(tab, 12)
+    tab.fill("pressure (0-1)", "0.6")
+    tab.fill("deadline (months)", "24")
+    tab.click("Start funder mandate")
+    page.get_by_text("Funder mandate started: deadline at month 36.").wait_for(timeout=10_000)
+    _play_to(tab, 24)
+    mandate = {12: functools.partial(_start_mandate)}
+    _same(_page_numbers(tab), _model_numbers("default", seed, 24, mandate))
+
+    # Experiment 2, step 1-2: police_community to 36; a harmed pair's story says why trust stays low
+    seed = _fresh_run(tab, "police_community")
+    _play_to(tab, 36)
+    _same(_page_numbers(tab), _model_numbers("police_community", seed, 36))
+    tab.click("Follow a harmed pair")
+    story = page.get_by_text("history of harm", exact=False).first
+    story.wait_for(timeout=15_000)
+    assert "have not met" not in tab.card("A pair's story") and "1 − damage" in tab.card("A pair's story")
+    # step 3: with the forum
+    seed = _fresh_run(tab, "police_community_meetings")
+    _play_to(tab, 36)
+    _same(_page_numbers(tab), _model_numbers("police_community_meetings", seed, 36))
+    # step 4: police_community with history_of_harm 0
+    tab.choose("Scenario", "police_community")
+    tab.open_group("Trust")
+    harm = page.get_by_role("slider", name="history of harm")
+    harm.focus()
+    harm.press("Home")
+    page.get_by_text("history_of_harm = 0.0 (applies at Reset)").wait_for(timeout=10_000)
+    tab.reset()
+    seed = _seed_on_screen(tab)
+    _play_to(tab, 12)
+    _same(_page_numbers(tab), _model_numbers("police_community", seed, 12, history_of_harm=0.0))
+
+    # Experiment 3, step 1: collective_impact to month 60
+    seed = _fresh_run(tab, "collective_impact")
+    _play_to(tab, 60)
+    _same(_page_numbers(tab), _model_numbers("collective_impact", seed, 60))
+    # step 2: backbone off
+    tab.open_group("Interventions and people")
+    page.get_by_role("switch", name="backbone", exact=True).click(force=True)
+    page.get_by_text("backbone = False (applies at Reset)").wait_for(timeout=10_000)
+    tab.reset()
+    seed = _seed_on_screen(tab)
+    _play_to(tab, 60)
+    _same(_page_numbers(tab), _model_numbers("collective_impact", seed, 60, backbone=False))
+    # step 3: backbone on, capacity 5
+    page.get_by_role("switch", name="backbone", exact=True).click(force=True)
+    page.get_by_text("backbone = True (applies at Reset)").wait_for(timeout=10_000)
+    tab.fill("backbone capacity", "5")
+    page.get_by_text("backbone_capacity = 5 (applies at Reset)").wait_for(timeout=10_000)
+    tab.reset()
+    seed = _seed_on_screen(tab)
+    _play_to(tab, 60)
+    _same(_page_numbers(tab), _model_numbers("collective_impact", seed, 60, backbone_capacity=5))
+    # step 4: remove the backbone at month 60 and play on
+    tab.click("Remove backbone")
+    page.get_by_text("Backbone removed.").first.wait_for(timeout=10_000)
+    _play_to(tab, 120)
+    removal = {60: functools.partial(_remove_backbone)}
+    _same(_page_numbers(tab), _model_numbers("collective_impact", seed, 120, removal, backbone_capacity=5))
+    tab.no_traceback()
+    tab.close()
+
+
+def _start_mandate(model) -> None:
+    model.start_mandate(pressure=0.6, deadline_months=24, required_level=4)
+
+
+def _remove_backbone(model) -> None:
+    model.set_backbone(False)
 
 
 def test_the_server_console_stays_quiet(server):

@@ -330,7 +330,7 @@ def test_numbers_to_record_are_the_models_values():
     assert f"durable (12+ months at collaboration): {int(df.durable_collaborations.iloc[-1])}" in lines
     assert f"Breakdowns so far: {int(df.breakdowns.iloc[-1])}." in lines
     first = model.first_collaboration_month
-    assert (f"First collaboration: month {first}." if first is not None else "No pair has reached collaboration yet.") in lines
+    assert (f"First collaboration: month {first}." if first is not None else "First collaboration: none yet.") in lines
     # harmed pairs: the model's own metric, and damage read from the relationship table
     assert model.divide_working[-1] == int(df.harmed_pairs_working.iloc[-1])
     harmed = model.rel.harmed

@@ -57,6 +57,8 @@ SPEEDS: dict[str, float] = {"1": 1.0, "2": 2.0, "5": 5.0, "10": 10.0}
 DEFAULT_SPEED = "5"
 DRAW_WAIT_S = 5.0
 """Longest Play waits for the page to draw a month before stepping on anyway."""
+SERIES_EVERY = 6
+"""While playing, the over-time plots redraw every this many months (half of a month's drawing)."""
 YIELD_S = 0.04
 """Shortest pause between two months of Play, even when drawing is slower than the speed asked:
 the page's lock is not fair, and without a gap a click (Pause, an intervention) could wait
@@ -444,12 +446,21 @@ def Dashboard(state: PageState, model: VizModel) -> None:
     """The main area: network, numbers and plots on the left; explanations, interventions and a pair on the right."""
     counter = state.counter.value
     pair = state.pair.value
+    playing = state.playing.value
+    # while playing, the over-time plots redraw every SERIES_EVERY months (the network, the
+    # numbers and the explanations every month); they catch up as soon as Play stops
+    series_key = (model.month // SERIES_EVERY, playing) if playing else (counter, playing)
 
-    def draw() -> tuple[bytes, bytes]:
+    def draw_network() -> bytes:
         with model.lock:
-            return network_png(model, pair), timeseries_png(model)
+            return network_png(model, pair)
 
-    net, series = solara.use_memo(draw, [id(model), counter, pair])
+    def draw_series() -> bytes:
+        with model.lock:
+            return timeseries_png(model)
+
+    net = solara.use_memo(draw_network, [id(model), counter, pair])
+    series = solara.use_memo(draw_series, [id(model), series_key])
     state.shown = counter
     with solara.Columns([3, 2]):
         with solara.Column():

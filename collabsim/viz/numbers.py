@@ -116,7 +116,7 @@ def record_lines(model: "VizModel") -> list[str]:
         f"Month {month}. Collaborating pairs: {int(m['pairs_collaboration'])}, of which durable (12+ months at "
         f"collaboration): {int(m['durable_collaborations'])}, and nominal (trust below what collaboration needs): "
         f"{int(m['nominal_collaborations'])}.",
-        f"First collaboration: month {first}." if first is not None else "No pair has reached collaboration yet.",
+        f"First collaboration: month {first}." if first is not None else "First collaboration: none yet.",
         f"Premature escalations so far: {int(m['premature_escalations'])}. Breakdowns so far: {int(m['breakdowns'])}.",
         f"Multisector clusters (collaborating groups spanning 3+ sectors): {int(m['multisector_clusters'])}. "
         f"Collective impact so far: {fmt(m['collective_impact'])}.",
@@ -128,9 +128,5 @@ def record_lines(model: "VizModel") -> list[str]:
             f"{model.divide_cooperating[-1]} at cooperation or above; mean damage in harmed pairs "
             f"{fmt(model.divide_damage[-1], 2)}."
         )
-        lines.append(
-            f"First month a harmed pair worked together: month {first_h}."
-            if first_h is not None
-            else "No harmed pair has worked together yet."
-        )
+        lines.append(f"First month a harmed pair worked together: {'none yet' if first_h is None else f'month {first_h}'}.")
     return lines
