@@ -4,7 +4,8 @@ Starts ``collabsim viz`` on a free port (127.0.0.1), opens the page in Debian's 
 Playwright, and measures, for the ``default`` scenario at 40 and 200 organisations:
 
 - Step latency: from the click on Step to the moment the page shows the next month's heading
-  and every picture on the page has finished loading (median and worst of ``--steps`` steps);
+  and both charts (network and time series, Vega canvases) have been redrawn (median and
+  worst of ``--steps`` steps);
 - Play speed: months shown per second over ``--play-seconds`` seconds of Play at the
   page's default speed.
 
@@ -29,7 +30,8 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 MONTH_RE = re.compile(r"Month (\d+): the network")
-IMAGES_READY = "() => Array.from(document.images).every(i => i.complete)"
+CHARTS = "() => Array.from(document.querySelectorAll('.vega-embed canvas')).map(c => c.toDataURL())"
+BOTH_CHANGED = f"(b) => {{ const now = ({CHARTS})(); return now.length >= 2 && now[0] !== b[0] && now[1] !== b[1]; }}"
 
 
 def free_port() -> int:
@@ -78,12 +80,15 @@ def measure(page, steps: int, play_seconds: float) -> dict[str, float]:
     times = []
     for _ in range(steps):
         month = shown_month(page)
+        page.wait_for_timeout(300)
+        before = page.evaluate(CHARTS)
         t0 = time.perf_counter()
         step_button.click()
         page.get_by_text(f"Month {month + 1}: the network", exact=True).wait_for(timeout=30_000)
-        page.wait_for_function(IMAGES_READY, timeout=30_000)
+        page.wait_for_function(BOTH_CHANGED, arg=before, timeout=30_000, polling=10)
         times.append(time.perf_counter() - t0)
     play = page.get_by_role("button", name=re.compile("▶")).first
+    page.wait_for_timeout(300)
     start = shown_month(page)
     play.click()
     t0 = time.perf_counter()

@@ -39,6 +39,22 @@ ARGS = [
     "--disable-sync",
 ]
 IGNORED_CONSOLE = ("Failed to evaluate Vue script",)  # a warning from ipyvue's template loader
+CANVAS = ".vega-embed canvas"
+CHART_PIXELS = "() => Array.from(document.querySelectorAll('.vega-embed canvas')).map(c => c.toDataURL())"
+FIND_COLOUR = """([hex, box]) => {
+    const c = document.querySelectorAll('.vega-embed canvas')[0];
+    const ctx = c.getContext('2d');
+    const w = c.width, h = Math.floor(c.height * 0.75);  // above the legends
+    const data = ctx.getImageData(0, 0, w, h).data;
+    const want = [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16));
+    const near = (x, y) => { const o = 4 * (y * w + x); return want.every((v, k) => Math.abs(data[o + k] - v) < 12); };
+    for (let y = box; y < h - box; y++) for (let x = box; x < w - box; x++) {
+        let ok = true;
+        for (let dy = -box; dy <= box && ok; dy++) for (let dx = -box; dx <= box && ok; dx++) ok = near(x + dx, y + dy);
+        if (ok) { const r = c.getBoundingClientRect(); return [r.left + x * r.width / c.width, r.top + y * r.height / c.height]; }
+    }
+    return null;
+}"""
 
 
 def _free_port() -> int:
@@ -124,6 +140,7 @@ class Tab:
         self.page.on("response", self._response)
         self.page.goto(server.url)
         self.wait_month(0, timeout=60_000)
+        self.page.wait_for_function(f"() => document.querySelectorAll('{CANVAS}').length >= 2", timeout=60_000)
 
     def _console(self, msg) -> None:
         if msg.type == "error" and not msg.text.startswith(IGNORED_CONSOLE):
@@ -159,8 +176,18 @@ class Tab:
         self.page.get_by_text("New run: scenario", exact=False).first.wait_for(timeout=30_000)
         self.wait_month(0)
 
-    def image(self, index: int) -> str:
-        return self.page.locator(".v-card img").nth(index).get_attribute("src") or ""
+    def charts(self) -> list[str]:
+        """What the network and the time-series charts show now (their canvases' pixels)."""
+        return self.page.evaluate(CHART_PIXELS)
+
+    def wait_charts_change(self, before: list[str], index: int) -> None:
+        self.page.wait_for_function(f"([b, k]) => ({CHART_PIXELS})()[k] !== b[k]", arg=[before, index], timeout=30_000)
+
+    def find_colour(self, hex_colour: str, box: int = 2) -> tuple[float, float]:
+        """Page coordinates of a spot of ``hex_colour`` (a box of pixels, not a legend swatch's edge) on the network."""
+        spot = self.page.evaluate(FIND_COLOUR, [hex_colour, box])
+        assert spot is not None, f"no {hex_colour} spot on the network"
+        return spot[0], spot[1]
 
     def card(self, title: str) -> str:
         return self.page.get_by_text(title, exact=True).first.locator("xpath=ancestor::div[contains(@class,'v-card')][1]").inner_text()
@@ -197,12 +224,12 @@ def test_page_steps_resets_intervenes_and_keeps_tabs_apart(server, browser):
     page.get_by_role("button", name="Step", exact=True).wait_for(timeout=30_000)
     assert tab.errors == [] and tab.failed == []
 
-    # Step advances the month and the pictures change
-    net0, series0 = tab.image(0), tab.image(1)
+    # Step advances the month and the charts change
+    before = tab.charts()
     tab.step()
     tab.step()
-    page.wait_for_function("([a, b]) => document.querySelectorAll('.v-card img')[1].src !== b", arg=[net0, series0])
-    assert tab.image(0) != net0 and tab.image(1) != series0
+    tab.wait_charts_change(before, 0)
+    tab.wait_charts_change(before, 1)
 
     # a slider change then Reset changes the model (here: the community's size)
     slider = page.get_by_role("slider", name="n organisations")
@@ -218,10 +245,11 @@ def test_page_steps_resets_intervenes_and_keeps_tabs_apart(server, browser):
 
     # an intervention shows up in the plots and the explain panel
     tab.step()
-    series_before = tab.image(1)
+    page.wait_for_timeout(500)
+    before = tab.charts()
     tab.click("Add backbone")
     page.get_by_text("You intervened: backbone added.").wait_for(timeout=10_000)
-    page.wait_for_function("b => document.querySelectorAll('.v-card img')[1].src !== b", arg=series_before)
+    tab.wait_charts_change(before, 1)  # the intervention's mark on the time axis
     assert page.get_by_role("button", name="Remove backbone", exact=True).count() == 1
 
     # the pair story follows a pair
@@ -247,6 +275,31 @@ def test_page_steps_resets_intervenes_and_keeps_tabs_apart(server, browser):
     assert tab.errors == [] and tab.failed == [], (tab.errors, tab.failed)
     assert other.errors == [] and other.failed == [], (other.errors, other.failed)
     other.close()
+    tab.close()
+
+
+def test_click_an_organisation_for_its_card_and_a_second_for_the_pair_story(server, browser):
+    from collabsim.viz.network import SECTOR_COLOURS
+
+    tab = Tab(browser, server)
+    page = tab.page
+    for _ in range(3):
+        tab.step()
+    page.wait_for_timeout(600)
+    x, y = tab.find_colour(SECTOR_COLOURS["community_group"])
+    page.mouse.click(x, y)
+    card = page.get_by_text(re.compile(r"^Organisation \d+$")).first
+    card.wait_for(timeout=10_000)
+    first = int(card.inner_text().split()[1])
+    body = tab.card(f"Organisation {first}")
+    assert f"Organisation {first}: community group" in body and "capacity this month" in body
+    other = next(sector for sector in ("nonprofit", "business", "law_enforcement", "public_agency")
+                 if page.evaluate(FIND_COLOUR, [SECTOR_COLOURS[sector], 2]) is not None)
+    x, y = tab.find_colour(SECTOR_COLOURS[other])
+    page.mouse.click(x, y)
+    words = other.replace("_", " ")
+    page.get_by_text(re.compile(rf"^Organisation {first} \(community group\) and organisation \d+ \({words}\)")).first.wait_for(timeout=10_000)
+    tab.no_traceback()
     tab.close()
 
 

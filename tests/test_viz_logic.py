@@ -366,3 +366,29 @@ def test_server_silences_exactly_two_library_warnings():
     specs = [cmd[k + 1] for k, arg in enumerate(cmd) if arg == "-W"]
     assert specs == list(cli.QUIET_WARNINGS) and len(specs) == 2
     assert all(spec.startswith("ignore:") and spec.count(":") == 3 for spec in specs)  # message, category and module named
+
+
+def test_network_chart_has_every_working_tie_with_its_trust_and_damage():
+    from collabsim.viz import charts
+
+    model = _model("funder_mandate", months=30)
+    spec = charts.network_spec(model, (1,))
+    ties = spec["layer"][0]["data"]["values"]
+    rel = model.rel
+    working = np.flatnonzero(rel.level >= 1)
+    assert len(ties) == working.size > 0
+    r = working[0]
+    a, b = int(rel.i[r]), int(rel.j[r])
+    tie = ties[0]
+    assert (tie["a"], tie["b"], tie["months at level"]) == (a, b, int(rel.months_at_level[r]))
+    assert tie["trust"] == f"{a}→{b} {rel.trust[0, r]:.2f}, {b}→{a} {rel.trust[1, r]:.2f}"
+    assert tie["damage"] == f"{a}→{b} {rel.damage[0, r]:.2f}, {b}→{a} {rel.damage[1, r]:.2f}"
+    nodes = spec["layer"][1]["data"]["values"]
+    assert [n["org"] for n in nodes] == list(range(model.n)) and nodes[1]["chosen"] and not nodes[0]["chosen"]
+    np.testing.assert_allclose([[n["x"], n["y"]] for n in nodes], model.layout, atol=1e-4)  # the fixed sector layout
+    series = charts.series_spec(model)
+    stacked = series["vconcat"][0]["layer"][0]["data"]["values"]
+    df = model.datacollector.get_model_vars_dataframe()
+    assert sum(v["pairs"] for v in stacked if v["month"] == 30 and v["level"] == "collaboration") == int(df.pairs_collaboration.iloc[30])
+    card = charts.org_card_lines(model, 1)
+    assert card[0].startswith("Organisation 1: ") and len(card) >= 2

@@ -45,11 +45,11 @@ from collabsim.viz.controls import (
     intervene_replace_staff,
 )
 from collabsim.viz.explain import explain_month, harmed_pair, interesting_pair, pair_story, pair_story_png
+from collabsim.viz.charts import network_spec, org_card_lines, series_spec
 from collabsim.viz.explain import PAIR_PX
-from collabsim.viz.network import NETWORK_PX, network_png
+from collabsim.viz.network import funder_status
 from collabsim.viz.numbers import checkpoint_table, record_lines
 from collabsim.viz.session import Settings, VizModel, initial_scenario, pending_changes, seed_text
-from collabsim.viz.timeseries import SERIES_PX, timeseries_png
 
 TITLE = "collabsim: trust and collaboration between organisations"
 SPEEDS: dict[str, float] = {"1": 1.0, "2": 2.0, "5": 5.0, "10": 10.0}
@@ -71,6 +71,7 @@ PAGE_CSS = """
 .v-input, .v-select__selection, .v-card__title { font-size: 14px !important; }
 .v-label { font-size: 16px !important; }
 .v-card img { max-width: none; }
+#vg-tooltip-element { font-size: 13px !important; }
 .v-card { overflow-x: auto; }
 .v-card__title { word-break: normal !important; }
 .v-slider__thumb-label { font-size: 12px !important; }
@@ -110,6 +111,7 @@ class PageState:
         self.stop_at = solara.reactive("")
         self.message = solara.reactive(("info", ""))
         self.pair = solara.reactive(None)
+        self.org = solara.reactive(None)
         self.version = solara.reactive(0)
         self._play_generation = 0
         self._gen_lock = threading.Lock()
@@ -160,6 +162,7 @@ class PageState:
             self.message.set(("error", f"Reset failed, the run on screen is unchanged: {exc}"))
             return
         self.pair.set(None)
+        self.org.set(None)
         self.model.set(model)
         self.message.set(("info", f"New run: scenario {model.scenario_name}, seed {model.params['seed']}."))
         self.version.set(self.version.value + 1)
@@ -254,6 +257,23 @@ class PageState:
 
     def replace_staff(self, org: str) -> None:
         self._run(intervene_replace_staff, org)
+
+    # --- clicks on the network ---------------------------------------------------
+    def click_network(self, datum: Any) -> None:
+        """A click on an organisation shows its card; a click on a second tells their story;
+        a click on a tie tells that pair's story."""
+        if not isinstance(datum, dict):
+            return
+        if "a" in datum and "b" in datum:
+            self.pair.set((int(datum["a"]), int(datum["b"])))
+            return
+        if "org" not in datum:
+            return
+        k = int(datum["org"])
+        first = self.org.value
+        if first is not None and first != k:
+            self.pair.set((first, k))
+        self.org.set(k)
 
     # --- pair story -------------------------------------------------------------
     def choose_pair(self, a: str, b: str) -> None:
@@ -442,35 +462,56 @@ def PairCard(state: PageState, model: VizModel, counter: int) -> None:
 
 
 @solara.component
+def OrgCard(state: PageState, model: VizModel, counter: int) -> None:
+    """The organisation last clicked on the network: sector, attributes, partners by level."""
+    k = state.org.value
+    if k is None or not 0 <= k < model.n:
+        return
+    with solara.Card(f"Organisation {k}"):
+        with model.lock:
+            lines = org_card_lines(model, k)
+        BulletList(lines, font_size="13px")
+        solara.Text("Click another organisation for the pair's story.", style=HELP_STYLE)
+
+
+@solara.component
 def Dashboard(state: PageState, model: VizModel) -> None:
     """The main area: network, numbers and plots on the left; explanations, interventions and a pair on the right."""
     counter = state.counter.value
     pair = state.pair.value
+    org = state.org.value
     playing = state.playing.value
     # while playing, the over-time plots redraw every SERIES_EVERY months (the network, the
     # numbers and the explanations every month); they catch up as soon as Play stops
     series_key = (model.month // SERIES_EVERY, playing) if playing else (counter, playing)
+    chosen = tuple(k for k in ((org,) + tuple(pair or ())) if k is not None)
 
-    def draw_network() -> bytes:
+    def draw_network() -> dict[str, Any]:
         with model.lock:
-            return network_png(model, pair)
+            return network_spec(model, chosen)
 
-    def draw_series() -> bytes:
+    def draw_series() -> dict[str, Any]:
         with model.lock:
-            return timeseries_png(model)
+            return series_spec(model)
 
-    net = solara.use_memo(draw_network, [id(model), counter, pair])
+    net = solara.use_memo(draw_network, [id(model), counter, chosen])
     series = solara.use_memo(draw_series, [id(model), series_key])
     state.shown = counter
     with solara.Columns([3, 2]):
         with solara.Column():
             with solara.Card(f"Month {model.month}: the network"):
-                solara.Image(net, width=f"{NETWORK_PX}px")
+                solara.Text(
+                    funder_status(model).replace("\n", "; ") + ". Click an organisation for its card, a second for the pair's story; "
+                    "hover a tie for its level, trust, damage and months at that level.",
+                    style={"font-size": "13px"},
+                )
+                solara.widgets.VegaLite.element(spec=net, on_click=state.click_network, listen_to_click=True)
             NumbersCard(model, counter)
             with solara.Card("Over time"):
-                solara.Image(series, width=f"{SERIES_PX}px")
+                solara.widgets.VegaLite.element(spec=series)
         with solara.Column():
             ExplainCard(model, counter)
+            OrgCard(state, model, counter)
             PairCard(state, model, counter)
             InterventionsCard(state, model, counter)
 

@@ -24,10 +24,14 @@ ASSET_PACKAGES: tuple[str, ...] = (
     "@widgetti/vue-grid-layout@2.3.13-alpha.2",
     "requirejs@2.3.6",
     "font-awesome@4.5.0",
+    "vega@5",
+    "vega-lite@5",
+    "vega-embed@6",
 )
 """npm packages the page loads through Solara's asset folder (they follow solara 1.64.1).
 
-The page draws with matplotlib, so the vega packages Altair charts need are not listed.
+The vega packages draw the page's network and time series (Altair charts, rendered in the
+browser by Solara's VegaLite widget, which asks for exactly these three specs).
 """
 
 APP_PATH = Path(__file__).with_name("app.py")
