@@ -303,6 +303,43 @@ def test_click_an_organisation_for_its_card_and_a_second_for_the_pair_story(serv
     tab.close()
 
 
+TEXT_SIZES = """() => {
+    const small = [], cut = [];
+    for (const el of document.querySelectorAll('body *')) {
+        const r = el.getBoundingClientRect();
+        if (!r.width || !r.height || getComputedStyle(el).visibility === 'hidden') continue;
+        const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+        if (!own) continue;
+        const size = parseFloat(getComputedStyle(el).fontSize);
+        if (size < 12) small.push(el.textContent.trim().slice(0, 40) + ' @' + size);
+        if (el.closest('button') && el.scrollWidth > el.clientWidth + 1) cut.push(el.textContent.trim());
+    }
+    return [small, cut];
+}"""
+
+
+def test_text_is_readable_when_projected_and_every_control_is_keyboard_reachable(server, browser):
+    tab = Tab(browser, server)
+    page = tab.page
+    tab.step()
+    tab.click("Follow a busy pair")
+    page.get_by_text("trusts", exact=False).first.wait_for(timeout=10_000)
+    small, cut = page.evaluate(TEXT_SIZES)
+    assert small == [], small  # at least 12 px everywhere (the charts' text is set to 12 px too)
+    assert cut == [], cut  # no button label cut off
+    # Tab through the page: the run controls, the pair story and the interventions are reachable
+    page.locator("body").click(position={"x": 5, "y": 5})
+    reached = set()
+    for _ in range(140):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("() => (document.activeElement.innerText || document.activeElement.getAttribute('aria-label') || '').trim()"))
+    for name in ("Reset", "▶ Play", "Show pair", "Follow a busy pair", "Follow a harmed pair", "Add backbone",
+                 "Start funder mandate", "Break commitment", "Replace staff"):
+        assert name in reached, (name, sorted(reached)[:60])
+    tab.no_traceback()
+    tab.close()
+
+
 def _seed_on_screen(tab: Tab) -> int:
     return int(re.search(r"seed (\d+)", tab.on_screen()).group(1))
 

@@ -383,6 +383,8 @@ def test_network_chart_has_every_working_tie_with_its_trust_and_damage():
     assert (tie["a"], tie["b"], tie["months at level"]) == (a, b, int(rel.months_at_level[r]))
     assert tie["trust"] == f"{a}→{b} {rel.trust[0, r]:.2f}, {b}→{a} {rel.trust[1, r]:.2f}"
     assert tie["damage"] == f"{a}→{b} {rel.damage[0, r]:.2f}, {b}→{a} {rel.damage[1, r]:.2f}"
+    tooltip = [t["field"] for t in spec["layer"][0]["encoding"]["tooltip"]]
+    assert {"level", "trust", "damage", "months at level"} <= set(tooltip)  # what hovering a tie shows
     nodes = spec["layer"][1]["data"]["values"]
     assert [n["org"] for n in nodes] == list(range(model.n)) and nodes[1]["chosen"] and not nodes[0]["chosen"]
     np.testing.assert_allclose([[n["x"], n["y"]] for n in nodes], model.layout, atol=1e-4)  # the fixed sector layout
