@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -11,7 +9,7 @@ pytest.importorskip("solara")
 pytest.importorskip("matplotlib")
 
 from collabsim.parameters import PARAMETERS, ParameterError  # noqa: E402
-from collabsim.viz import controls, explain, network, timeseries  # noqa: E402
+from collabsim.viz import charts, controls, explain, network, timeseries  # noqa: E402
 from collabsim.viz.session import Settings, VizModel  # noqa: E402
 
 
@@ -200,7 +198,7 @@ def test_layout_is_computed_once_and_stable_between_steps():
     copy = layout.copy()
     for _ in range(5):
         model.step()
-        network.network_png(model)
+        charts.network_spec(model)
     assert model.layout is layout
     np.testing.assert_array_equal(model.layout, copy)
     same = network.sector_layout(model.orgs.sector, model.params["seed"])
@@ -208,25 +206,15 @@ def test_layout_is_computed_once_and_stable_between_steps():
     assert np.isfinite(copy).all() and len(np.unique(copy.round(6), axis=0)) == model.n
 
 
-def test_plots_change_when_the_model_steps():
+def test_charts_change_when_the_model_steps():
     model = _model()
-    before = (network.network_png(model), timeseries.timeseries_png(model))
+    before = (charts.network_spec(model), charts.series_spec(model))
     model.step()
-    after = (network.network_png(model), timeseries.timeseries_png(model))
+    after = (charts.network_spec(model), charts.series_spec(model))
     assert before[0] != after[0] and before[1] != after[1]
-    assert after[0][:4] == after[1][:4] == b"\x89PNG"
-
-
-def test_a_step_redraws_in_under_a_second_at_200_organisations():
-    model = _model(n_organisations=200, months=40)
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        model.step()
-        network.network_png(model, (0, 1))
-        timeseries.timeseries_png(model)
-        best = min(best, time.perf_counter() - start)
-    assert best < 1.0, f"step and redraw took {best:.2f} s"
+    big = _model(n_organisations=200, months=20)
+    assert len(charts.network_spec(big)["layer"][1]["data"]["values"]) == 200
+    assert len(charts.network_spec(big)["layer"]) == 2  # no numbers on 200 dots (LABEL_LIMIT)
 
 
 # --- per-session models -----------------------------------------------------------------

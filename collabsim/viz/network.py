@@ -1,10 +1,10 @@
-"""The network picture: organisations by sector, ties by relationship level.
+"""The network's layout, colours and sizes, and the funder's status line.
 
 The layout is computed once per model (``sector_layout``): each sector sits in its own
 cluster around a circle, organisations placed in a seeded sunflower pattern inside it, so
-nodes never jump between months and ties across sectors are easy to see. Drawing uses
-matplotlib collections (one per level), which keeps a redraw at 200 organisations well
-under a second.
+nodes never jump between months and ties across sectors are easy to see. The network is
+drawn in the browser from ``charts.network_spec``; ``figure_png`` renders the matplotlib
+pictures that remain (the pair story).
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ import io
 from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from ..relationships import LEVEL_NAMES
 from ..scenarios import SECTORS
@@ -49,13 +47,12 @@ LABEL_LIMIT = 60
 """Organisations are numbered on the picture when there are at most this many."""
 
 FONT_PT = 12
-"""Smallest text on the pictures, in points. Pictures are drawn at 72 dpi and shown at their
-own size (``NETWORK_PX``), so a point is a screen pixel: 12 px stays readable when projected."""
+"""Smallest text on the page's charts and pictures, in pixels (matplotlib points at ``DPI``):
+readable when projected."""
 
 DPI = 72
-NETWORK_INCHES = 8.0
-NETWORK_PX = int(NETWORK_INCHES * DPI)
-"""Width and height of the network picture on the page, in pixels."""
+"""Matplotlib pictures (the pair story) are drawn at 72 dpi and shown at their own size, so a
+point is a screen pixel."""
 
 
 def sector_label(name: str) -> str:
@@ -88,82 +85,6 @@ def sector_layout(sector: np.ndarray, seed: int | None) -> np.ndarray:
     return pos
 
 
-def network_figure(model: "VizModel", selected: tuple[int, int] | None = None, *, dpi: int = DPI) -> Figure:
-    """Draw the community now: nodes by sector, ties by level, backbone and funder marked."""
-    fig = Figure(figsize=(NETWORK_INCHES, NETWORK_INCHES + 1.0), dpi=dpi)
-    ax = fig.add_axes((0.0, 0.2, 1.0, 0.8))
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    pos = model.layout
-    rel = model.rel
-    level = rel.level
-    segments = np.stack([pos[rel.i], pos[rel.j]], axis=1) if rel.size else np.zeros((0, 2, 2))
-    forced = rel.forced & (level >= 1)
-    for lvl in range(len(LEVEL_NAMES)):
-        colour, width, alpha = LEVEL_STYLE[lvl]
-        for is_forced in (False, True):
-            mask = (level == lvl) & (forced == is_forced)
-            if not mask.any():
-                continue
-            ax.add_collection(
-                LineCollection(
-                    segments[mask],
-                    colors=colour,
-                    linewidths=width,
-                    alpha=alpha,
-                    linestyles="--" if is_forced else "-",
-                    zorder=1 + lvl,
-                )
-            )
-    colours = np.array([SECTOR_COLOURS[s] for s in SECTORS])[model.orgs.sector]
-    size = max(12.0, min(330.0, 13000.0 / max(model.n, 1)))
-    edge = np.full(model.n, "white", dtype=object)
-    widths = np.full(model.n, 0.5)
-    if model.backbone is not None:
-        served = np.asarray(model.backbone.served, dtype=bool)
-        edge[served] = "black"
-        widths[served] = 1.6
-    ax.scatter(pos[:, 0], pos[:, 1], s=size, c=colours, edgecolors=list(edge), linewidths=widths, zorder=10)
-    if model.n <= LABEL_LIMIT:
-        for k in range(model.n):
-            ax.annotate(str(k), pos[k], fontsize=FONT_PT, ha="center", va="center", color="white", zorder=11)
-    if selected is not None:
-        a, b = selected
-        if 0 <= a < model.n and 0 <= b < model.n:
-            ax.plot(*zip(pos[a], pos[b]), color="black", lw=3.5, alpha=0.6, zorder=12)
-            for k in (a, b):
-                ax.annotate(
-                    str(k), pos[k], xytext=(6, 6), textcoords="offset points", fontsize=FONT_PT + 2, weight="bold", zorder=13,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "black", "lw": 0.6},
-                )
-    lim = np.abs(pos).max() + 0.25 if model.n else 1.0
-    ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
-    if model.backbone is not None:
-        ax.scatter([0], [0], marker="*", s=420, c="gold", edgecolors="black", linewidths=1.0, zorder=14)
-        ax.annotate(
-            f"backbone\n(serves {int(model.backbone.served.sum())} this month)",
-            (0, 0), xytext=(0, -22), textcoords="offset points", ha="center", va="top", fontsize=FONT_PT, zorder=14,
-        )
-    ax.text(-lim + 0.03, lim - 0.03, funder_status(model), fontsize=FONT_PT, va="top", ha="left",
-            bbox={"boxstyle": "round,pad=0.3", "fc": "#fff7e6", "ec": "#d9a441"}, zorder=15)
-    ax.text(lim - 0.03, lim - 0.03, f"month {model.month}", fontsize=FONT_PT + 4, weight="bold", va="top", ha="right", zorder=15)
-    sector_handles = [
-        Line2D([], [], marker="o", ls="", markersize=10, markerfacecolor=SECTOR_COLOURS[s], markeredgecolor="white", label=sector_label(s))
-        for s in SECTORS
-        if np.any(model.orgs.sector == SECTORS.index(s))
-    ]
-    if model.backbone is not None:
-        sector_handles.append(Line2D([], [], marker="o", ls="", markersize=10, markerfacecolor="white", markeredgecolor="black", label="served by backbone"))
-    level_handles = [
-        Line2D([], [], color=LEVEL_STYLE[k][0], lw=LEVEL_STYLE[k][1] + 0.5, label=LEVEL_NAMES[k]) for k in range(len(LEVEL_NAMES))
-    ]
-    level_handles.append(Line2D([], [], color="#555555", lw=1.5, ls="--", label="forced by funder"))
-    fig.legend(handles=sector_handles, loc="lower left", fontsize=FONT_PT, title="organisations (sector)", title_fontsize=FONT_PT, ncol=1, frameon=False)
-    fig.legend(handles=level_handles, loc="lower right", fontsize=FONT_PT, title="ties (level)", title_fontsize=FONT_PT, ncol=2, frameon=False)
-    return fig
-
-
 def funder_status(model: "VizModel") -> str:
     """One line about the funder for the picture's corner."""
     f = model.funder
@@ -188,8 +109,3 @@ def figure_png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
     return buf.getvalue()
-
-
-def network_png(model: "VizModel", selected: tuple[int, int] | None = None) -> bytes:
-    """The network picture as PNG bytes."""
-    return figure_png(network_figure(model, selected))
