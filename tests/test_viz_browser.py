@@ -172,8 +172,14 @@ class Tab:
         self.wait_month(month + 1)
 
     def reset(self) -> None:
+        """Reset, and wait until the page shows the new run (a new seed, month 0)."""
+        before = self.on_screen()
         self.click("Reset")
-        self.page.get_by_text("New run: scenario", exact=False).first.wait_for(timeout=30_000)
+        self.page.wait_for_function(
+            "b => { const e = Array.from(document.querySelectorAll('*')).find(x => x.childElementCount === 0 && "
+            "x.textContent.startsWith('On screen: scenario')); return e && e.textContent !== b && e.textContent.includes(', month 0 of'); }",
+            arg=before, timeout=30_000,
+        )
         self.wait_month(0)
 
     def charts(self) -> list[str]:
