@@ -155,6 +155,8 @@ class PageState:
 
     def reset(self) -> None:
         """A new model from the tab's settings; the chosen pair belongs to the old run and is dropped."""
+        with self._gen_lock:
+            self._play_generation += 1  # a Play loop still running stops before touching the new model
         self.playing.set(False)
         try:
             model = VizModel(self.settings)
@@ -171,8 +173,11 @@ class PageState:
     def step(self) -> None:
         self.step_once()
 
-    def step_once(self) -> bool:
-        """One month; False when the run is over or has reached the pause-at month."""
+    def step_once(self, generation: int | None = None) -> bool:
+        """One month; False when the run is over or has reached the pause-at month (or, for a
+        Play loop's ``generation``, when Reset or a new Play has replaced that loop)."""
+        if generation is not None and generation != self._play_generation:
+            return False
         model = self.model.value
         stop = int(self.stop_at.value) if self.stop_at.value else None
         if not model.running or (stop is not None and model.month >= stop and self.playing.value):
@@ -208,7 +213,7 @@ class PageState:
             generation = self._play_generation
         while self.playing.value and generation == self._play_generation:
             start = time.monotonic()
-            more = self.step_once()
+            more = self.step_once(generation)
             target = self.counter.value
             while self.shown < target and time.monotonic() - start < DRAW_WAIT_S and self.playing.value:
                 time.sleep(0.005)
