@@ -288,12 +288,16 @@ class PageState:
             self.message.set(("error", f"a pair is two organisation numbers, got {a!r} and {b!r}"))
 
     def follow_interesting_pair(self) -> None:
-        pair = interesting_pair(self.model.value)
+        model = self.model.value
+        with model.lock:
+            pair = interesting_pair(model)
         if pair is not None:
             self.pair.set(pair)
 
     def follow_harmed_pair(self) -> None:
-        pair = harmed_pair(self.model.value)
+        model = self.model.value
+        with model.lock:
+            pair = harmed_pair(model)
         if pair is None:
             self.message.set(("info", "No pair across the divide of harm has met yet (or this scenario has none)."))
         else:
@@ -427,16 +431,20 @@ def InterventionsCard(state: PageState, model: VizModel, counter: int) -> None:
 @solara.component
 def ExplainCard(model: VizModel, counter: int) -> None:
     """What is happening now, in plain words."""
+    with model.lock:  # Play steps the model in another thread: read a whole month, never half of one
+        lines = explain_month(model)
     with solara.Card("What is happening"):
-        BulletList(explain_month(model))
+        BulletList(lines)
 
 
 @solara.component
 def NumbersCard(model: VizModel, counter: int) -> None:
     """The numbers the lesson asks students to record: now in words, and at the lesson's months."""
-    with solara.Card("Numbers to record"):
-        BulletList(record_lines(model))
+    with model.lock:  # as above: the monthly table must not be read while a month is being added
+        lines = record_lines(model)
         headings, rows = checkpoint_table(model)
+    with solara.Card("Numbers to record"):
+        BulletList(lines)
         solara.HTML(tag="table", unsafe_innerHTML=table_html(headings, rows), attributes={"class": "collabsim-table"})
 
 
