@@ -275,6 +275,7 @@ def test_page_steps_resets_intervenes_and_keeps_tabs_apart(server, browser):
     for _ in range(10):  # a year in, so the screenshot shows relationships growing
         tab.step()
     page.evaluate("document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; }); window.scrollTo(0, 0)")
+    page.wait_for_timeout(1000)  # the charts redraw a moment after the month's heading
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=False)
     assert SCREENSHOT.stat().st_size > 10_000
