@@ -94,3 +94,22 @@ def test_main_check_mode(tmp_path: Path, odd_text: str, capsys: pytest.CaptureFi
     copy.write_text(odd_text.replace("<!-- END GENERATED: ladder -->", "extra\n<!-- END GENERATED: ladder -->"), encoding="utf-8")
     assert odd.main(["--check", str(copy)]) == 1
     assert "run python -m collabsim.odd" in capsys.readouterr().out
+
+
+def test_the_lessons_tables_are_what_the_model_gives():
+    """docs/teaching.md's tables are written by scripts/teaching_numbers.py; they must be current."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("teaching_numbers", root / "scripts" / "teaching_numbers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    doc = root / "docs" / "teaching.md"
+    assert module.main(["--check", str(doc)]) == 0, "run: python scripts/teaching_numbers.py --write docs/teaching.md"
+    # and the check can fail: a changed cell is caught
+    stale = doc.read_text(encoding="utf-8").replace("| `default`: patient, no mandate | ", "| `default`: patient, no mandate | 999 ", 1)
+    scratch = root / "test-artifacts" / "teaching_stale.md"
+    scratch.parent.mkdir(exist_ok=True)
+    scratch.write_text(stale, encoding="utf-8")
+    assert module.main(["--check", str(scratch), "--seeds", "10"]) == 1

@@ -1,33 +1,36 @@
-"""The collabsim page: a Mesa SolaraViz app to watch trust and collaboration unfold.
+"""The collabsim page: a Solara app to watch trust and collaboration unfold.
 
-Run it with ``collabsim viz`` (or ``solara run collabsim/viz/app.py``). Mesa's SolaraViz
-supplies the frame: the title bar, Step / Play / Reset, the play speed, the scenario and
-seed fields and the step counter. This module adds the network picture, the plots over
-time, the controls generated from the parameter registry, the interventions and the
-explain panel.
+Run it with ``collabsim viz`` (or ``solara run collabsim/viz/app.py``). The page has its own
+run controls (scenario, seed, Reset, Play/Pause, Step, play speed, pause-at month) rather than
+Mesa's SolaraViz frame: Mesa 3.3's controller lets the play interval go down to 1 ms and steps
+the model in a thread while the page draws it, which crashed the page ("all input arrays must
+have the same shape") and could not be paused; its scenario field only took effect at Reset,
+so the Parameters panel showed another scenario than the one that ran. Here:
 
-Every browser tab builds its own model inside the ``Page`` component (``solara.use_memo``
-and ``solara.use_reactive``), so two tabs never share one. Event handlers are bound methods
-of a per-tab ``PageState`` or ``functools.partial`` objects, never lambdas. The logic
-behind the page (drawing, explaining, parsing, intervening) lives in plain functions in
-the sibling modules, which tests call without a browser.
+- the model steps and is drawn under the model's own lock (``VizModel.lock``), so a picture
+  never sees a half-updated month;
+- Play steps one month, waits until the page has drawn it, then waits out the rest of the
+  interval: it never outruns the page, so Pause always answers and every month is shown;
+- the scenario and seed apply to the tab's ``Settings`` at once, the Parameters panel shows
+  them, and a line lists what the next Reset would change relative to the run on screen;
+- an empty seed draws a new run, and the page says which seed it drew.
+
+Every browser tab builds its own model inside ``Page`` (``solara.use_memo``/``use_reactive``),
+so two tabs never share one. Widget handlers are bound methods of a per-tab ``PageState`` or
+``functools.partial`` objects, never lambdas. The logic behind the page lives in plain functions
+in the sibling modules, which tests call without a browser.
 """
 
 from __future__ import annotations
 
 import functools
 import html
-import warnings
+import threading
+import time
 from typing import Any
 
 import solara
-
-with warnings.catch_warnings():
-    # Mesa 3.3's ComponentsView returns before its hooks; Solara's hook check warns about
-    # it when mesa.visualization is imported (fixed in Mesa 3.5). Nothing to do on our side.
-    warnings.filterwarnings("ignore", message="Failed to validate hooks", category=UserWarning)
-    from mesa.visualization import SolaraViz
-    from mesa.visualization.utils import force_update, update_counter
+import solara.lab
 
 from collabsim.parameters import ParameterError
 from collabsim.scenarios import SCENARIOS
@@ -41,37 +44,47 @@ from collabsim.viz.controls import (
     intervene_mandate,
     intervene_replace_staff,
 )
-from collabsim.viz.explain import explain_month, interesting_pair, pair_story, pair_story_png
-from collabsim.viz.network import network_png
-from collabsim.viz.session import Settings, VizModel, initial_scenario, seed_text
-from collabsim.viz.timeseries import timeseries_png
+from collabsim.viz.explain import explain_month, harmed_pair, interesting_pair, pair_story, pair_story_png
+from collabsim.viz.charts import network_spec, org_card_lines, series_spec
+from collabsim.viz.explain import PAIR_PX
+from collabsim.viz.network import funder_status
+from collabsim.viz.numbers import checkpoint_table, record_lines
+from collabsim.viz.session import Settings, VizModel, initial_scenario, pending_changes, seed_text
 
 TITLE = "collabsim: trust and collaboration between organisations"
-PLAY_INTERVAL_MS = 300
-HELP_STYLE = {"font-size": "11px", "color": "#666", "margin": "-8px 0 8px 0", "line-height": "1.25"}
+SPEEDS: dict[str, float] = {"1": 1.0, "2": 2.0, "5": 5.0, "10": 10.0}
+"""Play speeds offered, in months per second (the page's drawing sets the real upper limit)."""
+DEFAULT_SPEED = "5"
+DRAW_WAIT_S = 5.0
+"""Longest Play waits for the page to draw a month before stepping on anyway."""
+SERIES_EVERY = 6
+"""While playing, the over-time plots redraw every this many months (half of a month's drawing)."""
+YIELD_S = 0.04
+"""Shortest pause between two months of Play, even when drawing is slower than the speed asked:
+the page's lock is not fair, and without a gap a click (Pause, an intervention) could wait
+behind month after month."""
+HELP_STYLE = {"font-size": "12px", "color": "#555", "margin": "-6px 0 8px 0", "line-height": "1.3"}
+TEXT_STYLE = {"font-size": "14px", "line-height": "1.4"}
+PAGE_CSS = """
+.v-btn { text-transform: none !important; letter-spacing: normal !important; }
+.v-btn__content { white-space: normal !important; }
+.v-input, .v-select__selection, .v-card__title { font-size: 14px !important; }
+.v-label { font-size: 16px !important; }
+.v-card img { max-width: none; }
+#vg-tooltip-element { font-size: 13px !important; }
+.v-card { overflow-x: auto; }
+.v-card__title { word-break: normal !important; }
+.v-slider__thumb-label { font-size: 12px !important; }
+.v-input__slider { margin-top: 28px; }
+.collabsim-table { border-collapse: collapse; font-size: 13px; }
+.collabsim-table th, .collabsim-table td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
+.collabsim-table th { background: #f3f3f3; font-weight: 600; text-align: center; }
+"""
 
 
 def new_settings() -> Settings:
-    """A new tab's settings: the scenario given to ``collabsim viz --scenario``."""
-    return Settings(scenario=initial_scenario())
-
-
-def model_params_for(settings: Settings) -> dict[str, Any]:
-    """Mesa ``model_params``: the tab's Settings (fixed) plus scenario and seed fields.
-
-    Mesa's Reset calls ``VizModel(**values)`` with these; the seed field sends a string,
-    which ``VizModel`` parses with the registry.
-    """
-    return {
-        "settings": settings,
-        "scenario_name": {
-            "type": "Select",
-            "value": settings.scenario,
-            "values": list(SCENARIOS),
-            "label": "Scenario (applies at Reset)",
-        },
-        "seed": {"type": "InputText", "value": seed_text(settings.seed), "label": "Seed (a whole number, or none)"},
-    }
+    """A new tab's settings: the scenario given to ``collabsim viz --scenario``, no seed."""
+    return Settings(scenario=initial_scenario(), seed=None)
 
 
 class PageState:
@@ -79,18 +92,137 @@ class PageState:
 
     Attributes:
         settings: the tab's choices for the next Reset.
-        model: the tab's reactive model (Mesa's Reset replaces its value).
-        message: the last intervention's outcome or an error, shown under the controls.
+        model: the tab's reactive model (Reset replaces its value).
+        counter: bumped after every change to the model (a month, an intervention), so the
+            pictures redraw; ``shown`` is the counter value the page last drew.
+        playing, speed, stop_at: Play state, months per second, and the month Play pauses at.
+        message: the last action's outcome or an error, shown under the controls.
         pair: the organisations whose story the explain panel tells.
         version: bumped when settings change, so the controls redraw.
     """
 
-    def __init__(self, settings: Settings, model: solara.Reactive, message: solara.Reactive, pair: solara.Reactive, version: solara.Reactive) -> None:
+    def __init__(self, settings: Settings, model: solara.Reactive) -> None:
         self.settings = settings
         self.model = model
-        self.message = message
-        self.pair = pair
-        self.version = version
+        self.counter = solara.reactive(0)
+        self.shown = -1
+        self.playing = solara.reactive(False)
+        self.speed = solara.reactive(DEFAULT_SPEED)
+        self.stop_at = solara.reactive("")
+        self.message = solara.reactive(("info", ""))
+        self.pair = solara.reactive(None)
+        self.org = solara.reactive(None)
+        self.version = solara.reactive(0)
+        self._play_generation = 0
+        self._gen_lock = threading.Lock()
+
+    def _bump(self) -> None:
+        self.counter.set(self.counter.value + 1)
+
+    # --- run controls ------------------------------------------------------------
+    def choose_scenario(self, name: str) -> None:
+        try:
+            dropped = self.settings.set_scenario(str(name))
+        except ParameterError as exc:
+            self.message.set(("error", str(exc)))
+            return
+        text = f"Scenario {name} chosen: the Parameters panel shows its values. Press Reset to run it."
+        if dropped:
+            text += " Your changes (" + ", ".join(f"{k} = {v!r}" for k, v in dropped.items()) + ") were replaced by its presets."
+        self.message.set(("info", text))
+        self.version.set(self.version.value + 1)
+
+    def set_seed(self, text: str) -> None:
+        try:
+            self.settings.set_seed_text(text)
+        except ParameterError as exc:
+            self.message.set(("error", str(exc)))
+            return
+        seed = self.settings.seed
+        self.message.set(("info", "Seed empty: Reset draws a new random run." if seed is None else f"Seed {seed}: Reset repeats that run."))
+        self.version.set(self.version.value + 1)
+
+    def set_speed(self, value: str) -> None:
+        if value in SPEEDS:
+            self.speed.set(value)
+
+    def set_stop_at(self, text: str) -> None:
+        raw = str(text).strip()
+        if raw and not raw.isdigit():
+            self.message.set(("error", f"pause at month: a whole number of months, or empty to play to the end; got {raw!r}"))
+            return
+        self.stop_at.set(raw)
+
+    def reset(self) -> None:
+        """A new model from the tab's settings; the chosen pair belongs to the old run and is dropped."""
+        with self._gen_lock:
+            self._play_generation += 1  # a Play loop still running stops before touching the new model
+        self.playing.set(False)
+        try:
+            model = VizModel(self.settings)
+        except (ParameterError, ValueError) as exc:
+            self.message.set(("error", f"Reset failed, the run on screen is unchanged: {exc}"))
+            return
+        self.pair.set(None)
+        self.org.set(None)
+        self.model.set(model)
+        self.message.set(("info", f"New run: scenario {model.scenario_name}, seed {model.params['seed']}."))
+        self.version.set(self.version.value + 1)
+        self._bump()
+
+    def step(self) -> None:
+        self.step_once()
+
+    def step_once(self, generation: int | None = None) -> bool:
+        """One month; False when the run is over or has reached the pause-at month (or, for a
+        Play loop's ``generation``, when Reset or a new Play has replaced that loop)."""
+        if generation is not None and generation != self._play_generation:
+            return False
+        model = self.model.value
+        stop = int(self.stop_at.value) if self.stop_at.value else None
+        if not model.running or (stop is not None and model.month >= stop and self.playing.value):
+            return False
+        try:
+            model.step()
+        except Exception as exc:  # a model error must not replace the page by a traceback
+            self.message.set(("error", f"the model stopped with an error in month {model.month + 1}: {exc}"))
+            return False
+        self._bump()
+        return model.running and (stop is None or model.month < stop)
+
+    def play_pause(self) -> None:
+        if self.playing.value:
+            self.playing.set(False)
+            return
+        if not self.model.value.running:
+            self.message.set(("info", "The run is over: press Reset for a new one."))
+            return
+        stop = self.stop_at.value
+        if stop and self.model.value.month >= int(stop):
+            self.message.set(("info", f"Already at month {self.model.value.month}: raise or clear 'pause at month' to play on."))
+            return
+        with self._gen_lock:
+            self._play_generation += 1
+        self.playing.set(True)
+
+    def play_loop(self) -> None:
+        """Play: one month, wait until the page has drawn it, then the rest of the interval."""
+        if not self.playing.value:
+            return
+        with self._gen_lock:
+            generation = self._play_generation
+        while self.playing.value and generation == self._play_generation:
+            start = time.monotonic()
+            more = self.step_once(generation)
+            target = self.counter.value
+            while self.shown < target and time.monotonic() - start < DRAW_WAIT_S and self.playing.value:
+                time.sleep(0.005)
+            if not more:
+                break
+            rest = 1.0 / SPEEDS.get(self.speed.value, 5.0) - (time.monotonic() - start)
+            time.sleep(max(rest, YIELD_S))
+        if generation == self._play_generation:
+            self.playing.set(False)
 
     # --- parameters -------------------------------------------------------------
     def set_param(self, name: str, value: Any) -> None:
@@ -103,12 +235,14 @@ class PageState:
 
     # --- interventions ----------------------------------------------------------
     def _run(self, func: Any, *args: Any) -> None:
+        model = self.model.value
         try:
-            text = func(self.model.value, *args)
+            with model.lock:
+                text = func(model, *args)
             self.message.set(("info", text))
         except ParameterError as exc:
             self.message.set(("error", str(exc)))
-        force_update()
+        self._bump()
 
     def add_backbone(self) -> None:
         self._run(intervene_backbone, True)
@@ -129,6 +263,23 @@ class PageState:
     def replace_staff(self, org: str) -> None:
         self._run(intervene_replace_staff, org)
 
+    # --- clicks on the network ---------------------------------------------------
+    def click_network(self, datum: Any) -> None:
+        """A click on an organisation shows its card; a click on a second tells their story;
+        a click on a tie tells that pair's story."""
+        if not isinstance(datum, dict):
+            return
+        if "a" in datum and "b" in datum:
+            self.pair.set((int(datum["a"]), int(datum["b"])))
+            return
+        if "org" not in datum:
+            return
+        k = int(datum["org"])
+        first = self.org.value
+        if first is not None and first != k:
+            self.pair.set((first, k))
+        self.org.set(k)
+
     # --- pair story -------------------------------------------------------------
     def choose_pair(self, a: str, b: str) -> None:
         try:
@@ -137,8 +288,19 @@ class PageState:
             self.message.set(("error", f"a pair is two organisation numbers, got {a!r} and {b!r}"))
 
     def follow_interesting_pair(self) -> None:
-        pair = interesting_pair(self.model.value)
+        model = self.model.value
+        with model.lock:
+            pair = interesting_pair(model)
         if pair is not None:
+            self.pair.set(pair)
+
+    def follow_harmed_pair(self) -> None:
+        model = self.model.value
+        with model.lock:
+            pair = harmed_pair(model)
+        if pair is None:
+            self.message.set(("info", "No pair across the divide of harm has met yet (or this scenario has none)."))
+        else:
             self.pair.set(pair)
 
 
@@ -150,8 +312,14 @@ def bullet_html(lines: list[str]) -> str:
     return "".join(f"<li>{html.escape(line)}</li>" for line in lines)
 
 
+def table_html(headings: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headings)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+
+
 @solara.component
-def BulletList(lines: list[str], font_size: str = "13px") -> None:
+def BulletList(lines: list[str], font_size: str = "14px") -> None:
     solara.HTML(tag="ul", unsafe_innerHTML=bullet_html(lines), style={"font-size": font_size, "padding-left": "18px"})
 
 
@@ -173,17 +341,58 @@ def ParameterControl(spec: ControlSpec, value: Any, on_value: Any) -> None:
 
 
 @solara.component
-def ParameterCard(state: PageState) -> None:
+def PendingNote(state: PageState, model: VizModel) -> None:
+    """What the next Reset would change, or that the panel shows the run on screen."""
+    state.version.get()
+    changes = pending_changes(state.settings, model)
+    if changes:
+        solara.Warning("Not running yet (press Reset): " + "; ".join(changes) + ".", dense=True)
+    else:
+        solara.Text("These are the values of the run on screen.", style={"font-size": "13px", "color": "#2b6a2b"})
+
+
+@solara.component
+def RunCard(state: PageState, model: VizModel) -> None:
+    """Scenario, seed, Reset / Play / Step, play speed and where to pause."""
+    state.version.get()
+    state.counter.get()
+    playing = state.playing.value
+    with solara.Card("Run"):
+        solara.Select(label="Scenario", values=list(SCENARIOS), value=state.settings.scenario, on_value=state.choose_scenario)
+        solara.InputText(
+            label="Seed (empty: a new random run)", value=seed_text(state.settings.seed),
+            on_value=state.set_seed, continuous_update=False,
+        )
+        with solara.Row(gap="6px"):
+            solara.Button("Reset", color="primary", on_click=state.reset)
+            solara.Button("❚❚ Pause" if playing else "▶ Play", color="primary", on_click=state.play_pause, disabled=not model.running and not playing)
+            solara.Button("Step", color="primary", on_click=state.step, disabled=playing or not model.running)
+        with solara.Row(gap="6px"):
+            solara.Select(label="Play speed (months per second)", values=list(SPEEDS), value=state.speed.value, on_value=state.set_speed)
+            solara.InputText(label="Pause at month", value=state.stop_at.value, on_value=state.set_stop_at, continuous_update=False)
+        solara.Text(
+            f"On screen: scenario {model.scenario_name}, seed {model.params['seed']}, month {model.month} of {model.params['months']}."
+            + ("" if model.running else " The run is over."),
+            style=TEXT_STYLE,
+        )
+        PendingNote(state, model)
+        kind, text = state.message.value
+        if text:
+            (solara.Error if kind == "error" else solara.Info)(text, dense=True)
+
+
+@solara.component
+def ParameterCard(state: PageState, model: VizModel) -> None:
     """Controls generated from the registry, grouped as the registry groups them."""
     state.version.get()
     values = state.settings.values()
     specs = control_specs()
     with solara.Card("Parameters (apply at Reset)"):
         solara.Text(
-            f"Scenario {state.settings.scenario!r}: {SCENARIOS[state.settings.scenario].description} "
-            "Change values here, then press Reset.",
-            style={"font-size": "12px"},
+            f"Scenario {state.settings.scenario}: {SCENARIOS[state.settings.scenario].description}",
+            style={"font-size": "13px"},
         )
+        PendingNote(state, model)
         for group, title in GROUP_TITLES.items():
             members = [s for s in specs if s.group == group]
             if not members:
@@ -207,28 +416,36 @@ def InterventionsCard(state: PageState, model: VizModel, counter: int) -> None:
             solara.Button("Add backbone", on_click=state.add_backbone, color="primary", outlined=True)
         else:
             solara.Button("Remove backbone", on_click=state.remove_backbone, color="primary", outlined=True)
-        with solara.Columns([1, 1, 2]):
+        with solara.Columns([1, 1]):
             solara.InputText("pressure (0-1)", value=pressure, on_value=set_pressure)
-            solara.InputText("deadline in months", value=deadline, on_value=set_deadline)
-            solara.Button("Start mandate", on_click=functools.partial(state.start_mandate, pressure, deadline), color="primary", outlined=True)
-        with solara.Columns([1, 1, 2]):
+            solara.InputText("deadline (months)", value=deadline, on_value=set_deadline)
+        solara.Button("Start funder mandate", on_click=functools.partial(state.start_mandate, pressure, deadline), color="primary", outlined=True)
+        with solara.Columns([1, 1]):
             solara.InputText("let down", value=victim, on_value=set_victim)
             solara.InputText("breaks it", value=culprit, on_value=set_culprit)
-            solara.Button("Break commitment", on_click=functools.partial(state.broken_commitment, victim, culprit), color="primary", outlined=True)
-        with solara.Columns([2, 2]):
-            solara.InputText(f"organisation (0-{model.n - 1})", value=org, on_value=set_org)
-            solara.Button("Replace staff", on_click=functools.partial(state.replace_staff, org), color="primary", outlined=True)
-        kind, text = state.message.value
-        if text:
-            (solara.Error if kind == "error" else solara.Info)(text, dense=True)
+        solara.Button("Break commitment", on_click=functools.partial(state.broken_commitment, victim, culprit), color="primary", outlined=True)
+        solara.InputText(f"organisation (0-{model.n - 1})", value=org, on_value=set_org)
+        solara.Button("Replace staff", on_click=functools.partial(state.replace_staff, org), color="primary", outlined=True)
 
 
 @solara.component
-def ExplainCard(state: PageState, model: VizModel, counter: int) -> None:
+def ExplainCard(model: VizModel, counter: int) -> None:
     """What is happening now, in plain words."""
-    with solara.Card("What is happening"):
+    with model.lock:  # Play steps the model in another thread: read a whole month, never half of one
         lines = explain_month(model)
-        BulletList(lines, font_size="13px")
+    with solara.Card("What is happening"):
+        BulletList(lines)
+
+
+@solara.component
+def NumbersCard(model: VizModel, counter: int) -> None:
+    """The numbers the lesson asks students to record: now in words, and at the lesson's months."""
+    with model.lock:  # as above: the monthly table must not be read while a month is being added
+        lines = record_lines(model)
+        headings, rows = checkpoint_table(model)
+    with solara.Card("Numbers to record"):
+        BulletList(lines)
+        solara.HTML(tag="table", unsafe_innerHTML=table_html(headings, rows), attributes={"class": "collabsim-table"})
 
 
 @solara.component
@@ -241,46 +458,75 @@ def PairCard(state: PageState, model: VizModel, counter: int) -> None:
         with solara.Columns([1, 1]):
             solara.InputText("organisation", value=a_text, on_value=set_a)
             solara.InputText("and organisation", value=b_text, on_value=set_b)
-        with solara.Row():
+        with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
             solara.Button("Show pair", on_click=functools.partial(state.choose_pair, a_text, b_text), outlined=True)
             solara.Button("Follow a busy pair", on_click=state.follow_interesting_pair, outlined=True)
+            solara.Button("Follow a harmed pair", on_click=state.follow_harmed_pair, outlined=True)
         if pair is None:
-            solara.Text("Choose two organisations (numbers on the network for small communities), or follow a busy pair.")
+            solara.Text("Choose two organisations (numbers on the network for small communities), or follow a busy or a harmed pair.", style=TEXT_STYLE)
             return
-        story = pair_story(model, *pair)
-        solara.Text(story.summary)
+        with model.lock:
+            story = pair_story(model, *pair)
+            png = pair_story_png(model, story) if story.row >= 0 else b""
+        solara.Text(story.summary, style=TEXT_STYLE)
         if story.row >= 0:
-            solara.Image(pair_story_png(model, story), width="100%")
-            recent = story.events[-12:]
-            BulletList([f"month {m}: {text}" for m, text in recent], font_size="12px")
+            solara.Image(png, width=f"{PAIR_PX}px")
+            BulletList([f"month {m}: {text}" for m, text in story.events[-12:]], font_size="13px")
+
+
+@solara.component
+def OrgCard(state: PageState, model: VizModel, counter: int) -> None:
+    """The organisation last clicked on the network: sector, attributes, partners by level."""
+    k = state.org.value
+    if k is None or not 0 <= k < model.n:
+        return
+    with solara.Card(f"Organisation {k}"):
+        with model.lock:
+            lines = org_card_lines(model, k)
+        BulletList(lines, font_size="13px")
+        solara.Text("Click another organisation for the pair's story.", style=HELP_STYLE)
 
 
 @solara.component
 def Dashboard(state: PageState, model: VizModel) -> None:
-    """The main area: network and plots on the left, explanations and interventions on the right."""
-    counter = update_counter.get()
+    """The main area: network, numbers and plots on the left; explanations, interventions and a pair on the right."""
+    counter = state.counter.value
     pair = state.pair.value
+    org = state.org.value
+    playing = state.playing.value
+    # while playing, the over-time plots redraw every SERIES_EVERY months (the network, the
+    # numbers and the explanations every month); they catch up as soon as Play stops
+    series_key = (model.month // SERIES_EVERY, playing) if playing else (counter, playing)
+    chosen = tuple(k for k in ((org,) + tuple(pair or ())) if k is not None)
 
-    def draw_network() -> bytes:
-        return network_png(model, pair)
+    def draw_network() -> dict[str, Any]:
+        with model.lock:
+            return network_spec(model, chosen)
 
-    def draw_series() -> bytes:
-        return timeseries_png(model)
+    def draw_series() -> dict[str, Any]:
+        with model.lock:
+            return series_spec(model)
 
-    net = solara.use_memo(draw_network, [id(model), counter, pair])
-    series = solara.use_memo(draw_series, [id(model), counter])
-    with solara.Sidebar():
-        ParameterCard(state)
+    net = solara.use_memo(draw_network, [id(model), counter, chosen])
+    series = solara.use_memo(draw_series, [id(model), series_key])
+    state.shown = counter
     with solara.Columns([3, 2]):
         with solara.Column():
             with solara.Card(f"Month {model.month}: the network"):
-                solara.Image(net, width="100%")
+                solara.Text(
+                    funder_status(model).replace("\n", "; ") + ". Click an organisation for its card, a second for the pair's story; "
+                    "hover a tie for its level, trust, damage and months at that level.",
+                    style={"font-size": "13px"},
+                )
+                solara.widgets.VegaLite.element(spec=net, on_click=state.click_network, listen_to_click=True)
+            NumbersCard(model, counter)
             with solara.Card("Over time"):
-                solara.Image(series, width="100%")
+                solara.widgets.VegaLite.element(spec=series)
         with solara.Column():
-            ExplainCard(state, model, counter)
-            InterventionsCard(state, model, counter)
+            ExplainCard(model, counter)
+            OrgCard(state, model, counter)
             PairCard(state, model, counter)
+            InterventionsCard(state, model, counter)
 
 
 @solara.component
@@ -292,19 +538,19 @@ def Page() -> None:
         return VizModel(settings)
 
     model = solara.use_reactive(solara.use_memo(first_model, []))
-    message = solara.use_reactive(("info", ""))
-    pair = solara.use_reactive(None)
-    version = solara.use_reactive(0)
 
     def page_state() -> PageState:
-        return PageState(settings, model, message, pair, version)
-
-    def mesa_params() -> dict[str, Any]:
-        return model_params_for(settings)
+        return PageState(settings, model)
 
     state = solara.use_memo(page_state, [])
-    params = solara.use_memo(mesa_params, [])
-    SolaraViz(model, components=[], model_params=params, name=TITLE, play_interval=PLAY_INTERVAL_MS)
+    solara.lab.use_task(state.play_loop, dependencies=[state.playing.value], prefer_threaded=True)
+    solara.Style(PAGE_CSS)
+    solara.Title(TITLE)
+    with solara.AppBar():
+        solara.AppBarTitle(TITLE)
+    with solara.Sidebar():
+        RunCard(state, model.value)
+        ParameterCard(state, model.value)
     Dashboard(state, model.value)
 
 

@@ -24,10 +24,14 @@ ASSET_PACKAGES: tuple[str, ...] = (
     "@widgetti/vue-grid-layout@2.3.13-alpha.2",
     "requirejs@2.3.6",
     "font-awesome@4.5.0",
+    "vega@5",
+    "vega-lite@5",
+    "vega-embed@6",
 )
 """npm packages the page loads through Solara's asset folder (they follow solara 1.64.1).
 
-The page draws with matplotlib, so the vega packages Altair charts need are not listed.
+The vega packages draw the page's network and time series (Altair charts, rendered in the
+browser by Solara's VegaLite widget, which asks for exactly these three specs).
 """
 
 APP_PATH = Path(__file__).with_name("app.py")
@@ -153,10 +157,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+QUIET_WARNINGS: tuple[str, ...] = (
+    # Solara warns on every page load over plain http on any host name but "localhost"
+    # (127.0.0.1 included) that its session cookie falls back to SameSite=Lax, which is
+    # what a page served on this machine or a classroom network wants.
+    "ignore:Cookies with samesite=none require https:UserWarning:solara.server.starlette",
+    # Mesa 3.3's ComponentsView returns before its hooks, which Solara's hook check cannot
+    # parse; the page does not use it, but importing mesa.visualization defines it.
+    "ignore:Failed to validate hooks for component ComponentsView:UserWarning:solara.core",
+)
+"""Exactly these two library warnings are silenced in the page's server (``python -W``);
+every other warning and every error still reaches the console."""
+
+
 def solara_command(host: str, port: int) -> list[str]:
     """The ``solara run`` command line that serves the page."""
+    quiet = [arg for spec in QUIET_WARNINGS for arg in ("-W", spec)]
     return [
         sys.executable,
+        *quiet,
         "-m",
         "solara",
         "run",
@@ -173,6 +192,7 @@ def solara_command(host: str, port: int) -> list[str]:
 def server_env(scenario: str) -> dict[str, str]:
     env = dict(os.environ)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    env["SOLARA_THEME_SHOW_BANNER"] = "False"  # its corner badge covered the pair story
     env[SCENARIO_ENV] = scenario
     return env
 

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..levels import TRUST_NEEDED
 from ..relationships import LEVEL_NAMES
 from ..scenarios import SECTORS
-from .network import LEVEL_STYLE, figure_png, sector_label
+from .network import DPI, FONT_PT, LEVEL_STYLE, figure_png, sector_label
 from .timeseries import INTERVENTION_COLOUR
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -200,7 +201,58 @@ def pair_story(model: "VizModel", a: int, b: int) -> PairStory:
     )
     if model.ever_forced.size > row and model.ever_forced[row]:
         story.summary += " The funder pushed this pair at least once."
+    story.summary += " " + " ".join(trust_reasons(model, row, a, b, ab_dir))
     return story
+
+
+def trust_reasons(model: "VizModel", row: int, a: int, b: int, ab_dir: int) -> list[str]:
+    """Why the pair's trust is where it is: history of harm, damage and its ceiling, what the next level needs.
+
+    Under the two-layer trust rule (ODD 7.3) trust grows toward a ceiling ``1 - damage``; the
+    damage record comes from past harm and setbacks and heals slowly with good experiences.
+    """
+    rel = model.rel
+    out: list[str] = []
+    if bool(rel.harmed[row]) and model.params.get("history_of_harm", 0) > 0:
+        out.append(
+            f"Their sectors share a history of harm: they started with damage {model.params['history_of_harm']:.2f}."
+        )
+    two_layer = model.params.get("trust_rule") == "two_layer"
+    names = ((a, b, ab_dir), (b, a, 1 - ab_dir))
+    for x, y, d in names:
+        damage = float(rel.damage[d, row])
+        trust = float(rel.trust[d, row])
+        if two_layer and damage >= 0.05:
+            ceiling = 1.0 - damage
+            near = " and is held near it" if trust >= ceiling - 0.1 else ""
+            out.append(
+                f"{x}'s trust in {y} ({trust:.2f}) cannot rise above 1 − damage = {ceiling:.2f}{near}; "
+                f"the damage ({damage:.2f}) heals slowly with good experiences."
+            )
+    lvl = int(rel.level[row])
+    weaker = float(min(rel.trust[0, row], rel.trust[1, row]))
+    if lvl >= 1 and weaker < float(TRUST_NEEDED[lvl]):
+        out.append(
+            f"It sits at {LEVEL_NAMES[lvl]} with less trust than that level needs ({weaker:.3f} on the weaker "
+            f"side, {float(TRUST_NEEDED[lvl]):.2f} needed): in name only, and it may fall back."
+        )
+    if lvl + 1 < len(LEVEL_NAMES):
+        need = float(TRUST_NEEDED[lvl + 1])
+        if weaker < need:
+            out.append(
+                f"To climb to {LEVEL_NAMES[lvl + 1]} both sides need trust of at least {need:.2f}; "
+                f"the weaker side has {weaker:.3f}."
+            )
+            if two_layer:
+                ceiling = 1.0 - float(max(rel.damage[0, row], rel.damage[1, row]))
+                if ceiling < need:
+                    out.append(f"With this damage the ceiling ({ceiling:.2f}) is below that: the pair cannot climb until it heals.")
+        else:
+            out.append(
+                f"Their trust would allow {LEVEL_NAMES[lvl + 1]}; climbing also needs time at this level, "
+                "capacity on both sides and a month of good work."
+            )
+    return out
 
 
 def _pair_trust(story: PairStory, k: int) -> str:
@@ -220,11 +272,15 @@ def _victim(story: PairStory, k: int) -> int | None:
     return 0 if drop_a > drop_b else 1
 
 
-def pair_story_figure(model: "VizModel", story: PairStory, *, dpi: int = 80) -> Figure:
+PAIR_INCHES = (6.5, 3.2)
+PAIR_PX = int(PAIR_INCHES[0] * DPI)
+
+
+def pair_story_figure(model: "VizModel", story: PairStory, *, dpi: int = DPI) -> Figure:
     """Trust both ways over time with level bands and event marks."""
-    fig = Figure(figsize=(6.4, 2.6), dpi=dpi)
+    fig = Figure(figsize=PAIR_INCHES, dpi=dpi)
     ax = fig.add_subplot(1, 1, 1)
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.88, bottom=0.17)
+    fig.subplots_adjust(left=0.11, right=0.98, top=0.88, bottom=0.18)
     if story.row >= 0 and story.months.size:
         ax.plot(story.months, story.trust_ab, color="#08519c", lw=1.8, label=f"{story.a} trusts {story.b}")
         ax.plot(story.months, story.trust_ba, color="#e6550d", lw=1.8, label=f"{story.b} trusts {story.a}")
@@ -237,11 +293,11 @@ def pair_story_figure(model: "VizModel", story: PairStory, *, dpi: int = 80) -> 
             elif "broke" in text:
                 ax.axvline(m, color="#a50f15", ls="--", lw=0.8, alpha=0.6)
         ax.set_xlim(story.months[0] - 0.5, max(story.months[-1] + 0.5, story.months[0] + 6))
-        ax.legend(loc="upper left", fontsize=7, frameon=False, ncol=2)
+        ax.legend(loc="upper left", fontsize=FONT_PT, frameon=False, ncol=2)
     ax.set_ylim(0, 1)
-    ax.set_title(f"pair {story.a}–{story.b}: trust both ways (bar at the bottom: level)", fontsize=8, loc="left")
-    ax.tick_params(labelsize=7)
-    ax.set_xlabel("month", fontsize=7)
+    ax.set_title(f"pair {story.a}–{story.b}: trust both ways (bar at the bottom: level)", fontsize=FONT_PT, loc="left")
+    ax.tick_params(labelsize=FONT_PT)
+    ax.set_xlabel("month", fontsize=FONT_PT)
     return fig
 
 
@@ -250,7 +306,8 @@ def pair_story_png(model: "VizModel", story: PairStory) -> bytes:
 
 
 def interesting_pair(model: "VizModel") -> tuple[int, int] | None:
-    """A pair worth following: the one with the most recorded events (ties: highest level)."""
+    """A pair worth following: a pair the funder pushed if there is one (the lesson asks for
+    one), otherwise the one with the most recorded events (ties: highest level)."""
     rel = model.rel
     if rel.size == 0:
         return None
@@ -259,5 +316,22 @@ def interesting_pair(model: "VizModel") -> tuple[int, int] | None:
         if kind != "turnover":
             np.add.at(score, rows[rows < rel.size], 1.0)
     score += rel.level * 0.1
+    pushed = model.ever_forced[: rel.size]
+    if pushed.any():
+        score = np.where(pushed, score + 1000.0, score)
     row = int(np.argmax(score))
     return int(rel.i[row]), int(rel.j[row])
+
+
+def harmed_pair(model: "VizModel") -> tuple[int, int] | None:
+    """A pair across the scenario's divide of harm that has met: the one that got furthest
+    (highest level, then highest trust of the weaker side). None if no such pair has met."""
+    from .session import divide_rows_mask
+
+    rel = model.rel
+    rows = np.flatnonzero(divide_rows_mask(model))
+    if rows.size == 0:
+        return None
+    weaker = np.minimum(rel.trust[0, rows], rel.trust[1, rows])
+    best = rows[np.lexsort((weaker, rel.level[rows]))[-1]]
+    return int(rel.i[best]), int(rel.j[best])

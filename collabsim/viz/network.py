@@ -1,10 +1,10 @@
-"""The network picture: organisations by sector, ties by relationship level.
+"""The network's layout, colours and sizes, and the funder's status line.
 
 The layout is computed once per model (``sector_layout``): each sector sits in its own
 cluster around a circle, organisations placed in a seeded sunflower pattern inside it, so
-nodes never jump between months and ties across sectors are easy to see. Drawing uses
-matplotlib collections (one per level), which keeps a redraw at 200 organisations well
-under a second.
+nodes never jump between months and ties across sectors are easy to see. The network is
+drawn in the browser from ``charts.network_spec``; ``figure_png`` renders the matplotlib
+pictures that remain (the pair story).
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ import io
 from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from ..relationships import LEVEL_NAMES
 from ..scenarios import SECTORS
@@ -24,25 +22,37 @@ if TYPE_CHECKING:  # pragma: no cover
     from .session import VizModel
 
 SECTOR_COLOURS: dict[str, str] = {
-    "community_group": "#1b9e77",
-    "nonprofit": "#7570b3",
-    "public_agency": "#e6ab02",
-    "law_enforcement": "#1f3f8f",
-    "business": "#d95f02",
+    "community_group": "#009E73",
+    "nonprofit": "#CC79A7",
+    "public_agency": "#E69F00",
+    "law_enforcement": "#0072B2",
+    "business": "#D55E00",
 }
-"""Node colour of each sector."""
+"""Node colour of each sector: Okabe & Ito's colour-blind-safe palette (sectors also sit in
+their own cluster, so colour is never the only cue)."""
 
 LEVEL_STYLE: dict[int, tuple[str, float, float]] = {
-    0: ("#bbbbbb", 0.4, 0.25),
-    1: ("#9ecae1", 0.9, 0.8),
-    2: ("#4292c6", 1.5, 0.85),
-    3: ("#e6550d", 2.3, 0.9),
-    4: ("#a50f15", 3.2, 0.95),
+    0: ("#c8c8c8", 0.4, 0.3),
+    1: ("#9a9a9a", 0.9, 0.8),
+    2: ("#6a6a6a", 1.5, 0.85),
+    3: ("#3a3a3a", 2.3, 0.9),
+    4: ("#000000", 3.2, 0.95),
 }
-"""Colour, width and opacity of ties at each level (0 aware ... 4 collaboration)."""
+"""Colour, width and opacity of ties at each level (0 aware ... 4 collaboration): a grey ramp,
+darker and wider with each level, so levels read without telling hues apart and never
+clash with the sectors' colours."""
+
 
 LABEL_LIMIT = 60
 """Organisations are numbered on the picture when there are at most this many."""
+
+FONT_PT = 12
+"""Smallest text on the page's charts and pictures, in pixels (matplotlib points at ``DPI``):
+readable when projected."""
+
+DPI = 72
+"""Matplotlib pictures (the pair story) are drawn at 72 dpi and shown at their own size, so a
+point is a screen pixel."""
 
 
 def sector_label(name: str) -> str:
@@ -75,82 +85,6 @@ def sector_layout(sector: np.ndarray, seed: int | None) -> np.ndarray:
     return pos
 
 
-def network_figure(model: "VizModel", selected: tuple[int, int] | None = None, *, dpi: int = 80) -> Figure:
-    """Draw the community now: nodes by sector, ties by level, backbone and funder marked."""
-    fig = Figure(figsize=(6.4, 6.4), dpi=dpi)
-    ax = fig.add_axes((0.0, 0.14, 1.0, 0.86))
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    pos = model.layout
-    rel = model.rel
-    level = rel.level
-    segments = np.stack([pos[rel.i], pos[rel.j]], axis=1) if rel.size else np.zeros((0, 2, 2))
-    forced = rel.forced & (level >= 1)
-    for lvl in range(len(LEVEL_NAMES)):
-        colour, width, alpha = LEVEL_STYLE[lvl]
-        for is_forced in (False, True):
-            mask = (level == lvl) & (forced == is_forced)
-            if not mask.any():
-                continue
-            ax.add_collection(
-                LineCollection(
-                    segments[mask],
-                    colors=colour,
-                    linewidths=width,
-                    alpha=alpha,
-                    linestyles="--" if is_forced else "-",
-                    zorder=1 + lvl,
-                )
-            )
-    colours = np.array([SECTOR_COLOURS[s] for s in SECTORS])[model.orgs.sector]
-    size = max(12.0, min(90.0, 9000.0 / max(model.n, 1)))
-    edge = np.full(model.n, "white", dtype=object)
-    widths = np.full(model.n, 0.5)
-    if model.backbone is not None:
-        served = np.asarray(model.backbone.served, dtype=bool)
-        edge[served] = "black"
-        widths[served] = 1.6
-    ax.scatter(pos[:, 0], pos[:, 1], s=size, c=colours, edgecolors=list(edge), linewidths=widths, zorder=10)
-    if model.n <= LABEL_LIMIT:
-        for k in range(model.n):
-            ax.annotate(str(k), pos[k], fontsize=6, ha="center", va="center", color="white", zorder=11)
-    if selected is not None:
-        a, b = selected
-        if 0 <= a < model.n and 0 <= b < model.n:
-            ax.plot(*zip(pos[a], pos[b]), color="black", lw=3.5, alpha=0.6, zorder=12)
-            for k in (a, b):
-                ax.annotate(
-                    str(k), pos[k], xytext=(6, 6), textcoords="offset points", fontsize=9, weight="bold", zorder=13,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "black", "lw": 0.6},
-                )
-    lim = np.abs(pos).max() + 0.25 if model.n else 1.0
-    ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
-    if model.backbone is not None:
-        ax.scatter([0], [0], marker="*", s=420, c="gold", edgecolors="black", linewidths=1.0, zorder=14)
-        ax.annotate(
-            f"backbone\n(serves {int(model.backbone.served.sum())} this month)",
-            (0, 0), xytext=(0, -22), textcoords="offset points", ha="center", va="top", fontsize=7, zorder=14,
-        )
-    ax.text(-lim + 0.03, lim - 0.03, funder_status(model), fontsize=7.5, va="top", ha="left",
-            bbox={"boxstyle": "round,pad=0.3", "fc": "#fff7e6", "ec": "#d9a441"}, zorder=15)
-    ax.text(lim - 0.03, lim - 0.03, f"month {model.month}", fontsize=10, weight="bold", va="top", ha="right", zorder=15)
-    sector_handles = [
-        Line2D([], [], marker="o", ls="", markersize=7, markerfacecolor=SECTOR_COLOURS[s], markeredgecolor="white", label=sector_label(s))
-        for s in SECTORS
-        if np.any(model.orgs.sector == SECTORS.index(s))
-    ]
-    if model.backbone is not None:
-        sector_handles.append(Line2D([], [], marker="o", ls="", markersize=7, markerfacecolor="white", markeredgecolor="black", label="served by backbone"))
-    level_handles = [
-        Line2D([], [], color=LEVEL_STYLE[k][0], lw=LEVEL_STYLE[k][1] + 0.5, label=LEVEL_NAMES[k]) for k in range(len(LEVEL_NAMES))
-    ]
-    level_handles.append(Line2D([], [], color="#555555", lw=1.5, ls="--", label="forced by funder"))
-    fig.legend(handles=sector_handles, loc="lower left", fontsize=7, title="organisations (sector)", title_fontsize=7, ncol=2, frameon=False)
-    fig.legend(handles=level_handles, loc="lower right", fontsize=7, title="ties (level)", title_fontsize=7, ncol=2, frameon=False)
-    return fig
-
-
 def funder_status(model: "VizModel") -> str:
     """One line about the funder for the picture's corner."""
     f = model.funder
@@ -175,8 +109,3 @@ def figure_png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
     return buf.getvalue()
-
-
-def network_png(model: "VizModel", selected: tuple[int, int] | None = None) -> bytes:
-    """The network picture as PNG bytes."""
-    return figure_png(network_figure(model, selected))

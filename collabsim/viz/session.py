@@ -14,6 +14,7 @@ model from its own choices.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +28,9 @@ from .network import sector_layout
 SCENARIO_ENV = "COLLABSIM_VIZ_SCENARIO"
 """Environment variable through which ``collabsim viz --scenario`` names the first scenario."""
 
-DEFAULT_SEED = 1
-"""Seed of a new tab's first run: the same page shows the same run (type "none" for a fresh draw)."""
+DEFAULT_SEED: int | None = None
+"""Seed of a new tab's first run: none, so every tab and every empty-seed Reset draws a new run
+(the page shows the seed it drew, to repeat the run by typing it)."""
 
 
 def initial_scenario() -> str:
@@ -64,19 +66,23 @@ class Settings:
         values["seed"] = self.seed
         return values
 
-    def set_scenario(self, name: str) -> None:
-        """Pick a scenario: its presets replace the user's overrides."""
+    def set_scenario(self, name: str) -> dict[str, Any]:
+        """Pick a scenario: its presets replace the user's overrides, which are returned."""
         if name not in SCENARIOS:
             from ..parameters import unknown_name_message
 
             raise ParameterError(unknown_name_message(str(name), SCENARIOS, "scenario"))
+        dropped: dict[str, Any] = {}
         if name != self.scenario:
             self.scenario = name
+            dropped = dict(self.overrides)
             self.overrides.clear()
+        return dropped
 
     def set_seed_text(self, text: Any) -> None:
-        """Set the seed from what the seed field sends (a string; "none" draws one)."""
-        self.seed = PARAMETERS["seed"].parse(str(text if text is not None else ""))
+        """Set the seed from what the seed field sends (a string; empty or "none" draws one)."""
+        raw = "" if text is None else str(text).strip()
+        self.seed = None if raw == "" else PARAMETERS["seed"].parse(raw)
 
     def set_value(self, name: str, value: Any) -> Any:
         """Set one parameter from a UI value; the registry parses it as a string."""
@@ -101,8 +107,35 @@ def _as_text(value: Any) -> str:
 
 
 def seed_text(seed: int | None) -> str:
-    """What the seed field shows."""
-    return "none" if seed is None else str(seed)
+    """What the seed field shows (empty: a new random run at each Reset)."""
+    return "" if seed is None else str(seed)
+
+
+def pending_changes(settings: Settings, model: "VizModel") -> list[str]:
+    """What the next Reset would change relative to the run on screen, in words.
+
+    An empty list means the Parameters panel shows exactly the values the running model uses.
+    """
+    out: list[str] = []
+    if settings.scenario != model.scenario_name:
+        out.append(f"scenario {model.scenario_name} → {settings.scenario}")
+    if settings.seed is not None and settings.seed != model.params["seed"]:
+        out.append(f"seed {model.params['seed']} → {settings.seed}")
+    values = settings.values()
+    for name in PARAMETERS:
+        if name == "seed" or name not in model.params:
+            continue
+        if values[name] != model.params[name]:
+            out.append(f"{name} {_shown(model.params[name])} → {_shown(values[name])}")
+    return out
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 class VizModel(CollaborationModel):
@@ -134,6 +167,10 @@ class VizModel(CollaborationModel):
         self.settings = settings
         self.scenario_name = settings.scenario
         self.record_events = True
+        self.lock = threading.RLock()
+        self.divide_working: list[int] = []
+        self.divide_cooperating: list[int] = []
+        self.divide_damage: list[float] = []
         self.layout = sector_layout(self.orgs.sector, self.params["seed"])
         self.trust_history: list[np.ndarray] = []
         self.level_history: list[np.ndarray] = []
@@ -142,16 +179,28 @@ class VizModel(CollaborationModel):
         self._remember()
 
     def step(self) -> None:
-        """One month, then remember trust and levels for the explain panel."""
-        super().step()
-        self._remember()
-        if self.month >= self.params["months"]:
-            self.running = False
+        """One month, then remember trust and levels for the explain panel.
+
+        Holds the model's lock, so a picture drawn at the same time (under the same lock)
+        never sees a half-updated relationship table. Does nothing once the run is over.
+        """
+        with self.lock:
+            if self.month >= self.params["months"]:
+                self.running = False
+                return
+            super().step()
+            self._remember()
+            if self.month >= self.params["months"]:
+                self.running = False
 
     def _remember(self) -> None:
         rel = self.rel
         self.trust_history.append(rel.trust.astype(np.float32))
         self.level_history.append(rel.level.astype(np.int8))
+        across = divide_rows_mask(self)
+        self.divide_working.append(int((rel.level[across] >= 1).sum()))
+        self.divide_cooperating.append(int((rel.level[across] >= 3).sum()))
+        self.divide_damage.append(float(rel.damage[:, across].mean()) if across.any() else float("nan"))
         if self.ever_forced.size < rel.size:
             self.ever_forced = np.concatenate([self.ever_forced, np.zeros(rel.size - self.ever_forced.size, dtype=bool)])
         for _, kind, rows in self.events[self._events_seen :]:
@@ -164,6 +213,9 @@ class VizModel(CollaborationModel):
         if self.trust_history:
             self.trust_history.pop()
             self.level_history.pop()
+            self.divide_working.pop()
+            self.divide_cooperating.pop()
+            self.divide_damage.pop()
         self._remember()
 
     def trust_at(self, month: int, row: int) -> tuple[float, float]:
@@ -177,3 +229,12 @@ class VizModel(CollaborationModel):
         """Level of pair ``row`` at the end of ``month`` (-1 before first contact)."""
         snap = self.level_history[month]
         return int(snap[row]) if row < snap.size else -1
+
+
+def divide_rows_mask(model: CollaborationModel) -> np.ndarray:
+    """Pairs across the scenario's divide of harm (e.g. community groups with police or
+    public agencies), by sector, whatever ``history_of_harm`` is: with history 0 these are
+    the same pairs, with no damage, so the lesson can compare the two."""
+    rel = model.rel
+    s = model.orgs.sector
+    return model.harmed_sectors[s[rel.i], s[rel.j]]

@@ -1,18 +1,12 @@
-"""Plots over time: pairs per level, mean trust with spread, escalations and breakdowns, impact.
+"""Marks on the time axis: the funder's deadline, the end of funding and each intervention.
 
-Every panel marks the funder's deadline, the end of funding and each intervention on the
-time axis, so a jump in a line can be read against what happened.
+The over-time charts (``charts.series_spec``) and the pair story draw these marks, so a jump
+in a line can be read against what happened.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-import numpy as np
-from matplotlib.figure import Figure
-
-from ..relationships import LEVEL_NAMES
-from .network import LEVEL_STYLE, figure_png
 
 if TYPE_CHECKING:  # pragma: no cover
     from .session import VizModel
@@ -31,64 +25,3 @@ def time_marks(model: "VizModel") -> list[tuple[int, str, str]]:
     for k, (month, text) in enumerate(model.interventions, start=1):
         marks.append((int(month), f"[{k}] {text}", "intervention"))
     return marks
-
-
-def timeseries_figure(model: "VizModel", *, dpi: int = 72) -> Figure:
-    """Four panels sharing the month axis."""
-    df = model.datacollector.get_model_vars_dataframe()
-    month = df["month"].to_numpy()
-    fig = Figure(figsize=(7.2, 7.6), dpi=dpi)
-    axes = fig.subplots(4, 1, sharex=True)
-    fig.subplots_adjust(left=0.11, right=0.98, top=0.93, bottom=0.07, hspace=0.32)
-
-    ax = axes[0]
-    stacks = [df[f"pairs_{name}"].to_numpy() for name in LEVEL_NAMES[1:]]
-    ax.stackplot(month, *stacks, colors=[LEVEL_STYLE[k][0] for k in range(1, len(LEVEL_NAMES))], labels=list(LEVEL_NAMES[1:]))
-    ax.set_title("pairs at each level (stacked; aware pairs not shown)", fontsize=8, loc="left")
-    ax.legend(loc="upper left", fontsize=6.5, ncol=4, frameon=False)
-
-    ax = axes[1]
-    mean = df["mean_trust"].to_numpy(dtype=float)
-    sd = df["trust_sd"].to_numpy(dtype=float)
-    ax.fill_between(month, np.clip(mean - sd, 0, 1), np.clip(mean + sd, 0, 1), color="#4292c6", alpha=0.25, lw=0, label="spread (± 1 sd)")
-    ax.plot(month, mean, color="#08519c", lw=1.6, label="mean trust")
-    ax.set_ylim(0, 1)
-    ax.set_title("trust between known pairs", fontsize=8, loc="left")
-    ax.legend(loc="upper left", fontsize=6.5, ncol=2, frameon=False)
-
-    ax = axes[2]
-    ax.plot(month, df["premature_escalations"].to_numpy(), color="#e6550d", lw=1.6, label="premature escalations (funder)")
-    ax.plot(month, df["breakdowns"].to_numpy(), color="#a50f15", lw=1.6, ls="--", label="breakdowns")
-    ax.set_title("premature escalations and breakdowns (total so far)", fontsize=8, loc="left")
-    ax.legend(loc="upper left", fontsize=6.5, ncol=2, frameon=False)
-
-    ax = axes[3]
-    ax.plot(month, df["collective_impact"].to_numpy(), color="#238b45", lw=1.6)
-    ax.set_title("collective impact (value of successful joint work, total so far)", fontsize=8, loc="left")
-    ax.set_xlabel("month", fontsize=8)
-
-    marks = time_marks(model)
-    right = max([model.month, 12] + [m + 2 for m, _, kind in marks if kind != "intervention"])
-    for ax in axes:
-        ax.tick_params(labelsize=7)
-        ax.set_xlim(0, right)
-        for m, _, kind in marks:
-            if kind == "deadline":
-                ax.axvline(m, color="#cb181d", lw=1.2, ls="--")
-            elif kind == "end":
-                ax.axvline(m, color="black", lw=1.2, ls="-.")
-            else:
-                ax.axvline(m, color=INTERVENTION_COLOUR, lw=1.0, ls=":")
-    top = axes[0]
-    for m, label, kind in marks:
-        short = label.split("]")[0] + "]" if kind == "intervention" else label
-        colour = {"deadline": "#cb181d", "end": "black"}.get(kind, INTERVENTION_COLOUR)
-        top.annotate(short, (m, 0.97), xycoords=("data", "axes fraction"), xytext=(2, 0), textcoords="offset points",
-                     fontsize=6.5, color=colour, rotation=90, va="top", ha="left")
-    fig.suptitle(f"month {model.month}", fontsize=9, x=0.98, ha="right")
-    return fig
-
-
-def timeseries_png(model: "VizModel") -> bytes:
-    """The time-series panels as PNG bytes."""
-    return figure_png(timeseries_figure(model))

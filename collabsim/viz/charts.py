@@ -1,0 +1,242 @@
+"""The page's network and time series as Vega-Lite specifications, drawn in the browser.
+
+The page used to send two matplotlib PNGs each month (0.4-0.6 s to draw on the server).
+These functions build plain Vega-Lite dictionaries instead (no Altair objects, so no schema
+validation on every month); Solara's ``VegaLite`` widget renders them in the browser with
+vega-embed, which also gives the hover tooltips and the clicks the page listens to. The
+layout stays the model's fixed sector layout (``VizModel.layout``), so organisations never
+move between months. Colours and sizes come from ``network.py`` (Okabe-Ito sectors, a grey
+ramp for levels) and text is at least ``FONT_PT`` pixels.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..relationships import LEVEL_NAMES
+from ..scenarios import SECTORS
+from .network import FONT_PT, LABEL_LIMIT, LEVEL_STYLE, SECTOR_COLOURS, sector_label
+from .timeseries import INTERVENTION_COLOUR, time_marks
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .session import VizModel
+
+NETWORK_SIZE = 560
+SERIES_WIDTH = 520
+SERIES_HEIGHT = 105
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+CONFIG = {
+    "font": "Roboto, sans-serif",
+    "axis": {"labelFontSize": FONT_PT, "titleFontSize": FONT_PT},
+    "legend": {"labelFontSize": FONT_PT, "titleFontSize": FONT_PT, "symbolSize": 120},
+    "title": {"fontSize": FONT_PT + 1, "anchor": "start", "fontWeight": "normal"},
+    "view": {"stroke": None},
+}
+
+
+def _level_scale(levels: range) -> dict[str, Any]:
+    return {"domain": [LEVEL_NAMES[k] for k in levels], "range": [LEVEL_STYLE[k][0] for k in levels]}
+
+
+def tie_rows(model: "VizModel") -> list[dict[str, Any]]:
+    """One record per working tie (networking or above): ends, level, trust both ways, damage."""
+    rel = model.rel
+    pos = model.layout
+    rows = np.flatnonzero(rel.level >= 1)
+    out = []
+    for r in rows:
+        a, b = int(rel.i[r]), int(rel.j[r])
+        out.append({
+            "x": round(float(pos[a, 0]), 4), "y": round(float(pos[a, 1]), 4),
+            "x2": round(float(pos[b, 0]), 4), "y2": round(float(pos[b, 1]), 4),
+            "a": a, "b": b, "level": LEVEL_NAMES[int(rel.level[r])], "lvl": int(rel.level[r]),
+            "pair": f"{a}–{b}",
+            "trust": f"{a}→{b} {rel.trust[0, r]:.2f}, {b}→{a} {rel.trust[1, r]:.2f}",
+            "damage": f"{a}→{b} {rel.damage[0, r]:.2f}, {b}→{a} {rel.damage[1, r]:.2f}",
+            "months at level": int(rel.months_at_level[r]),
+            "pushed by funder": "yes" if bool(rel.forced[r]) else "no",
+        })
+    return out
+
+
+def node_rows(model: "VizModel", chosen: tuple[int, ...]) -> list[dict[str, Any]]:
+    """One record per organisation: place, sector, whether the backbone serves it, whether chosen."""
+    pos = model.layout
+    served = np.asarray(model.backbone.served, dtype=bool) if model.backbone is not None else np.zeros(model.n, dtype=bool)
+    return [
+        {
+            "org": k, "x": round(float(pos[k, 0]), 4), "y": round(float(pos[k, 1]), 4),
+            "sector": sector_label(SECTORS[int(model.orgs.sector[k])]),
+            "served": "served by the backbone" if served[k] else "",
+            "chosen": k in chosen, "label": str(k),
+        }
+        for k in range(model.n)
+    ]
+
+
+def network_spec(model: "VizModel", chosen: tuple[int, ...] = ()) -> dict[str, Any]:
+    """The community now: ties by level (hover: level, trust, damage, months), organisations by sector (click)."""
+    lim = float(np.abs(model.layout).max()) + 0.15 if model.n else 1.0
+    scale_x = {"domain": [-lim, lim], "nice": False, "zero": False}
+    x = {"field": "x", "type": "quantitative", "scale": scale_x, "axis": None}
+    y = {"field": "y", "type": "quantitative", "scale": scale_x, "axis": None}
+    sectors_present = [sector_label(s) for k, s in enumerate(SECTORS) if np.any(model.orgs.sector == k)]
+    sector_scale = {"domain": sectors_present, "range": [SECTOR_COLOURS[s.replace(" ", "_")] for s in sectors_present]}
+    size = float(max(30.0, min(330.0, 13000.0 / max(model.n, 1))))
+    ties = {
+        "data": {"values": tie_rows(model)},
+        "mark": {"type": "rule", "opacity": 0.9},
+        "encoding": {
+            "x": x, "y": y,
+            "x2": {"field": "x2"}, "y2": {"field": "y2"},
+            "color": {"field": "level", "type": "ordinal", "scale": _level_scale(range(1, len(LEVEL_NAMES))),
+                      "legend": {"title": "ties (level)", "orient": "bottom", "columns": 2}},
+            "strokeWidth": {"field": "lvl", "type": "quantitative", "scale": {"domain": [1, 4], "range": [1.0, 4.0]}, "legend": None},
+            "strokeDash": {"field": "pushed by funder", "type": "nominal", "scale": {"domain": ["no", "yes"], "range": [[1, 0], [6, 3]]},
+                           "legend": {"title": "pushed by funder", "orient": "bottom"}},
+            "tooltip": [{"field": f} for f in ("pair", "level", "trust", "damage", "months at level", "pushed by funder")],
+        },
+    }
+    nodes_data = {"values": node_rows(model, chosen)}
+    nodes = {
+        "data": nodes_data,
+        "mark": {"type": "circle", "opacity": 1, "cursor": "pointer"},
+        "encoding": {
+            "x": x, "y": y,
+            "size": {"condition": {"test": "datum.chosen", "value": size * 2.2}, "value": size},
+            "color": {"field": "sector", "type": "nominal", "scale": sector_scale,
+                      "legend": {"title": "organisations (sector)", "orient": "bottom", "columns": 2}},
+            "stroke": {"condition": [{"test": "datum.chosen", "value": "#000000"}, {"test": "datum.served != ''", "value": "#000000"}],
+                       "value": "#ffffff"},
+            "strokeWidth": {"condition": {"test": "datum.chosen || datum.served != ''", "value": 2.5}, "value": 1},
+            "tooltip": [{"field": "org", "title": "organisation"}, {"field": "sector"}, {"field": "served", "title": "backbone"}],
+        },
+    }
+    layers = [ties, nodes]
+    if model.n <= LABEL_LIMIT:
+        layers.append({
+            "data": nodes_data,
+            "mark": {"type": "text", "fontSize": FONT_PT, "color": "white", "fontWeight": "bold", "cursor": "pointer"},
+            "encoding": {"x": x, "y": y, "text": {"field": "label"},
+                         "tooltip": [{"field": "org", "title": "organisation"}, {"field": "sector"}]},
+        })
+    return {
+        "$schema": SCHEMA,
+        "title": {"text": f"month {model.month}", "anchor": "end", "fontSize": FONT_PT + 4, "fontWeight": "bold"},
+        "width": NETWORK_SIZE, "height": NETWORK_SIZE,
+        "layer": layers,
+        "resolve": {"scale": {"color": "independent", "size": "independent", "strokeWidth": "independent"}},
+        "config": CONFIG,
+    }
+
+
+def _marks_layer(model: "VizModel") -> list[dict[str, Any]]:
+    marks = time_marks(model)
+    if not marks:
+        return []
+    colours = {"deadline": "#cb181d", "end": "#000000", "intervention": INTERVENTION_COLOUR}
+    rows = [{"month": m, "mark": (label.split("]")[0] + "]" if kind == "intervention" else label), "kind": kind} for m, label, kind in marks]
+    return [{
+        "data": {"values": rows},
+        "mark": {"type": "rule", "strokeDash": [4, 3]},
+        "encoding": {
+            "x": {"field": "month", "type": "quantitative"},
+            "color": {"field": "kind", "type": "nominal", "scale": {"domain": list(colours), "range": list(colours.values())}, "legend": None},
+            "tooltip": [{"field": "mark"}, {"field": "month"}],
+        },
+    }]
+
+
+def series_spec(model: "VizModel") -> dict[str, Any]:
+    """Four panels over time: pairs per level (stacked), trust, escalations and breakdowns, impact."""
+    df = model.datacollector.get_model_vars_dataframe()
+    month = df["month"].to_numpy().astype(int)
+    marks = time_marks(model)
+    right = max([int(model.month), 12] + [m + 2 for m, _, kind in marks if kind != "intervention"])
+    xs = {"field": "month", "type": "quantitative", "scale": {"domain": [0, right], "nice": False}, "title": None}
+    levels = [{"month": int(m), "level": name, "order": k, "pairs": int(v)}
+              for k, name in enumerate(LEVEL_NAMES[1:], start=1) for m, v in zip(month, df[f"pairs_{name}"])]
+    mean = df["mean_trust"].to_numpy(dtype=float)
+    sd = df["trust_sd"].to_numpy(dtype=float)
+    trust = [{"month": int(m), "mean trust": round(float(a), 3), "low": round(float(max(a - s, 0.0)), 3), "high": round(float(min(a + s, 1.0)), 3)}
+             for m, a, s in zip(month, np.nan_to_num(mean), np.nan_to_num(sd))]
+    totals = [{"month": int(m), "what": what, "total": int(v)}
+              for what, col in (("premature escalations (funder)", "premature_escalations"), ("breakdowns", "breakdowns"))
+              for m, v in zip(month, df[col])]
+    impact = [{"month": int(m), "collective impact": round(float(v), 1)} for m, v in zip(month, df["collective_impact"])]
+    extra = _marks_layer(model)
+
+    def panel(title: str, layers: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"title": title, "width": SERIES_WIDTH, "height": SERIES_HEIGHT, "layer": layers + extra}
+
+    return {
+        "$schema": SCHEMA,
+        "title": {"text": f"month {model.month}", "anchor": "end", "fontSize": FONT_PT + 2},
+        "vconcat": [
+            panel("pairs at each level (stacked; aware pairs not shown)", [{
+                "data": {"values": levels},
+                "mark": {"type": "area"},
+                "encoding": {
+                    "x": xs, "y": {"field": "pairs", "type": "quantitative", "stack": True, "title": None},
+                    "color": {"field": "level", "type": "ordinal", "scale": _level_scale(range(1, len(LEVEL_NAMES))),
+                              "legend": {"title": None, "orient": "right"}},
+                    "order": {"field": "order"},
+                    "tooltip": [{"field": "month"}, {"field": "level"}, {"field": "pairs"}],
+                },
+            }]),
+            panel("trust between known pairs: mean, and spread (± 1 sd)", [
+                {"data": {"values": trust}, "mark": {"type": "area", "opacity": 0.3, "color": "#56B4E9"},
+                 "encoding": {"x": xs, "y": {"field": "low", "type": "quantitative", "scale": {"domain": [0, 1]}, "title": None},
+                              "y2": {"field": "high"}}},
+                {"data": {"values": trust}, "mark": {"type": "line", "color": "#0072B2", "strokeWidth": 2},
+                 "encoding": {"x": xs, "y": {"field": "mean trust", "type": "quantitative"},
+                              "tooltip": [{"field": "month"}, {"field": "mean trust"}]}},
+            ]),
+            panel("premature escalations and breakdowns (total so far)", [{
+                "data": {"values": totals},
+                "mark": {"type": "line", "strokeWidth": 2},
+                "encoding": {
+                    "x": xs, "y": {"field": "total", "type": "quantitative", "title": None},
+                    "color": {"field": "what", "type": "nominal", "scale": {"range": ["#D55E00", "#000000"]},
+                              "legend": {"title": None, "orient": "top"}},
+                    "strokeDash": {"field": "what", "type": "nominal", "scale": {"range": [[1, 0], [5, 3]]}, "legend": None},
+                    "tooltip": [{"field": "month"}, {"field": "what"}, {"field": "total"}],
+                },
+            }]),
+            panel("collective impact (value of successful joint work, total so far)", [{
+                "data": {"values": impact},
+                "mark": {"type": "line", "color": "#009E73", "strokeWidth": 2},
+                "encoding": {"x": {**xs, "title": "month"}, "y": {"field": "collective impact", "type": "quantitative", "title": None},
+                             "tooltip": [{"field": "month"}, {"field": "collective impact"}]},
+            }]),
+        ],
+        "resolve": {"scale": {"color": "independent", "strokeDash": "independent"}},
+        "config": CONFIG,
+    }
+
+
+def org_card_lines(model: "VizModel", k: int) -> list[str]:
+    """An organisation's card: sector, attributes, partners by level with trust both ways."""
+    orgs = model.orgs
+    rel = model.rel
+    lines = [
+        f"Organisation {k}: {sector_label(SECTORS[int(orgs.sector[k])])}; capacity this month {orgs.budget[k]:.1f} "
+        f"(base {orgs.base_capacity[k]:.1f}); collaborative skill {orgs.skill[k]:.2f}; reliability {orgs.reliability[k]:.2f}; "
+        f"{'hierarchical' if orgs.hierarchical[k] else 'flat'} style; grants won {int(orgs.grants_won[k])}."
+    ]
+    mine = np.flatnonzero((rel.i == k) | (rel.j == k))
+    for lvl in range(len(LEVEL_NAMES) - 1, -1, -1):
+        rows = mine[rel.level[mine] == lvl]
+        if rows.size == 0:
+            continue
+        parts = []
+        for r in rows:
+            d = 0 if int(rel.i[r]) == k else 1
+            other = int(rel.j[r]) if d == 0 else int(rel.i[r])
+            parts.append(f"{other} (trusts it {rel.trust[d, r]:.2f}, trusted {rel.trust[1 - d, r]:.2f})")
+        lines.append(f"{LEVEL_NAMES[lvl].capitalize()} ({rows.size}): " + "; ".join(parts) + ".")
+    if mine.size == 0:
+        lines.append("It knows no one yet.")
+    return lines
