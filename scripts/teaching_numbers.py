@@ -21,10 +21,12 @@ from pathlib import Path
 import numpy as np
 
 import collabsim
+from collabsim.viz.session import PAGE_DEFAULTS
 
 
 def run(scenario: str, seed: int, months: int, actions: dict[int, object] | None = None, **params):
     """Run one model, applying ``actions[month](model)`` before that month's step (like the page's buttons)."""
+    params = {**PAGE_DEFAULTS, **params}  # the page's settings (runs start fresh)
     m = collabsim.CollaborationModel(scenario, seed=seed, **params)
     for month in range(months):
         if actions and month in actions:
@@ -158,7 +160,7 @@ def experiment_history(seeds, months) -> str:
     for k in list(base):
         base[k] = []
     for seed in seeds:
-        m = collabsim.CollaborationModel("police_community", seed=seed, history_of_harm=0.0)
+        m = collabsim.CollaborationModel("police_community", seed=seed, history_of_harm=0.0, **PAGE_DEFAULTS)
         working = [0]
         for _ in range(months):
             m.step()

@@ -332,3 +332,16 @@ def test_referral_weight_sets_the_share_of_searches_through_partners(monkeypatch
         shares.append(seen["referral"] / (seen["referral"] + seen["stranger"]))
     assert shares[0] == 0.0
     assert abs(shares[1] - 0.3) < 0.08 and abs(shares[2] - 0.9) < 0.08, shares
+
+
+def test_the_page_starts_from_a_community(monkeypatch, tmp_path):
+    from collabsim.community import load_community
+    from collabsim.viz.session import COMMUNITY_ENV, Settings, VizModel
+
+    monkeypatch.setenv(COMMUNITY_ENV, EXAMPLE)
+    m = VizModel(Settings(seed=1))
+    c = load_community(EXAMPLE)
+    assert m.n == c.n and m.rel.size == c.a.size and m.params["start"] == "fresh"
+    m.step()
+    bad = subprocess.run([sys.executable, "-m", "collabsim.cli", "viz", "--community", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "organisations.csv" in bad.stderr and "Traceback" not in bad.stderr

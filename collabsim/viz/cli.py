@@ -36,6 +36,7 @@ browser by Solara's VegaLite widget, which asks for exactly these three specs).
 
 APP_PATH = Path(__file__).with_name("app.py")
 SCENARIO_ENV = "COLLABSIM_VIZ_SCENARIO"
+COMMUNITY_ENV = "COLLABSIM_VIZ_COMMUNITY"
 DEFAULT_PORT = 8765
 
 
@@ -146,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Open the collabsim page in a browser (a Mesa/Solara app), or fetch its front-end files.",
     )
     parser.add_argument("--scenario", default="default", help="scenario shown first (default: %(default)s)")
+    parser.add_argument("--community", metavar="DIR", help="every run starts from this observed community (organisations.csv and relationships.csv; docs/community.md)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default: %(default)s)")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine only)")
     parser.add_argument(
@@ -189,8 +191,10 @@ def solara_command(host: str, port: int) -> list[str]:
     ]
 
 
-def server_env(scenario: str) -> dict[str, str]:
+def server_env(scenario: str, community: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
+    if community:
+        env[COMMUNITY_ENV] = str(Path(community).resolve())
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     env["SOLARA_THEME_SHOW_BANNER"] = "False"  # its corner badge covered the pair story
     env[SCENARIO_ENV] = scenario
@@ -210,6 +214,14 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"error: {unknown_name_message(args.scenario, SCENARIOS, 'scenario')}", file=sys.stderr)
         return 2
+    if args.community is not None:
+        from ..community import CommunityError, load_community
+
+        try:
+            load_community(args.community)
+        except CommunityError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     if not 0 < args.port < 65536:
         print(f"error: --port must be in [1, 65535], got {args.port}", file=sys.stderr)
         return 2
@@ -232,9 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     if os.name == "posix":
         # become the server: a signal to `collabsim viz` (Ctrl+C, kill, a test's terminate)
         # then reaches solara itself and no orphaned server is left behind
-        os.execve(command[0], command, server_env(args.scenario))
+        os.execve(command[0], command, server_env(args.scenario, args.community))
     try:  # pragma: no cover - other systems
-        return subprocess.call(command, env=server_env(args.scenario))
+        return subprocess.call(command, env=server_env(args.scenario, args.community))
     except KeyboardInterrupt:  # pragma: no cover
         return 0
 

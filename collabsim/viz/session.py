@@ -26,11 +26,21 @@ from ..scenarios import SCENARIOS, scenario_parameters
 from .network import sector_layout
 
 SCENARIO_ENV = "COLLABSIM_VIZ_SCENARIO"
+COMMUNITY_ENV = "COLLABSIM_VIZ_COMMUNITY"
+"""Environment variable through which ``collabsim viz --community DIR`` names an observed
+community every run of the page starts from."""
 """Environment variable through which ``collabsim viz --scenario`` names the first scenario."""
 
 DEFAULT_SEED: int | None = None
 """Seed of a new tab's first run: none, so every tab and every empty-seed Reset draws a new run
 (the page shows the seed it drew, to repeat the run by typing it)."""
+
+
+PAGE_DEFAULTS: dict[str, Any] = {"start": "fresh"}
+"""Where the page differs from the registry's defaults: runs start fresh (everyone merely
+aware), the teaching setting, so first contacts, first joint work and first collaboration
+happen on screen. A teacher can choose ``history`` (a community with a past, the
+researchers' default) under "Size and time"."""
 
 
 def initial_scenario() -> str:
@@ -56,6 +66,7 @@ class Settings:
     def base_values(self) -> dict[str, Any]:
         """Registry defaults with the scenario's presets applied."""
         values = dict(DEFAULTS)
+        values.update(PAGE_DEFAULTS)
         values.update(scenario_parameters(self.scenario))
         return values
 
@@ -162,8 +173,11 @@ class VizModel(CollaborationModel):
             settings.set_scenario(str(scenario_name))
         if seed != "":
             settings.set_seed_text(seed)
-        values = dict(settings.overrides)
-        super().__init__(settings.scenario, seed=settings.seed, **values)
+        values = {**PAGE_DEFAULTS, **settings.overrides}
+        community = os.environ.get(COMMUNITY_ENV) or None  # collabsim viz --community DIR
+        if community is not None:
+            values.pop("n_organisations", None)  # the community's files give it
+        super().__init__(settings.scenario, seed=settings.seed, community=community, **values)
         self.settings = settings
         self.scenario_name = settings.scenario
         self.record_events = True
