@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._mesa_compat import replace_model
 from ..model import CollaborationModel
 from ..parameters import DEFAULTS, PARAMETERS, ParameterError
 from ..scenarios import SCENARIOS, scenario_parameters
@@ -131,6 +132,7 @@ class VizModel(CollaborationModel):
             settings.set_seed_text(seed)
         values = dict(settings.overrides)
         super().__init__(settings.scenario, seed=settings.seed, **values)
+        replace_model(settings, self)  # Reset: the tab's previous model is finished (Mesa < 3.5 would keep it)
         self.settings = settings
         self.scenario_name = settings.scenario
         self.record_events = True
