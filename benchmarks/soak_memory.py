@@ -144,8 +144,10 @@ def slope_per_1000(points: list[tuple[int, int]]) -> float | None:
     return sxy / sxx * 1000 / MB
 
 
-def analyse(samples, warmup: int) -> dict:
-    after = [s for s in samples if s[1] >= warmup]
+def analyse(samples, warmup: int, total: int) -> dict:
+    """Growth between the end of the warm-up and the last run stored (not after: a pool
+    shutting down frees memory, which would hide growth)."""
+    after = [s for s in samples if warmup <= s[1] < total]
     coord = [(runs, rss) for _, runs, rss, _ in after]
     per_worker: dict[int, list[tuple[int, int]]] = {}
     total = []
@@ -171,6 +173,7 @@ def analyse(samples, warmup: int) -> dict:
         "coordinator": {
             "rss_first_mb": coord[0][1] / MB if coord else None,
             "rss_last_mb": coord[-1][1] / MB if coord else None,
+            "rss_max_mb": max(r for _, r in coord) / MB if coord else None,
             "growth_mb_per_1000_runs": slope_per_1000(coord),
         },
         "workers_total": {
@@ -238,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         if cluster is not None:
             cluster.close()
     elapsed = time.perf_counter() - start
-    result = analyse(sampler.samples, args.warmup)
+    result = analyse(sampler.samples, args.warmup, design.n_runs)
     result.update({"runs": stats["new"], "seconds": elapsed, "engine": "dask" if args.dask else "local", "worker_count": args.workers, "python": sys.version.split()[0]})
     try:
         import mesa
@@ -250,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"soak: {stats['new']} runs of the default scenario ({args.months} months) on {args.workers} {'Dask' if args.dask else 'local'} workers in {elapsed:.0f} s;"
           f" Python {result['python']}, Mesa {result.get('mesa', '?')}; growth measured after {args.warmup} runs ({result['runs_after_warmup']} runs, {result['samples_after_warmup']} samples)")
     c = result["coordinator"]
-    print(f"  coordinator         RSS {fmt(c['rss_first_mb'])} -> {fmt(c['rss_last_mb'])} MB   growth {fmt(c['growth_mb_per_1000_runs'])} MB / 1,000 runs")
+    print(f"  coordinator         RSS {fmt(c['rss_first_mb'])} -> {fmt(c['rss_last_mb'])} MB (max {fmt(c['rss_max_mb'])})   growth {fmt(c['growth_mb_per_1000_runs'])} MB / 1,000 runs")
     t = result["workers_total"]
     print(f"  all workers (sum)   RSS {fmt(t['rss_first_mb'])} -> {fmt(t['rss_last_mb'])} MB   growth {fmt(t['growth_mb_per_1000_runs'])} MB / 1,000 runs")
     print(f"  largest worker      first half {fmt(result['largest_worker_mb_first_half'])} MB, second half {fmt(result['largest_worker_mb_second_half'])} MB;"
@@ -262,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  worst per-process growth: {max(worst) * 10:.1f} MB per 10,000 runs (target < 10)")
     print(json.dumps({k: v for k, v in result.items() if k != "workers"}))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        result["samples"] = [(round(t, 2), runs, rss, workers) for t, runs, rss, workers in sampler.samples]
+        args.json.write_text(json.dumps(result, default=str) + "\n")
     return 0
 
 
