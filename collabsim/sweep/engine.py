@@ -6,11 +6,16 @@ Parquet part by the parent process. A run's result depends only on the design (s
 months, parameters, seed), never on the worker that ran it, so 1 worker, N workers and
 Dask give bit-identical tables.
 
+Memory does not grow with the length of a sweep: the parent builds a batch's task only
+when it submits it, keeps a bounded window of batches in flight (``IN_FLIGHT_PER_WORKER``
+per worker) and drops each table once it is stored; local pools are replaced by fresh
+ones every ``recycle_after`` batches per worker, a safety net for leaks in extensions.
+
 Local workers are started by a fork server (``multiprocessing`` "forkserver" context) and
 die with the parent: on Linux they ask the kernel for ``SIGKILL`` when their parent dies
 (``prctl(PR_SET_PDEATHSIG)``), and everywhere a watcher thread exits when the parent is
-gone. A worker that dies breaks the pool; the engine starts a new pool and redoes the runs
-that were not stored.
+gone. A worker that dies breaks the pool; the engine starts a new pool and redoes the
+batches that were in flight and not stored.
 """
 
 from __future__ import annotations
