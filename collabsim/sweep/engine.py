@@ -20,6 +20,7 @@ batches that were in flight and not stored.
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 import os
@@ -171,6 +172,30 @@ def _die_with_parent(alive: Any) -> None:
 def _worker_init(alive: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's business
     _die_with_parent(alive)
+    gc.freeze()  # the modules the fork server loaded: never garbage, never scanned again
+
+
+_batches_in_this_worker = 0
+
+
+def run_batch_in_worker(*task: Any) -> pd.DataFrame:
+    """``run_batch`` in a local worker, then free the batch's models at once.
+
+    A finished model is cyclic garbage (its agents point back at it); left to Python's
+    generational collector it waits in the oldest generation, whose full collections
+    are rare, and the worker's memory creeps up by about 2 MB per 1,000 runs. A full
+    collection after every batch frees it; it is cheap because what was alive at start-up
+    and after the first batch (imports, numba's dispatchers, caches) is frozen out of
+    the collector's scans. Collecting changes no result.
+    """
+    global _batches_in_this_worker
+    try:
+        return run_batch(*task)
+    finally:
+        gc.collect()
+        _batches_in_this_worker += 1
+        if _batches_in_this_worker == 1:
+            gc.freeze()
 
 
 def _context() -> Any:
@@ -266,7 +291,7 @@ def _run_pool(queue: TaskQueue, workers: int, ctx: Any, alive: Any, on_done: Cal
                 if item is None:
                     break
                 try:
-                    in_flight[pool.submit(run_batch, *item[1])] = item
+                    in_flight[pool.submit(run_batch_in_worker, *item[1])] = item
                 except BrokenProcessPool:
                     queue.redo(item)
                     broken = True
