@@ -140,6 +140,7 @@ def _add_engine(p: argparse.ArgumentParser) -> None:
     p.add_argument("--connect-timeout", type=float, default=20.0, metavar="SECONDS", help="how long to try to reach the Dask scheduler (default 20)")
     p.add_argument("--force-new", action="store_true", help="if DIR holds a different design, delete its runs and start this one")
     p.add_argument("--batch-size", type=int, metavar="K", help="runs per task (default: automatic, large first, small last)")
+    p.add_argument("--recycle-after", type=int, default=100, metavar="B", help="replace the local worker processes after B batches each (default 100; 0: never)")
     _add_common(p)
 
 
@@ -350,6 +351,7 @@ def _engine_options(args: argparse.Namespace) -> dict[str, Any]:
         quiet=args.quiet,
         batch_size=args.batch_size,
         connect_timeout=args.connect_timeout,
+        recycle_after=args.recycle_after,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._mesa_compat import release_model
 from .model import CollaborationModel
 
 
@@ -44,9 +45,12 @@ def run_model(scenario: str = "default", seed: int | None = None, months: int | 
     if months is not None:
         parameters["months"] = months
     model = CollaborationModel(scenario, seed=seed, **parameters)
-    model.run()
-    metrics = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    return RunResult(metrics, model.relationships(), model.summary(), dict(model.params))
+    try:
+        model.run()
+        metrics = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        return RunResult(metrics, model.relationships(), model.summary(), dict(model.params))
+    finally:
+        release_model(model)  # a finished model is garbage, even on Mesa < 3.5
 
 
 def run_metrics(scenario: str = "default", seed: int | None = None, months: int | None = None, **parameters: Any) -> dict[str, np.ndarray]:
@@ -59,5 +63,8 @@ def run_metrics(scenario: str = "default", seed: int | None = None, months: int 
     if months is not None:
         parameters["months"] = months
     model = CollaborationModel(scenario, seed=seed, **parameters)
-    model.run()
-    return {name: np.asarray(values) for name, values in model.datacollector.model_vars.items()}
+    try:
+        model.run()
+        return {name: np.asarray(values) for name, values in model.datacollector.model_vars.items()}
+    finally:
+        release_model(model)  # what keeps a sweep worker's memory flat on Mesa < 3.5

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._mesa_compat import replace_model
 from ..model import CollaborationModel
 from ..parameters import DEFAULTS, PARAMETERS, ParameterError
 from ..scenarios import SCENARIOS, scenario_parameters
@@ -178,6 +179,7 @@ class VizModel(CollaborationModel):
         if community is not None:
             values.pop("n_organisations", None)  # the community's files give it
         super().__init__(settings.scenario, seed=settings.seed, community=community, **values)
+        replace_model(settings, self)  # Reset: the tab's previous model is finished (Mesa < 3.5 would keep it)
         self.settings = settings
         self.scenario_name = settings.scenario
         self.record_events = True
