@@ -527,7 +527,9 @@ def _model_numbers(scenario: str, seed: int, months: int, actions: dict | None =
 
     import collabsim
 
-    m = collabsim.CollaborationModel(scenario, seed=seed, **params)
+    from collabsim.viz.session import PAGE_DEFAULTS
+
+    m = collabsim.CollaborationModel(scenario, seed=seed, **{**PAGE_DEFAULTS, **params})  # the page starts runs fresh
     for month in range(months):
         if actions and month in actions:
             actions[month](m)

@@ -102,8 +102,12 @@ def _nice_step(x: float) -> float:
 
 
 def control_specs() -> list[ControlSpec]:
-    """Every settable parameter's control, grouped in registry order."""
-    specs = [control_spec(p) for p in PARAMETERS.values() if p.name not in SKIP]
+    """The page's controls: every parameter of the groups it shows, in registry order.
+
+    The ``structure`` group (the level ladder and the rules' constants, 66 numbers) is for
+    research designs and the command line, not for a class: it has no controls here.
+    """
+    specs = [control_spec(p) for p in PARAMETERS.values() if p.name not in SKIP and p.group in GROUP_TITLES]
     order = list(GROUP_TITLES)
     return sorted(specs, key=lambda s: order.index(s.group) if s.group in order else len(order))
 
