@@ -5,8 +5,8 @@ with their rules: ``trust.two_layer_one`` (trust), ``outcomes.success_probabilit
 and friends (outcomes), ``referral.referred_one`` (referral trust). The passes compose
 the rules and write the results into the relationship arrays in place. The one rule
 defined here is first contact (``first_contact_one``), which has no module of its own.
-The schedule that calls the passes, and every random draw, stay in ``model.py``: draws
-come from the model's numpy generator in a fixed order, and are handed to the passes.
+The schedule that calls the passes, and every random draw, live in ``engine.py`` (the
+whole month as one compiled call, its draws keyed by ``streams``).
 
 Other passes live with their rule: ``capacity._allocate``, ``levels.escalate_pass``,
 ``funder._strongest``, ``metrics.pair_counts``, and the pair index in ``relationships``.
@@ -22,6 +22,7 @@ from .levels import COLLABORATION, TOP
 from .structure import NEED, RIVALRY, STAKE, VALUE
 from .outcomes import broken_commitment_chance_one, signals_one, success_probability_one
 from .referral import follow_referral, hearers_into, referred_one
+from .streams import add64, mul64
 from .trust import beta_one, smoothing_one, two_layer_damped_one, two_layer_one
 
 RULE_CODES = {"two_layer": 0, "smoothing": 1, "beta": 2, "two_layer_damped": 3}
@@ -273,10 +274,10 @@ def splitmix_uniform(seed, a, b):  # pragma: no cover
     depend on when or how the pair met: two arms of a paired comparison give the same
     pair the same purpose (common random numbers).
     """
-    key = np.uint64(a) * np.uint64(1_000_003) + np.uint64(b) + np.uint64(1)
-    z = np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15) * key
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    key = add64(add64(mul64(np.uint64(a), np.uint64(1_000_003)), np.uint64(b)), np.uint64(1))
+    z = add64(np.uint64(seed), mul64(np.uint64(0x9E3779B97F4A7C15), key))
+    z = mul64(z ^ (z >> np.uint64(30)), np.uint64(0xBF58476D1CE4E5B9))
+    z = mul64(z ^ (z >> np.uint64(27)), np.uint64(0x94D049BB133111EB))
     z = z ^ (z >> np.uint64(31))
     return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
