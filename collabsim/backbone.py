@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
-from ._jit import jit
+from ._jit import hot, jit
 if TYPE_CHECKING:  # pragma: no cover
     from .model import CollaborationModel
 
@@ -42,7 +42,7 @@ class Backbone(mesa.Agent):
         super().remove()
 
 
-@jit
+@hot
 def support_one(served_a, served_b, w):  # pragma: no cover - compiled
     """Communication bonus to a pair's chance of success: shared measurement and meetings
     reach both partners (``backbone_support_both``) or one (``backbone_support_one``).

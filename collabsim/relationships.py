@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import hot, jit
 
 LEVEL_NAMES: tuple[str, ...] = ("aware", "networking", "coordination", "cooperation", "collaboration")
 """The five levels (004, after Himmelman): 0 aware ... 4 collaboration."""
@@ -222,7 +222,7 @@ class RelationshipTable:
 # and ``sorted_rows`` the row of each.
 
 
-@jit
+@hot
 def find_row(sorted_keys, sorted_rows, n, a, b):  # pragma: no cover - compiled
     """Row of pair (a, b), or -1: a binary search of the sorted keys."""
     key = np.int64(min(a, b)) * n + np.int64(max(a, b))  # 64-bit even for 16-bit indices
