@@ -36,10 +36,6 @@ def hot(fn: F) -> F:
     """``jit`` for a small rule called per pair inside the monthly passes, inlined into
     its callers: a call that passes arrays costs an atomic reference count per array
     (tens of nanoseconds, more than the rule itself); inlined, it costs nothing."""
-    import os
-    only = os.environ.get("X_HOT_ONLY")
-    if only is not None and fn.__name__ not in only.split(","):
-        return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
     return numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")(fn)
 
 
