@@ -10,7 +10,9 @@ writes each month's metrics; the sweep path runs a whole run in one call, and
 
 Every random number is drawn where it is used, from a stream keyed by the run's seed,
 the mechanism, the month and the organisation or pair it decides (``streams``), so
-paired runs share their draws (common random numbers).
+paired runs share their draws (common random numbers). Keys are wrapped in
+``np.uint64`` (a no-op compiled) so that any of these functions can also run as Python
+over the compiled rules (its ``py_func``): tests and experiments watch a call that way.
 
 The state is a handful of arrays, grouped in tuples the model builds (``Engine``):
 
@@ -162,7 +164,7 @@ def serve(S, P, O):  # pragma: no cover - compiled
     if n <= capacity:
         served[:] = True
         return
-    key = streams.month_key(S[SEED], streams.SERVE, S[MONTH])
+    key = np.uint64(streams.month_key(S[SEED], streams.SERVE, S[MONTH]))
     u = np.empty(n)
     for o in range(n):
         u[o] = streams.uniform(key, o, 0)
@@ -205,10 +207,7 @@ def sum_grants(O, Fd):  # pragma: no cover - compiled
 # --- 4 meet ------------------------------------------------------------------------------------
 @jit
 def meet(S, P, K, O, R, shock):  # pragma: no cover - compiled
-    """New contacts (7.2): referrals, strangers, backbone introductions, the forum.
-
-    (Keys are wrapped in ``np.uint64``, a no-op compiled, so that this function also runs as
-    Python over the compiled rules: a test watches its call into ``first_contacts``.)"""
+    """New contacts (7.2): referrals, strangers, backbone introductions, the forum."""
     n = S[N_ORGS]
     if n < 2:
         return
@@ -324,10 +323,10 @@ def work(S, C, P, K, O, R, M, shock, allocated):  # pragma: no cover - compiled
     if k == 0:
         return
     seed, month, cap, rule = S[SEED], S[MONTH], S[CAP], S[RULE]
-    k_contact = streams.month_key(seed, streams.CONTACT, month)
-    k_success = streams.month_key(seed, streams.SUCCESS, month)
-    k_culprit = streams.month_key(seed, streams.CULPRIT, month)
-    k_broken = streams.month_key(seed, streams.BROKEN, month)
+    k_contact = np.uint64(streams.month_key(seed, streams.CONTACT, month))
+    k_success = np.uint64(streams.month_key(seed, streams.SUCCESS, month))
+    k_culprit = np.uint64(streams.month_key(seed, streams.CULPRIT, month))
+    k_broken = np.uint64(streams.month_key(seed, streams.BROKEN, month))
     contact = np.empty(k, dtype=np.bool_)
     u = np.empty((3, k))
     for r in range(k):
@@ -375,7 +374,7 @@ def disrupt(S, C, P, K, R, shock):  # pragma: no cover - compiled
     """First month of a crisis: some working pairs' joint work fails honestly (7.12)."""
     ladder, rule_p = K[0], K[2]
     i, j, level, failures, trust, damage, pos, neg = R[0], R[1], R[2], R[9], R[18], R[19], R[21], R[22]
-    key = streams.month_key(S[SEED], streams.DISRUPT, S[MONTH])
+    key = np.uint64(streams.month_key(S[SEED], streams.DISRUPT, S[MONTH]))
     cap, rule = S[CAP], S[RULE]
     hits = 0
     for r in range(S[SIZE]):
@@ -396,7 +395,7 @@ def meetings_month(S, P, K, O, R, M):  # pragma: no cover - compiled
     sector, skill, forum_member, served = O[0], O[1], O[10], O[11]
     i, j, level, trust, damage, pos, neg = R[0], R[1], R[2], R[18], R[19], R[21], R[22]
     worked, success = M[1], M[2]
-    key = streams.month_key(S[SEED], streams.MEETING, S[MONTH])
+    key = np.uint64(streams.month_key(S[SEED], streams.MEETING, S[MONTH]))
     cap, rule = S[CAP], S[RULE]
     forum, backbone = P[REGULAR_MEETINGS] != 0.0, P[BACKBONE] != 0.0
     for r in range(S[SIZE]):
@@ -427,7 +426,7 @@ def turnover(S, P, O, R, M):  # pragma: no cover - compiled
     if P[STAFF_TURNOVER] <= 0.0:
         return
     n = S[N_ORGS]
-    key = streams.month_key(S[SEED], streams.TURNOVER, S[MONTH])
+    key = np.uint64(streams.month_key(S[SEED], streams.TURNOVER, S[MONTH]))
     gone = np.zeros(n, dtype=np.bool_)
     any_gone = False
     for o in range(n):
@@ -435,7 +434,7 @@ def turnover(S, P, O, R, M):  # pragma: no cover - compiled
             gone[o] = True
             any_gone = True
     if any_gone:
-        replace_staff(S, P, O, R, M, gone, streams.month_key(S[SEED], streams.SKILL, S[MONTH]), np.empty(S[SIZE], dtype=np.int64))
+        replace_staff(S, P, O, R, M, gone, np.uint64(streams.month_key(S[SEED], streams.SKILL, S[MONTH])), np.empty(S[SIZE], dtype=np.int64))
 
 
 @jit
@@ -470,7 +469,7 @@ def escalate(S, C, P, K, R, M, allocated):  # pragma: no cover - compiled
         return
     i, j = R[0], R[1]
     changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
-    key = streams.month_key(S[SEED], streams.BREAKDOWN, S[MONTH])
+    key = np.uint64(streams.month_key(S[SEED], streams.BREAKDOWN, S[MONTH]))
     rows = np.empty(size, dtype=np.int64)
     u = np.empty(size)
     m = 0
@@ -541,7 +540,7 @@ def grant_round(f, S, C, P, K, O, R, Fd):  # pragma: no cover - compiled
     size, n, cap = S[SIZE], S[N_ORGS], S[CAP]
     f_grant[f, :] = 0.0
     f_held[f, :] = False
-    key = streams.month_key(S[SEED], streams.FUNDER + 2 * f, S[MONTH])
+    key = np.uint64(streams.month_key(S[SEED], streams.FUNDER + 2 * f, S[MONTH]))
     winners = np.zeros(n, dtype=np.bool_)
     applied = np.zeros(n, dtype=np.bool_)
     n_eligible = n_funded = 0
@@ -589,7 +588,7 @@ def review(f, S, C, K, R, M, Fd):  # pragma: no cover - compiled
     size, cap, month = S[SIZE], S[CAP], S[MONTH]
     required = np.int64(F[f, REQUIRED_LEVEL])
     deadline = F[f, MANDATE_START] + F[f, DEADLINE_MONTHS]
-    key = streams.month_key(S[SEED], streams.FUNDER + 2 * f + 1, month)
+    key = np.uint64(streams.month_key(S[SEED], streams.FUNDER + 2 * f + 1, month))
     for r in range(size):
         lvl = np.int64(level[r])
         if not (lvl >= 1 and lvl < required and not changed[r]):
