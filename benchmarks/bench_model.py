@@ -59,14 +59,19 @@ class TimedModel(CollaborationModel):
 
 
 RSS_CODE = """
-import resource, sys
+import sys
 from collabsim.model import CollaborationModel
+
+def peak():  # VmHWM: this process's peak resident memory (ru_maxrss can carry the parent's over exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+
 CollaborationModel(seed=0, months=12).run()  # warm: compiled code loaded from the cache
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak()
 n, months = int(sys.argv[1]), int(sys.argv[2])
 m = CollaborationModel(seed=0, n_organisations=n, months=months).run()
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(before * 1024, after * 1024, m.rel.size)
+print(before, peak(), m.rel.size)
 """
 
 
