@@ -1,16 +1,20 @@
 """Speed and memory of one model run, on one core: prints a table and JSON.
 
-For 40, 1,000 and 10,000 organisations (120 months each): seconds per month,
-organisation-months per second, peak memory per organisation (tracemalloc), and the share
-of each month spent in data collection. In the same run it times a bare numpy kernel of
-the two-layer trust update over the same number of relationships and prints the ratio of
-a full month to that kernel. Targets (issue 3): the default run <= 40 ms; 10,000
-organisations x 120 months <= 2 s; a month <= 10x the bare kernel at 10,000; data
-collection <= 30% of a month; <= 2 KB per organisation at 10,000.
+For 40, 1,000 and 10,000 organisations (120 months each), through
+``CollaborationModel(...).run()``: seconds per run and per month, organisation-months per
+second, peak memory per organisation (Python allocations by tracemalloc, and the peak
+resident memory of a fresh process, warm compile cache, less its peak before the run), and
+the share of a run spent outside the compiled engine (data collection). In the same run it
+times a bare numpy kernel of the two-layer trust update over the same number of
+relationships and prints the ratio of a full month to that kernel. Targets (issue 13): the
+default run <= 5 ms (<= 3 ms through the sweep path, ``benchmarks/sweep_throughput.py``);
+10,000 organisations x 120 months <= 1 s; <= 2 KB per organisation (peak resident). The
+machine's load average is printed with the figures: on a shared machine, compare runs
+made in the same minute.
 
 Times are the best of ``--repeats`` runs of the same seed (the median is printed too),
-after a first run that loads the compiled passes from numba's cache (or compiles them,
-about half a minute, the first time on a machine); that first run is printed apart.
+after a first run that loads the compiled engine from numba's cache (or compiles it, the
+first time on a machine); that first run is printed apart.
 
 Usage: python benchmarks/bench_model.py [--sizes 40 1000 10000] [--months 120] [--repeats 5]
 """
@@ -35,14 +39,49 @@ from collabsim.model import CollaborationModel  # noqa: E402
 
 
 class TimedModel(CollaborationModel):
-    """The real model, with the time spent recording each month measured."""
+    """The real model, with the time spent outside the compiled engine measured (model
+    set-up aside: building the metrics table and the data collector's columns)."""
 
     collect_seconds = 0.0
 
-    def _record(self) -> None:
+    def run(self, months=None):
         start = time.perf_counter()
-        super()._record()
-        self.collect_seconds += time.perf_counter() - start
+        self.engine_seconds = 0.0
+        super().run(months)
+        self.collect_seconds += time.perf_counter() - start - self.engine_seconds
+        return self
+
+    def run_rows(self, months):
+        start = time.perf_counter()
+        rows = super().run_rows(months)
+        self.engine_seconds += time.perf_counter() - start
+        return rows
+
+
+RSS_CODE = """
+import sys
+from collabsim.model import CollaborationModel
+
+def peak():  # VmHWM: this process's peak resident memory (ru_maxrss can carry the parent's over exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+
+CollaborationModel(seed=0, months=12).run()  # warm: compiled code loaded from the cache
+before = peak()
+n, months = int(sys.argv[1]), int(sys.argv[2])
+m = CollaborationModel(seed=0, n_organisations=n, months=months).run()
+print(before, peak(), m.rel.size)
+"""
+
+
+def peak_rss(n: int, months: int) -> tuple[int, int]:
+    """Peak resident memory of a fresh process (bytes) before and after one run of n organisations."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", RSS_CODE, str(n), str(months)], capture_output=True, text=True, check=True)
+    before, after, _ = (int(x) for x in out.stdout.split())
+    return before, after
 
 
 def bare_kernel_seconds(k: int, repeats: int = 20) -> float:
@@ -75,6 +114,7 @@ def measure(n: int, months: int, repeats: int) -> dict:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     kernel = bare_kernel_seconds(pairs)
+    rss_before, rss_after = peak_rss(n, months)
     per_month = total / max(months, 1)
     return {
         "run_seconds_median": round(float(np.median(totals)), 4),
@@ -84,7 +124,9 @@ def measure(n: int, months: int, repeats: int) -> dict:
         "seconds_per_month": round(per_month, 6),
         "organisation_months_per_second": round(n * months / total),
         "pairs_at_end": int(pairs),
-        "peak_bytes_per_organisation": round(peak / n),
+        "peak_python_bytes_per_organisation": round(peak / n),
+        "peak_rss_bytes_per_organisation": round((rss_after - rss_before) / n),
+        "peak_rss_mb": round(rss_after / 2**20, 1),
         "data_collection_share": round(collect / total, 3),
         "bare_trust_kernel_seconds": round(kernel, 6),
         "month_over_kernel": round(per_month / kernel, 1),
@@ -106,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print(" | ".join(str(row[c]) for c in cols))
     print(f"first run in this process (loading or compiling the compiled passes): {first_run:.2f} s")
-    print(json.dumps({"python": sys.version.split()[0], "collabsim": collabsim.__version__, "first_run_seconds": round(first_run, 3), "results": rows}, indent=2))
+    print(f"load average: {os.getloadavg()}")
+    print(json.dumps({"load_average": os.getloadavg(), "python": sys.version.split()[0], "collabsim": collabsim.__version__, "first_run_seconds": round(first_run, 3), "results": rows}, indent=2))
     return 0
 
 

@@ -12,9 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
-
-from ._jit import jit
+from ._jit import hot, jit
 if TYPE_CHECKING:  # pragma: no cover
     from .model import CollaborationModel
 
@@ -26,37 +24,25 @@ from .structure import SUPPORT_BOTH, SUPPORT_ONE
 
 
 class Backbone(mesa.Agent):
-    """A backbone organisation with finite staff capacity."""
+    """A backbone organisation with finite staff capacity.
+
+    Whom the staff serve each month, and their introductions, meetings and support, run
+    in the compiled engine (``engine.serve`` and friends); ``served`` is the engine's
+    array, read in place.
+    """
 
     def __init__(self, model: "CollaborationModel", capacity: int) -> None:
         super().__init__(model)
         self.capacity = int(capacity)
         self.active = True
-        self.served = np.zeros(model.n, dtype=bool)
+        self.served = model._served
 
-    def step(self) -> None:
-        """Choose whom the staff serve this month: everyone, or ``capacity`` at random."""
-        n = self.model.n
+    def remove(self) -> None:
         self.served[:] = False
-        if not self.active or n == 0:
-            return
-        if n <= self.capacity:
-            self.served[:] = True
-        else:
-            self.served[self.model.rng.choice(n, self.capacity, replace=False)] = True
-
-    def introductions(self) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs of served organisations the staff introduce to each other this month."""
-        rng = self.model.rng
-        served = np.flatnonzero(self.served)
-        if served.size < 2:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        chosen = served[rng.random(served.size) < self.model.params["introduction_chance"]]
-        partners = rng.choice(served, size=chosen.size)
-        return chosen, partners
+        super().remove()
 
 
-@jit
+@hot
 def support_one(served_a, served_b, w):  # pragma: no cover - compiled
     """Communication bonus to a pair's chance of success: shared measurement and meetings
     reach both partners (``backbone_support_both``) or one (``backbone_support_one``).

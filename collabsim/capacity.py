@@ -96,15 +96,36 @@ def _allocate(i, j, level, trust, cap, budget, works, climb_room, level_cost, st
                 entry[e] = side * k + r
                 weaker = min(trust[r], trust[cap + r])
                 rank[e] = np.int32(np.rint((5.0 - (level[r] + weaker)) * PRIORITY_RESOLUTION))
-    # within each organisation, highest priority (lowest rank) first; stable
-    for o in range(n):
-        for e in range(start[o] + 1, start[o + 1]):
-            this_entry, this_rank = entry[e], rank[e]
-            f = e - 1
-            while f >= start[o] and rank[f] > this_rank:
-                entry[f + 1], rank[f + 1] = entry[f], rank[f]
-                f -= 1
-            entry[f + 1], rank[f + 1] = this_entry, this_rank
+    # within each organisation, highest priority (lowest rank) first; stable: a counting
+    # sort of all entries by rank, then one by organisation (each keeps the order it is given)
+    m = start[n]
+    if m:
+        low = high = rank[0]
+        for e in range(m):
+            low = min(low, rank[e])
+            high = max(high, rank[e])
+        bucket = np.zeros(high - low + 2, dtype=np.int64)
+        for e in range(m):
+            bucket[rank[e] - low + 1] += 1
+        for q in range(high - low + 1):
+            bucket[q + 1] += bucket[q]
+        by_rank = np.empty(m, dtype=np.int64)
+        for e in range(m):
+            by_rank[bucket[rank[e] - low]] = e
+            bucket[rank[e] - low] += 1
+        owner = np.empty(m, dtype=np.int64)
+        for o in range(n):
+            for e in range(start[o], start[o + 1]):
+                owner[e] = o
+        fill = start[:n].copy()
+        sorted_entry = np.empty(m, dtype=np.int64)
+        sorted_rank = np.empty(m, dtype=np.int32)
+        for q in range(m):
+            e = by_rank[q]
+            f = fill[owner[e]]
+            fill[owner[e]] += 1
+            sorted_entry[f], sorted_rank[f] = entry[e], rank[e]
+        entry, rank = sorted_entry, sorted_rank
     # cost of each tie and all ranked above it, a running total as cumsum would give;
     # whether it fits, and whether the next level's extra cost would fit too
     flags = np.zeros(k, dtype=np.uint8)

@@ -9,6 +9,8 @@ fails honestly.
 
 from __future__ import annotations
 
+from ._jit import jit
+
 # The crisis's numbers are registry parameters (group ``structure``): ``crisis_duration``,
 # ``crisis_capacity_hit``, ``crisis_disruption``, ``crisis_outreach``,
 # ``crisis_shared_support`` and ``crisis_shared_value``.
@@ -16,6 +18,12 @@ from __future__ import annotations
 
 def intensity(month: int, shock_month: int | None, shock_size: float, duration: int = 6) -> float:
     """Shock size while the crisis lasts (``duration`` months from ``shock_month``), else 0."""
-    if shock_month is None or not (shock_month <= month < shock_month + duration):
+    return float(intensity_one(month, -1 if shock_month is None else shock_month, shock_size, duration))
+
+
+@jit
+def intensity_one(month, shock_month, shock_size, duration):  # pragma: no cover - compiled
+    """``intensity`` with ``shock_month`` < 0 for no crisis (the engine's form)."""
+    if shock_month < 0 or not (shock_month <= month < shock_month + duration):
         return 0.0
     return float(shock_size)

@@ -36,9 +36,6 @@ from typing import TYPE_CHECKING, Any, Mapping
 import mesa
 import numpy as np
 
-from . import structure
-from .levels import TOP, is_premature, months_needed
-
 if TYPE_CHECKING:  # pragma: no cover
     from .model import CollaborationModel
 
@@ -56,32 +53,55 @@ FUNDER_KEYS = (
 
 
 class Funder(mesa.Agent):
-    """A funder with grant rounds and, optionally, a collaboration mandate."""
+    """A funder with grant rounds and, optionally, a collaboration mandate.
+
+    The rule runs in the compiled engine (``engine.funder_month``: end of money, grant
+    round, mandate review); this agent is the funder's face in the Mesa model: its rules
+    (a row of the engine's funder table) and what it holds, read and set in place.
+    """
 
     def __init__(self, model: "CollaborationModel", rules: Mapping[str, Any] | None = None, *, mandate_start: int = 0) -> None:
         super().__init__(model)
         p = dict(model.params)
         p.update(rules or {})
-        self.pressure = p["funder_pressure"]
-        self.required_level = p["funder_required_level"]
-        self.deadline_months = p["funder_deadline_months"]
-        self.review_months = p["funder_review_months"]
-        self.end_month = p["funding_end_month"]
-        self.scarcity = p["funding_scarcity"]
-        self.interval = p["grant_interval_months"]
-        self.grant_size = p["grant_size"]
-        self.mandate_start = mandate_start
-        self.grants_awarded = 0
-        self.grant = np.zeros(model.n)
-        """Extra capacity this funder gives each organisation until its next round."""
-        self.held = np.zeros(0, dtype=np.int64)
-        """Rows of the partnerships this funder's money holds: funded in its last round."""
+        end = p["funding_end_month"]
+        self._rules = np.array([float(p[k]) if k != "funding_end_month" else (-1.0 if end is None else float(end)) for k in FUNDER_KEYS] + [float(mandate_start)])
+        self._index = 0
 
-    # --- state -------------------------------------------------------------------
+    def attach(self, index: int, rules: np.ndarray) -> None:
+        """Become row ``index`` of the engine's funder table (``rules`` is that row)."""
+        self._index = index
+        self._rules = rules
+
+    # --- rules -----------------------------------------------------------------------
+    pressure = property(lambda self: float(self._rules[0]))
+    required_level = property(lambda self: int(self._rules[1]))
+    deadline_months = property(lambda self: int(self._rules[2]))
+    review_months = property(lambda self: int(self._rules[3]))
+    end_month = property(lambda self: None if self._rules[4] < 0 else int(self._rules[4]))
+    scarcity = property(lambda self: float(self._rules[5]))
+    interval = property(lambda self: int(self._rules[6]))
+    grant_size = property(lambda self: float(self._rules[7]))
+    mandate_start = property(lambda self: int(self._rules[8]))
+
     @property
     def deadline(self) -> int:
         """Month of the mandate's deadline."""
         return self.mandate_start + self.deadline_months
+
+    @property
+    def grant(self) -> np.ndarray:
+        """Extra capacity this funder gives each organisation until its next round."""
+        return self.model._fgrant[self._index]
+
+    @property
+    def held(self) -> np.ndarray:
+        """Rows of the partnerships this funder's money holds: funded in its last round."""
+        return np.flatnonzero(self.model._fheld[self._index, : self.model.rel.size])
+
+    @property
+    def grants_awarded(self) -> int:
+        return int(self.model._fawarded[self._index])
 
     def funding_active(self, month: int) -> bool:
         return self.end_month is None or month < self.end_month
@@ -91,106 +111,8 @@ class Funder(mesa.Agent):
 
     def start_mandate(self, month: int, pressure: float, deadline_months: int, required_level: int | None = None) -> None:
         """Begin a mandate now (an intervention from the browser page)."""
-        self.mandate_start = int(month)
-        self.pressure = float(pressure)
-        self.deadline_months = int(deadline_months)
+        self._rules[8] = int(month)
+        self._rules[0] = float(pressure)
+        self._rules[2] = int(deadline_months)
         if required_level is not None:
-            self.required_level = int(required_level)
-
-    # --- the rule ----------------------------------------------------------------
-    def step(self) -> None:
-        """One month of the funder: end of money, a grant round when one is due, a mandate review."""
-        month = self.model.month
-        if self.end_month is not None and month == self.end_month:
-            self.end_funding()
-        if self.funding_active(month) and month > 0 and month % self.interval == 0:
-            self.grant_round()
-        if self.mandate_active(month) and month > self.mandate_start and (month - self.mandate_start) % self.review_months == 0:
-            self.review()
-
-    def applicants(self) -> np.ndarray:
-        """Rows of the partnerships that apply: every working partnership (networking or above)."""
-        return np.flatnonzero(self.model.rel.level >= 1)
-
-    def grant_round(self) -> None:
-        m = self.model
-        rel, orgs = m.rel, m.orgs
-        self.grant[:] = 0.0
-        apps = self.applicants()
-        self.held = apps[:0]
-        if apps.size == 0:
-            return
-        eligible = apps[rel.level[apps] >= self.required_level]
-        if eligible.size == 0:
-            return
-        funded = eligible[m.rng.random(eligible.size) >= self.scarcity] if self.scarcity > 0 else eligible
-        self.held = funded
-        winners = np.zeros(orgs.n, dtype=bool)
-        winners[rel.i[funded]] = True
-        winners[rel.j[funded]] = True
-        self.grant[winners] = self.grant_size
-        orgs.grants_won += winners.astype(orgs.grants_won.dtype)
-        self.grants_awarded += int(funded.size)
-        m.counters["grants_won"] += int(funded.size)
-        if funded.size < eligible.size:
-            applied = np.zeros(orgs.n, dtype=bool)
-            applied[rel.i[eligible]] = True
-            applied[rel.j[eligible]] = True
-            self._rivalry(applied & ~winners, winners)
-
-    def _rivalry(self, losers: np.ndarray, winners: np.ndarray) -> None:
-        """Losers of the round turn against the winners of their sector that they know (002)."""
-        m = self.model
-        rel, sector = m.rel, m.orgs.sector
-        i, j = rel.i, rel.j
-        same = sector[i] == sector[j]
-        i_lost = same & losers[i] & winners[j]
-        j_lost = same & losers[j] & winners[i]
-        rows = np.flatnonzero(i_lost | j_lost)
-        if rows.size == 0:
-            return
-        rel.rivalry[rows] = 1.0
-        stake = m.ladder[structure.STAKE][rel.level[rows]]
-        dirs = np.where(i_lost[rows], 0, 1)  # the loser's view of the winner
-        m.update_trust(rows, dirs, -m.params["rivalry_signal"] * stake)
-        m.counters["rivalries"] += int(rows.size)
-
-    def review(self) -> None:
-        """Push lagging partnerships whose own pace would miss the deadline (004)."""
-        m = self.model
-        rel = m.rel
-        lagging = np.flatnonzero((rel.level >= 1) & (rel.level < self.required_level) & ~m.changed[: rel.size])
-        if lagging.size == 0:
-            return
-        lvl = rel.level[lagging]
-        mismatch = rel.mismatch[lagging]
-        months_row = np.where(mismatch[:, None], m.ladder[structure.MONTHS_MISMATCH][None, :], m.ladder[structure.MONTHS][None, :])
-        levels = np.arange(TOP + 1)[None, :]
-        still = ((levels >= lvl[:, None]) & (levels < self.required_level)) * months_row
-        pace = still.sum(axis=1) - rel.work_at_level[lagging]
-        late = (self.deadline - m.month) < np.maximum(pace, 1)
-        pushed = lagging[late & (m.rng.random(lagging.size) < self.pressure)]
-        if pushed.size == 0:
-            return
-        lvl = rel.level[pushed]
-        weaker = rel.min_trust()[pushed]
-        needed = months_needed(m.ladder, rel.mismatch[pushed], lvl)
-        premature = is_premature(weaker, lvl, rel.work_at_level[pushed], needed, m.ladder[structure.NEED])
-        m.set_level(pushed, np.minimum(lvl + 1, TOP), forced=True)
-        m.counters["premature_escalations"] += int(premature.sum())
-        m.counters["forced_escalations"] += int(pushed.size)
-        m.log_event("forced", pushed)
-
-    def end_funding(self) -> None:
-        """The money ends: relationships it held that trust cannot hold dissolve (004)."""
-        m = self.model
-        rel = m.rel
-        self.grant[:] = 0.0
-        held = np.zeros(rel.size, dtype=bool)
-        held[self.held] = True
-        held |= rel.forced
-        rows = np.flatnonzero(held & (rel.level >= 1) & ~m.changed[: rel.size])
-        weak = rows[rel.min_trust()[rows] < m.ladder[structure.NEED][rel.level[rows]]]
-        self.held = self.held[:0]
-        if weak.size:
-            m.break_down(weak)
+            self._rules[1] = int(required_level)

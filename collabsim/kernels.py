@@ -5,8 +5,8 @@ with their rules: ``trust.two_layer_one`` (trust), ``outcomes.success_probabilit
 and friends (outcomes), ``referral.referred_one`` (referral trust). The passes compose
 the rules and write the results into the relationship arrays in place. The one rule
 defined here is first contact (``first_contact_one``), which has no module of its own.
-The schedule that calls the passes, and every random draw, stay in ``model.py``: draws
-come from the model's numpy generator in a fixed order, and are handed to the passes.
+The schedule that calls the passes, and every random draw, live in ``engine.py`` (the
+whole month as one compiled call, its draws keyed by ``streams``).
 
 Other passes live with their rule: ``capacity._allocate``, ``levels.escalate_pass``,
 ``funder._strongest``, ``metrics.pair_counts``, and the pair index in ``relationships``.
@@ -16,50 +16,67 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import hot, jit
 from .backbone import support_one as backbone_support_one
 from .levels import COLLABORATION, TOP
 from .structure import NEED, RIVALRY, STAKE, VALUE
 from .outcomes import broken_commitment_chance_one, signals_one, success_probability_one
 from .referral import follow_referral, hearers_into, referred_one
+from .streams import add64, mul64
 from .trust import beta_one, smoothing_one, two_layer_damped_one, two_layer_one
 
 RULE_CODES = {"two_layer": 0, "smoothing": 1, "beta": 2, "two_layer_damped": 3}
 """``trust_rule`` names to the codes the compiled passes take."""
 
 
-def rule_parameters(params: dict) -> np.ndarray:
-    """The trust rules' parameters as the array ``learn`` reads (fixed for a run)."""
-    return np.array(
-        [
-            params["trust_gain"], params["trust_loss"], params["damage_severity"], params["damage_decay"],
-            params["interdependence_weight"], params["smoothing_rate"], params["beta_forgetting"],
-        ],
-        dtype=float,
+def rule_parameters(params: dict) -> tuple:
+    """The trust rules' parameters as the tuple ``learn`` reads (fixed for a run).
+
+    A tuple of floats, not an array: a value the compiled passes keep in registers, where
+    an array read inside the rule's branches would cost a reference count per update."""
+    return tuple(
+        float(params[name])
+        for name in (
+            "trust_gain", "trust_loss", "damage_severity", "damage_decay", "interdependence_weight", "smoothing_rate", "beta_forgetting",
+        )
     )
 
 
-@jit
-def learn(rule, trust, damage, pos, neg, f, signal, d, decay_mult, p):  # pragma: no cover
-    """One directed view ``f`` (flat index) learns from one signal with the selected rule.
+@hot
+def learn_values(rule, t, r, pos, neg, signal, d, decay_mult, p):  # pragma: no cover
+    """One directed view learns from one signal with the selected rule: returns the new
+    ``(trust, damage, pos, neg)`` (evidence only under the beta rule).
 
     One-layer rules learn only from evidence: a zero signal is no experience. Under the
     two-layer rule the model then applies the ceiling as its own step (``ceiling_one``):
     a setback that lowers the ceiling pulls trust down to it.
     """
     if rule == 0:
-        trust[f], damage[f] = two_layer_one(trust[f], damage[f], signal, d, p[0], p[1], p[2], p[3] * decay_mult, p[4])
-        trust[f] = ceiling_one(trust[f], damage[f])
+        t, r = two_layer_one(t, r, signal, d, p[0], p[1], p[2], p[3] * decay_mult, p[4])
+        t = ceiling_one(t, r)
     elif rule == 3:
-        trust[f], damage[f] = two_layer_damped_one(trust[f], damage[f], signal, d, p[0], p[1], p[2], p[3] * decay_mult, p[4])
+        t, r = two_layer_damped_one(t, r, signal, d, p[0], p[1], p[2], p[3] * decay_mult, p[4])
     elif signal != 0.0:
         if rule == 1:
-            trust[f] = smoothing_one(trust[f], signal, p[5])
+            t = smoothing_one(t, signal, p[5])
         else:
-            trust[f], pos[f], neg[f] = beta_one(pos[f], neg[f], signal, p[6])
+            t, pos, neg = beta_one(pos, neg, signal, p[6])
+    return t, r, pos, neg
 
 
-@jit
+@hot
+def learn(rule, trust, damage, pos, neg, f, signal, d, decay_mult, p):  # pragma: no cover
+    """``learn_values`` for the directed view ``f`` (flat index) of the stores, in place."""
+    beta = rule == 2
+    t, r, a, b = learn_values(rule, trust[f], damage[f], pos[f] if beta else 0.0, neg[f] if beta else 0.0, signal, d, decay_mult, p)
+    trust[f] = t
+    damage[f] = r
+    if beta:
+        pos[f] = a
+        neg[f] = b
+
+
+@hot
 def ceiling_one(t, r):  # pragma: no cover
     """The damage ceiling as an invariant: ``T <= 1 - R`` after every update (ODD 7.4).
 
@@ -191,7 +208,7 @@ def joint_work(
     return n_worked, n_success, n_joint, n_broken
 
 
-@jit
+@hot
 def first_contact_one(history, harmed_sectors, sector, initial_trust, a, b):  # pragma: no cover
     """Trust and damage at first contact: low trust, and damage where sectors share harm.
 
@@ -256,7 +273,7 @@ def first_contacts(
     return a[:m], b[:m], t[:, :m], d[:, :m]
 
 
-@jit
+@hot
 def alignment_one(mandate, a, b):  # pragma: no cover
     """Alignment of two organisations: the cosine of their unit mandates in the three-goal
     space, in [0, 1] (000: "match mandates"). Summed as (x0 y0 + x2 y2) + x1 y1, the order
@@ -273,10 +290,10 @@ def splitmix_uniform(seed, a, b):  # pragma: no cover
     depend on when or how the pair met: two arms of a paired comparison give the same
     pair the same purpose (common random numbers).
     """
-    key = np.uint64(a) * np.uint64(1_000_003) + np.uint64(b) + np.uint64(1)
-    z = np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15) * key
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    key = add64(add64(mul64(np.uint64(a), np.uint64(1_000_003)), np.uint64(b)), np.uint64(1))
+    z = add64(np.uint64(seed), mul64(np.uint64(0x9E3779B97F4A7C15), key))
+    z = mul64(z ^ (z >> np.uint64(30)), np.uint64(0xBF58476D1CE4E5B9))
+    z = mul64(z ^ (z >> np.uint64(27)), np.uint64(0x94D049BB133111EB))
     z = z ^ (z >> np.uint64(31))
     return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
@@ -391,4 +408,4 @@ def age_pairs(months_at_level, changed):  # pragma: no cover
             months_at_level[r] += 1
 
 
-__all__ = ["RULE_CODES", "ceiling_one", "purpose_one", "splitmix_uniform", "rule_parameters", "learn", "apply_rule", "joint_work", "alignment_one", "pair_facts", "sum_by_view", "first_contact_one", "first_contact_many", "first_contacts", "hear", "staff_leave", "age_pairs"]
+__all__ = ["RULE_CODES", "ceiling_one", "purpose_one", "splitmix_uniform", "rule_parameters", "learn_values", "learn", "apply_rule", "joint_work", "alignment_one", "pair_facts", "sum_by_view", "first_contact_one", "first_contact_many", "first_contacts", "hear", "staff_leave", "age_pairs"]

@@ -17,7 +17,6 @@ import numpy as np
 from ._jit import jit
 from .levels import COLLABORATION
 from .relationships import LEVEL_NAMES
-from .structure import NEED
 
 if TYPE_CHECKING:  # pragma: no cover
     from .model import CollaborationModel
@@ -135,34 +134,10 @@ COUNT_NAMES = (
 
 
 def compute_metrics(model: "CollaborationModel") -> dict[str, float]:
-    """All monthly metrics at once: one compiled pass for the counts, numpy for the means."""
-    rel = model.rel
-    out: dict[str, float] = {"month": model.month, "known_pairs": int(rel.size)}
-    # censored while there is none yet: the current month + 1
-    first = model.first_collaboration_month
-    out["first_collaboration_month"] = first if first is not None else model.month + 1
-    counts = np.zeros(len(COUNT_NAMES), dtype=np.int64)
-    pair_counts(
-        rel.level, rel.months_at_level, rel.flat("trust"), rel.capacity, rel.harmed, rel.same_sector,
-        rel.i, rel.j, model.orgs.sector, model.n, int(model.params["durable_months"]), float(model.ladder[NEED, COLLABORATION]), counts,
-    )
-    out.update(zip(COUNT_NAMES, counts.tolist()))
-    if rel.size:
-        # numpy's mean and std, without their Python wrappers (same reductions, same bits)
-        t = rel.trust
-        count = t.size
-        mean = np.add.reduce(t, axis=None) / count
-        deviation = t - mean
-        np.multiply(deviation, deviation, out=deviation)
-        out["mean_trust"] = float(mean)
-        out["trust_sd"] = float(np.sqrt(np.add.reduce(deviation, axis=None) / count))
-        out["mean_damage"] = float(np.add.reduce(rel.damage, axis=None) / count)
-    else:
-        out.update(mean_trust=float("nan"), trust_sd=float("nan"), mean_damage=float("nan"))
-    out["mean_capacity"] = float(np.add.reduce(model.orgs.budget) / model.n) if model.n else 0.0
-    for name in CUMULATIVE:
-        out[name] = model.counters[name]
-    return out
+    """All monthly metrics at once, as the engine computes them (``engine.metrics_row``)."""
+    from .model import _metrics_dict
+
+    return _metrics_dict(model.metrics_row())
 
 
 def read_metric(model: "CollaborationModel", name: str) -> float:
@@ -195,3 +170,20 @@ class MonthlyCollector(mesa.DataCollector):
             steps.append(model.time)
         for name, values in self.model_vars.items():
             values.append(metrics[name])
+
+    def collect_rows(self, model: "CollaborationModel", columns: dict[str, np.ndarray]) -> None:
+        """Many months at once (``CollaborationModel.run``): ``columns`` holds one array per
+        metric; the result is what ``collect`` after each month would have recorded."""
+        if self.agent_reporters or getattr(self, "agenttype_reporters", None) or self.model_reporters.keys() != columns.keys():
+            metrics = model.metrics
+            for k in range(len(next(iter(columns.values())))):
+                model.metrics = {name: col[k].item() for name, col in columns.items()}
+                super().collect(model)
+            model.metrics = metrics
+            return
+        n = len(next(iter(columns.values())))
+        steps = getattr(self, "_collection_steps", None)
+        if steps is not None:  # Mesa 3.5: the time of each row, as collect() would record it
+            steps.extend(model.time - n + 1 + k for k in range(n))
+        for name, values in self.model_vars.items():
+            values.extend(columns[name].tolist())

@@ -14,9 +14,12 @@ document (``docs/ODD.md``, "Process overview and scheduling"):
 8. hearing about others: distrust passes along, celebrated successes are seen;
 9. bookkeeping and data collection.
 
-Relationship state lives in ``RelationshipTable`` arrays; each rule lives in its own
-module (``trust``, ``levels``, ``outcomes``, ``funder``, ``backbone``, ``meetings``,
-``referral``, ``crisis``).
+The month runs as one compiled call of ``engine.one_month`` (and a whole run as one call
+of ``engine.run_months``); this class is the Mesa shell over the engine's arrays: it sets
+the community up, keeps room in the relationship table, records the metrics, events and
+interventions. Relationship state lives in ``RelationshipTable`` arrays; each rule lives
+in its own module (``trust``, ``levels``, ``outcomes``, ``funder``, ``backbone``,
+``meetings``, ``referral``, ``crisis``).
 """
 
 from __future__ import annotations
@@ -27,12 +30,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import capacity, crisis, kernels, levels, meetings, structure, trust
-from .agents import Organisation, OrganisationArrays, draw_skill
+from . import capacity, crisis, engine, kernels, levels, streams, structure, trust
+from .agents import Organisation, OrganisationArrays
 from .backbone import Backbone
 from .funder import Funder
-from .levels import COLLABORATION
-from .metrics import METRIC_NAMES, MonthlyCollector, compute_metrics, model_reporters
+from .metrics import CUMULATIVE, METRIC_NAMES, MonthlyCollector, model_reporters
 from .parameters import DEFAULTS, PARAMETERS, ParameterError, check_consistency, validate
 from .relationships import MAX_MONTHS, NEVER, RelationshipTable
 from .scenarios import SECTORS, check_funders, get_scenario
@@ -92,38 +94,20 @@ class CollaborationModel(mesa.Model):
         self.record_events = False
         self.events: list[tuple[int, str, np.ndarray]] = []
         self.interventions: list[tuple[int, str]] = []
-        self.counters: dict[str, float] = dict.fromkeys(
-            (
-                "premature_escalations",
-                "forced_escalations",
-                "breakdowns",
-                "collaborations_formed",
-                "failures",
-                "broken_commitments",
-                "successes",
-                "joint_work_months",
-                "fallbacks",
-                "collective_impact",
-                "grants_won",
-                "rivalries",
-            ),
-            0,
-        )
-        self.counters["collective_impact"] = 0.0
-        self.first_collaboration_month: int | None = None
         self._rule = kernels.RULE_CODES[params["trust_rule"]]
         self._purpose_shares = np.array(
             [1.0, 1.0, params["purpose_coordination"], params["purpose_cooperation"], params["purpose_collaboration"]]
         )
         self._rule_p = kernels.rule_parameters(params)
         self._setup_organisations()
-        self.rel = RelationshipTable(self.n, capacity=max(64, 4 * self.n), with_evidence=params["trust_rule"] == "beta")
-        self.changed = np.zeros(self.rel.capacity, dtype=bool)
-        self._outcome = _MonthOutcome(self.rel.capacity)
-        self._start_relationships()
+        self.rel = RelationshipTable(self.n, capacity=max(64, 10 * self.n), with_evidence=params["trust_rule"] == "beta")
+        self._served = np.zeros(self.n, dtype=bool)
         self.funders = [Funder(self)] + [Funder(self, rules) for rules in extra_funders]
         self.funder = self.funders[0]
         self.backbone = Backbone(self, params["backbone_capacity"]) if params["backbone"] else None
+        self.shock = 0.0
+        self._setup_engine()
+        self._start_relationships()
         self.metrics: dict[str, float] = {}
         self.datacollector = MonthlyCollector(model_reporters=model_reporters())
         self._record()
@@ -278,9 +262,7 @@ class CollaborationModel(mesa.Model):
         )
         if self.params["trust_rule"] == "beta":
             rel.pos_evidence[:, rows], rel.neg_evidence[:, rows] = trust.beta_evidence_for(rel.trust[:, rows])
-        if rel.capacity > self.changed.size:  # the table grew: month arrays follow
-            self.changed = np.concatenate([self.changed, np.zeros(rel.capacity - self.changed.size, dtype=bool)])
-            self._outcome.grow(rel.capacity)
+        self._sync_table()
         return rows
 
     def style_mismatch(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -320,326 +302,168 @@ class CollaborationModel(mesa.Model):
         dm = np.concatenate([np.broadcast_to(decay_mult, k), np.broadcast_to(decay_mult, k)])
         self.update_trust(both, dirs, sig, dm)
 
-    def set_level(self, rows: np.ndarray, new_level: np.ndarray, *, forced: bool) -> None:
-        """Move pairs to a new level (one step) and keep the records that go with it."""
-        rel = self.rel
-        old = rel.level[rows]
-        rel.level[rows] = new_level
-        rel.months_at_level[rows] = 0
-        rel.work_at_level[rows] = 0
-        rel.forced[rows] = forced if np.any(new_level > old) else rel.forced[rows]
-        self.changed[rows] = True
-        started = rows[(new_level >= levels.NETWORKING) & (rel.work_month[rows] == NEVER)]
-        rel.work_month[started] = self.month
-        reached = rows[(new_level == COLLABORATION) & (old < COLLABORATION)]
-        if reached.size:
-            self.counters["collaborations_formed"] += int(reached.size)
-            first = reached[rel.collab_month[reached] == NEVER]
-            rel.collab_month[first] = self.month
-            if self.first_collaboration_month is None:
-                self.first_collaboration_month = self.month
-
-    def break_down(self, rows: np.ndarray) -> None:
-        """End relationships: back to aware, with trust and damage remembered."""
-        if rows.size == 0:
-            return
-        self.rel.level[rows] = levels.AWARE
-        self.rel.months_at_level[rows] = 0
-        self.rel.work_at_level[rows] = 0
-        self.rel.forced[rows] = False
-        self.changed[rows] = True
-        self.counters["breakdowns"] += int(rows.size)
-        self.log_event("breakdown", rows)
-
     def log_event(self, kind: str, rows: np.ndarray) -> None:
         """Keep an event for the explain panel (only when ``record_events`` is on)."""
         if self.record_events and np.size(rows):
             self.events.append((self.month, kind, np.array(rows, copy=True)))
 
+    # ------------------------------------------------------------------ the engine
+    def _setup_engine(self) -> None:
+        """The engine's state (``engine``): arrays the Mesa model reads and sets in place."""
+        p, n = self.params, self.n
+        self._S = np.array([0, 0, -1, n, int(p["seed"]), self._rule, 0], dtype=np.int64)
+        self._C = np.zeros(len(CUMULATIVE))
+        self._P = np.array([_engine_value(p[name]) for name in engine.P_NAMES])
+        self._K = (self.ladder, self.weights, self._rule_p, self._purpose_shares, self._harmed, capacity.step_costs(self.ladder[COST]))
+        self._F = np.vstack([f._rules for f in self.funders])
+        for k, f in enumerate(self.funders):
+            f.attach(k, self._F[k])
+        self._fgrant = np.zeros((len(self.funders), n))
+        self._fawarded = np.zeros(len(self.funders), dtype=np.int64)
+        self._fheld = np.zeros((len(self.funders), 0), dtype=bool)
+        self.orgs.spare = self.orgs.budget.copy()
+        self._month_arrays = {name: np.zeros(0, dtype=dtype) for name, dtype in _MONTH_ARRAYS}
+        self._state = None
+        self._sync_table()
+
+    def _sync_table(self) -> None:
+        """Month arrays and held partnerships follow the table's capacity; the engine sees its size."""
+        cap = self.rel.capacity
+        if self._fheld.shape[1] != cap:
+            self._fheld = _grown(self._fheld, cap)
+            self._month_arrays = {name: _grown(arr, cap) for name, arr in self._month_arrays.items()}
+            self._state = None
+        self._S[engine.SIZE] = self.rel.size
+        self._S[engine.CAP] = cap
+
+    def _engine_state(self) -> tuple:
+        """``(S, C, P, K, O, R, M, Fd)`` for the engine (rebuilt when the table grows)."""
+        if self._state is None:
+            rel, o, st = self.rel, self.orgs, self.rel._store
+            pos, neg = self._evidence()
+            R = tuple(st[name] for name in _TABLE_COLUMNS) + (rel.flat("trust"), rel.flat("damage"), rel.flat("base_trust"), pos, neg, rel._keys, rel._key_rows)
+            O = (o.sector, o.skill, o.reliability, o.hierarchical, o.mandate, o.base_capacity, o.grant, o.capacity_gain, o.budget, o.grants_won, self.forum_member, self._served, o.spare)
+            M = tuple(self._month_arrays[name] for name, _ in _MONTH_ARRAYS)
+            self._state = (self._S, self._C, self._P, self._K, O, R, M, (self._F, self._fgrant, self._fheld, self._fawarded))
+        return self._state
+
+    @property
+    def changed(self) -> np.ndarray:
+        """Pairs that changed level this month (the whole table's capacity)."""
+        return self._month_arrays["changed"]
+
+    @property
+    def _outcome(self) -> "_MonthOutcome":
+        """What happened to each pair this month (the engine's month arrays)."""
+        return _MonthOutcome(self._month_arrays)
+
+    @property
+    def counters(self) -> dict[str, float]:
+        """Totals since month 0 (``metrics.CUMULATIVE``); read-only copies of the engine's."""
+        return {name: (float(v) if name == "collective_impact" else int(v)) for name, v in zip(CUMULATIVE, self._C)}
+
+    @property
+    def first_collaboration_month(self) -> int | None:
+        first = int(self._S[engine.FIRST_COLLAB])
+        return None if first < 0 else first
+
+    def _ensure_room(self) -> None:
+        """Free rows for a month's new pairs (the engine never grows the table itself)."""
+        needed = self.rel.size + engine.room_needed(self.n)
+        if needed > self.rel.capacity:
+            self.rel._reserve(needed)
+            self._sync_table()
+
+    def _advance(self, months: int, out: np.ndarray) -> None:
+        """``months`` months through the engine, metrics rows into ``out``; one compiled call
+        per stretch the table has room for (one month at a time when events are recorded)."""
+        done = 0
+        while done < months:
+            self._ensure_room()
+            chunk = 1 if self.record_events else months - done
+            done += engine.run_months(*self._engine_state(), chunk, out[done:])
+            self.rel.set_size(int(self._S[engine.SIZE]))
+            self.month = int(self._S[engine.MONTH])
+            if self.record_events:
+                self._log_month_events()
+        self.shock = crisis.intensity(self.month, self.params["shock_month"], self.params["shock_size"], self.params["crisis_duration"])
+
+    def _log_month_events(self) -> None:
+        events = self._month_arrays["events"][: self.rel.size]
+        if events.any():
+            for bit, kind in engine.EVENT_KINDS:
+                self.log_event(kind, np.flatnonzero(events & bit))
+
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
-        """Advance one month (see the module docstring for the schedule)."""
+        """Advance one month (ODD section 3): one call of the compiled engine."""
         if self.month >= MAX_MONTHS:
             raise ParameterError(f"a run is limited to {MAX_MONTHS} months, and this one has reached it")
-        self.month += 1
-        self.changed[:] = False
-        self._outcome.reset()
-        self.shock = crisis.intensity(self.month, self.params["shock_month"], self.params["shock_size"], self.params["crisis_duration"])
-        if self.backbone is not None:
-            self.backbone.step()
-        self._refresh_capacity()
-        self._meet()
-        self._work()
-        self._turnover()
-        self._escalate()
-        for funder in self.funders:
-            funder.step()
-        self._hear()
-        self._end_of_month()
-        self._record()
+        out = np.empty((1, len(engine.ROW_NAMES)))
+        self._advance(1, out)
+        self._record(out[0])
         if self.month >= self.params["months"]:
             self.running = False  # Mesa's run_model and batch_run stop here
 
     def run(self, months: int | None = None) -> "CollaborationModel":
-        """Advance ``months`` months (default: the ``months`` parameter)."""
+        """Advance ``months`` months (default: the ``months`` parameter) in one compiled call."""
         months = self.params["months"] if months is None else PARAMETERS["months"].check(months)
-        for _ in range(months):
-            self.step()
+        if self.month + months > MAX_MONTHS:
+            raise ParameterError(f"a run is limited to {MAX_MONTHS} months, and this one would pass it")
+        if months:
+            rows = self.run_rows(months)
+            self.steps += months  # what Mesa's step() would have counted
+            if hasattr(self.datacollector, "_collection_steps"):  # Mesa 3.5 keeps a model time too
+                self.time = self.time + months
+            self.metrics = _metrics_dict(rows[-1])
+            self.datacollector.collect_rows(self, _columns(rows))
+        self.running = self.month < self.params["months"]
         return self
 
-    def _refresh_capacity(self) -> None:
-        """Refresh budgets and allocate them to ties by priority (``capacity.allocate``)."""
-        o, rel, p = self.orgs, self.rel, self.params
-        hit = p["crisis_capacity_hit"] * self.shock
-        o.grant = self.funders[0].grant if len(self.funders) == 1 else np.sum([f.grant for f in self.funders], axis=0)
-        o.budget = o.base_capacity * (1.0 - hit) + o.grant + o.capacity_gain
-        available = o.budget
-        if p["regular_meetings"]:
-            available = np.maximum(0.0, o.budget - p["meeting_cost"] * self.forum_member)
-        self._works, self._climb_room, self._spare = capacity.allocate_pairs(rel.i, rel.j, rel.level, rel.flat("trust"), rel.capacity, available, self.ladder[COST])
-
-    def _meet(self) -> None:
-        """New contacts: referrals (trust passes along), strangers, backbone, forum.
-
-        The draws happen here, in a fixed order; ``kernels.first_contacts`` turns them into
-        the month's new pairs and their starting trust.
-        """
-        if self.n < 2:
-            return
-        p, rng, rel = self.params, self.rng, self.rel
-        rate = min(1.0, p["contact_rate"] * (1.0 + p["crisis_outreach"] * self.shock))
-        seeking = np.flatnonzero((self._spare >= self.ladder[COST, 1]) & (rng.random(self.n) < rate))
-        seekers = strangers = partners = _EMPTY
-        u_referral = _EMPTY_U
-        if seeking.size:
-            # referral_weight is also the share of searches that go through a partner (Gulati & Gargiulo 1999)
-            via_referral = rng.random(seeking.size) < p["referral_weight"]
-            seekers = seeking[via_referral]
-            if seekers.size and rel.size:
-                u_referral = rng.random((3, seekers.size))
-            else:
-                seekers = _EMPTY
-            strangers = seeking[~via_referral]
-            if strangers.size:
-                partners = (strangers + 1 + rng.integers(0, self.n - 1, size=strangers.size)) % self.n
-        introduced = vouched = _EMPTY
-        if self.backbone is not None:
-            introduced, vouched = self.backbone.introductions()
-        members = met = _EMPTY
-        if p["regular_meetings"]:
-            members, met = meetings.forum_introductions(rng, np.flatnonzero(self.forum_member), self.orgs.sector)
-        if seekers.size + strangers.size + introduced.size + members.size == 0:
-            return
-        offsets, partner, adj_rows = rel.adjacency()
-        a, b, start_trust, start_damage = kernels.first_contacts(
-            float(p["history_of_harm"]), self._harmed, self.orgs.sector, float(p["initial_trust"]), float(p["referral_weight"]),
-            float(p["introduction_trust"]), offsets, partner, adj_rows, rel.i, rel.flat("trust"), rel.flat("damage"), rel.capacity,
-            *rel.index, rel.n, seekers, u_referral, strangers, partners,
-            np.asarray(introduced, dtype=np.int64), np.asarray(vouched, dtype=np.int64),
-            np.asarray(members, dtype=np.int64), np.asarray(met, dtype=np.int64),
-        )
-        if a.size:
-            self.add_pairs(a, b, start_trust, start_damage)
-
-    def _repair(self, rows: np.ndarray) -> np.ndarray:
-        """How much faster damage heals for ``rows`` (``kernels.repair_one``)."""
-        out = np.empty(np.size(rows))
-        kernels.repair_many(np.asarray(rows, dtype=np.int64), self.rel.i, self.rel.j, self.orgs.skill, self._served(), float(self.params["backbone_repair_boost"]), out)
+    def run_rows(self, months: int) -> np.ndarray:
+        """The engine alone: ``months`` months, their metrics as rows (``engine.ROW_NAMES``);
+        the data collector is not touched (the sweep path, ``run.run_metrics``)."""
+        out = np.empty((months, len(engine.ROW_NAMES)))
+        self._advance(months, out)
         return out
 
-    def _served(self) -> np.ndarray:
-        """Who the backbone's staff serve this month (no one without a backbone)."""
-        return self.backbone.served if self.backbone is not None else np.zeros(self.n, dtype=bool)
+    def metrics_row(self) -> np.ndarray:
+        """This month's metrics as a row (``engine.ROW_NAMES``)."""
+        row = np.empty(len(engine.ROW_NAMES))
+        engine.metrics_row(*self._engine_state()[:6], row)
+        return row
 
-    def _work(self) -> None:
-        """A month of joint work: who works, outcomes, learning (``kernels.joint_work``)."""
-        rel, p, o, out = self.rel, self.params, self.orgs, self._outcome
-        o.capacity_gain = np.zeros(self.n)
-        k = rel.size
-        if k == 0:
-            return
-        # five uniform draws per pair, drawn in this order: chance contact, then success,
-        # culprit and broken commitment, then the crisis's disruption (drawn every month)
-        contact = self.rng.random(k) < p["chance_contact"]
-        u_work = self.rng.random((3, k))
-        if self.shock and self.month == p["shock_month"]:
-            self._disrupt(self.rng.random(k))
-        else:
-            _skip_draws(self.rng, k)
-        collaborated = np.zeros(self.n, dtype=np.int64)
-        value = u_work[0]  # the pass overwrites each success draw after reading it
-        n_worked, n_success, n_joint, n_broken = kernels.joint_work(
-            self._works, contact, u_work, rel.i, rel.j, rel.level, rel.flat("trust"), rel.flat("damage"), *self._evidence(),
-            self._rule, self._rule_p, rel.capacity, o.mandate, rel.mismatch, rel.same_sector,
-            o.reliability, o.skill, self._served(), self.forum_member, rel.rivalry, self.ladder, self.weights,
-            float(p["style_mismatch_penalty"]), p["crisis_shared_support"] * self.shock,
-            float(p["meeting_support"]) if p["regular_meetings"] else 0.0, float(p["backbone_repair_boost"]),
-            float(p["honest_failure_severity"]), float(p["celebration_boost"]) if p["celebrate_successes"] else 0.0,
-            1.0 + p["crisis_shared_value"] * self.shock,
-            out.worked, out.success, out.broken, out.culprit_is_i, out.level,
-            rel.successes, rel.failures, rel.broken, rel.work_at_level, collaborated, value,
-        )
-        if n_worked:
-            self.counters["successes"] += n_success
-            self.counters["joint_work_months"] += n_joint
-            self.counters["failures"] += n_worked - n_success
-            self.counters["broken_commitments"] += n_broken
-            self.counters["collective_impact"] += float(np.add.reduce(value[:n_worked]))
-            o.capacity_gain = p["capacity_from_collaboration"] * collaborated
-            if self.record_events:
-                self.log_event("broken", np.flatnonzero(out.broken[:k]))
-        if self.params["regular_meetings"] or self.backbone is not None:
-            self._meetings()
-
-    def _disrupt(self, u: np.ndarray) -> None:
-        """First month of a crisis: some working pairs' joint work fails honestly."""
-        rel = self.rel
-        hit = np.flatnonzero((rel.level >= 1) & (u < self.params["crisis_disruption"] * self.shock))
-        if hit.size:
-            s = -self.params["honest_failure_severity"] * self.ladder[STAKE][rel.level[hit]]
-            self.apply_experience(hit, s, s)
-            rel.failures[hit] += 1
-            self.counters["failures"] += int(hit.size)
-
-    def _meetings(self) -> None:
-        """Forum and backbone meetings: low stakes; good ones heal, poor ones are a small setback (000, 001)."""
-        rel, o, p = self.rel, self.orgs, self.params
-        attend = np.zeros(rel.size, dtype=bool)
-        if self.params["regular_meetings"]:
-            fm = self.forum_member
-            attend |= fm[rel.i] & fm[rel.j] & (o.sector[rel.i] != o.sector[rel.j])
-        if self.backbone is not None:
-            sv = self.backbone.served
-            attend |= sv[rel.i] & sv[rel.j] & (rel.level <= levels.NETWORKING)
-        rows = np.flatnonzero(attend)
-        if rows.size == 0:
-            return
-        skill = (o.skill[rel.i[rows]] + o.skill[rel.j[rows]]) / 2.0
-        served = self._served()
-        facilitated = served[rel.i[rows]] | served[rel.j[rows]]
-        chance = meetings.good_meeting_chance(skill, rel.min_trust()[rows], facilitated, p)
-        s = meetings.meeting_signals(self.rng.random(rows.size), chance, p)
-        self.apply_experience(rows, s, s, self._repair(rows))
-        good = s > 0
-        out = self._outcome
-        # a good meeting is a positive experience an aware pair can start networking on
-        aware = rows[good & (rel.level[rows] == levels.AWARE)]
-        out.worked[aware] = True
-        out.success[aware] = True
-
-    def _turnover(self) -> None:
-        """Staff turnover: trust that lived in people leaves with them (Zaheer et al. 1998)."""
-        p = self.params
-        if p["staff_turnover"] <= 0:
-            return
-        leaving = self.rng.random(self.n) < p["staff_turnover"]
-        if leaving.any():
-            self.replace_staff(np.flatnonzero(leaving))
+    def _record(self, row: np.ndarray | None = None) -> None:
+        self.metrics = _metrics_dict(self.metrics_row() if row is None else row)
+        self.datacollector.collect(self)
 
     def replace_staff(self, orgs: np.ndarray) -> None:
-        """New boundary spanners at ``orgs``: trust above first contact partly resets."""
-        rel, p = self.rel, self.params
+        """New boundary spanners at ``orgs``: trust above first contact partly resets (``engine.replace_staff``)."""
         orgs = np.atleast_1d(np.asarray(orgs, dtype=np.int64))
         if orgs.size == 0:
             return
-        self.orgs.skill[orgs] = draw_skill(self.rng, p["collaborative_skill"], orgs.size, p["skill_concentration"])
         gone = np.zeros(self.n, dtype=bool)
         gone[orgs] = True
-        rows = np.empty(rel.size, dtype=np.int64)
-        m = kernels.staff_leave(gone, rel.i, rel.j, rel.flat("trust"), rel.flat("base_trust"), rel.capacity, 1.0 - p["turnover_trust_loss"], rows)
-        if m == 0:
-            return
-        rows = rows[:m]
-        if p["trust_rule"] == "beta":
-            # the newcomer has not seen the old evidence: restart it at the trust that remains
-            pos, neg = trust.beta_evidence_for(rel.trust[:, rows])
-            rel.pos_evidence[:, rows] = pos
-            rel.neg_evidence[:, rows] = neg
-        self.log_event("turnover", rows)
+        touched = np.empty(self.rel.size, dtype=np.int64)
+        key = np.uint64(streams.month_key(int(self.params["seed"]), streams.REPLACED_SKILL, len(self.interventions)))
+        S, _, P, _, O, R, M, _ = self._engine_state()
+        m = engine.replace_staff(S, P, O, R, M, gone, key, touched)
+        self.log_event("turnover", touched[:m])
 
-    def _escalate(self) -> None:
-        """Break down, fall back or climb: at most one change per pair per month (``levels.escalate_pass``)."""
-        rel, p, out = self.rel, self.params, self._outcome
-        if rel.size == 0:
-            return
-        br = np.flatnonzero(out.broken & ~self.changed)
-        u = self.rng.random(br.size) if br.size else np.zeros(0)
-        event = np.zeros(rel.size, dtype=np.int8)
-        ended, fell, climbed, formed = levels.escalate_pass(
-            br, u, rel.level, rel.flat("trust"), rel.capacity, rel.months_at_level, rel.work_at_level, rel.mismatch, rel.purpose,
-            self.ladder, float(p["fallback_margin"]),
-            self._climb_room, out.success, out.worked, out.culprit_is_i, self.changed, rel.forced, rel.work_month,
-            rel.collab_month, self.month, event,
-        )
-        self.counters["breakdowns"] += ended
-        self.counters["fallbacks"] += fell
-        if formed:
-            self.counters["collaborations_formed"] += formed
-            if self.first_collaboration_month is None:
-                self.first_collaboration_month = self.month
-        if self.record_events:
-            for code, kind in ((levels.BREAKDOWN, "breakdown"), (levels.FALLBACK, "fallback"), (levels.CLIMB, "climb")):
-                self.log_event(kind, np.flatnonzero(event == code))
-
-    def _hear(self) -> None:
-        """Third parties hear: distrust of a partner who broke a commitment, celebrated successes.
-
-        Everything one listener hears about one subject in a month is added up into one
-        signal (clipped to [-1, 1]) and applied once, so hearing is cumulative. Stakes are
-        those of the level the work was done at, before any breakdown this month.
-        """
-        rel, p, out = self.rel, self.params, self._outcome
-        br = np.flatnonzero(out.broken)
-        if br.size:
-            self._spread_distrust(br, out.culprit_is_i[br], out.level[br])
-        if p["celebrate_successes"]:
-            ok = np.flatnonzero(out.success & out.worked & (out.level >= 1))
-            if ok.size:
-                teller = np.concatenate([rel.i[ok], rel.j[ok]])
-                subject = np.concatenate([rel.j[ok], rel.i[ok]])
-                self._heard(teller, subject, np.concatenate([ok, ok]), np.concatenate([out.level[ok], out.level[ok]]), float(p["celebration_reach"]))
-
-    def _spread_distrust(self, rows: np.ndarray, culprit_is_i: np.ndarray, level: np.ndarray) -> None:
-        """Victims tell their partners who broke a commitment (Burt & Knez 1995)."""
-        w = self.params["referral_weight"]
-        if w <= 0 or rows.size == 0:
-            return
-        i, j = self.rel.i[rows], self.rel.j[rows]
-        self._heard(np.where(culprit_is_i, j, i), np.where(culprit_is_i, i, j), rows, level, -w)
-
-    def _heard(self, teller: np.ndarray, subject: np.ndarray, event_rows: np.ndarray, event_level: np.ndarray, reach: float) -> None:
-        """Listeners learn from what ``teller`` says about ``subject`` (``kernels.hear``)."""
-        rel = self.rel
-        offsets, partner, adj_rows = rel.adjacency()
-        kernels.hear(
-            self._rule, rel.flat("trust"), rel.flat("damage"), *self._evidence(), rel.capacity, rel.level, rel.i,
-            offsets, partner, adj_rows, *rel.index, rel.n,
-            np.asarray(teller, dtype=np.int64), np.asarray(subject, dtype=np.int64), np.asarray(event_rows, dtype=np.int64),
-            np.asarray(event_level, dtype=np.int64), float(reach), self._rule_p, self.ladder,
-        )
-
-    def _end_of_month(self) -> None:
-        """Calendar months at level age; rivalry from lost grant rounds fades."""
-        kernels.age_pairs(self.rel.months_at_level, self.changed)
-        fade = self.params["rivalry_fade"]
-        if fade > 0 and self.counters["rivalries"]:
-            self.rel.rivalry *= 1.0 - fade
-
-    def _record(self) -> None:
-        self.metrics = compute_metrics(self)
-        self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ interventions
     def set_backbone(self, on: bool, capacity: int | None = None) -> None:
         """Add or remove the backbone while the model runs."""
         if capacity is not None:
             self.params["backbone_capacity"] = PARAMETERS["backbone_capacity"].check(capacity)
+            self._P[engine.BACKBONE_CAPACITY] = self.params["backbone_capacity"]
         if on and self.backbone is None:
             self.backbone = Backbone(self, self.params["backbone_capacity"])
         elif not on and self.backbone is not None:
             self.backbone.remove()
             self.backbone = None
         self.params["backbone"] = bool(on)
+        self._P[engine.BACKBONE] = float(bool(on))
         self.interventions.append((self.month, "backbone added" if on else "backbone removed"))
 
     def start_mandate(self, pressure: float = 0.6, deadline_months: int = 24, required_level: int = 4) -> None:
@@ -665,14 +489,18 @@ class CollaborationModel(mesa.Model):
         self.update_trust(rows, np.array([victim_dir]), np.array([-self.ladder[STAKE, lvl]]))
         self.rel.broken[r] += 1
         self.rel.failures[r] += 1
-        self.counters["broken_commitments"] += 1
-        culprit_is_i = np.array([victim_dir == 1])
-        self._spread_distrust(rows, culprit_is_i, np.array([lvl]))
-        if self.rng.random() < levels.breakdown_chance(np.array([lvl]), self.rel.trust[victim_dir, rows])[0]:
-            self.changed[:] = False
-            self.break_down(rows)
+        self._C[engine.C_BROKEN] += 1
+        S, C, P, K, O, R, M, _ = self._engine_state()
+        if self.params["referral_weight"] > 0:  # the victim tells its partners (Burt & Knez 1995)
+            engine.spread(S, K, R, np.array([a]), np.array([b]), rows, np.array([lvl]), -float(self.params["referral_weight"]))
+        key = np.uint64(streams.month_key(int(self.params["seed"]), streams.INJECTED_BREAKDOWN, len(self.interventions)))
+        broke = streams.uniform(key, a, b) < levels.breakdown_chance(np.array([lvl]), self.rel.trust[victim_dir, rows])[0]
         self.interventions.append((self.month, f"organisation {b} broke a commitment to {a}"))
-        self.log_event("broken", np.array([r]))
+        self.log_event("broken", rows)
+        if broke:
+            self.changed[:] = False
+            engine.break_down(S, C, R, M, r)
+            self.log_event("breakdown", rows)
 
     def replace_staff_at(self, org: int) -> None:
         """Intervention: organisation ``org`` loses its boundary spanner."""
@@ -758,46 +586,53 @@ class CollaborationModel(mesa.Model):
         return graph
 
 
-_EMPTY = np.zeros(0, dtype=np.int64)
-_SKIP_CHUNK = 8192
-
-
-def _skip_draws(rng: np.random.Generator, k: int) -> None:
-    """Draw and drop ``k`` uniforms in small chunks: the stream moves on, no big array."""
-    if k <= _SKIP_CHUNK:
-        rng.random(k)
-        return
-    buffer = np.empty(_SKIP_CHUNK)
-    for start in range(0, k, _SKIP_CHUNK):
-        rng.random(out=buffer[: min(_SKIP_CHUNK, k - start)])
 _EMPTY_F = np.zeros(0)
-_EMPTY_U = np.zeros((3, 0))
+
+_TABLE_COLUMNS = (
+    "i", "j", "level", "months_at_level", "work_at_level", "purpose", "rivalry", "historic", "successes", "failures",
+    "broken", "forced", "first_contact", "collab_month", "work_month", "same_sector", "harmed", "mismatch",
+)
+"""The relationship table's per-pair stores, in the order of the engine's ``R``."""
+
+_MONTH_ARRAYS = (
+    ("changed", np.bool_), ("worked", np.bool_), ("success", np.bool_), ("broken", np.bool_), ("culprit_is_i", np.bool_),
+    ("level", np.int8), ("events", np.int8), ("works", np.bool_), ("climb_room", np.bool_), ("escalation", np.int8),
+)
+"""What happened to each pair this month, in the order of the engine's ``M``."""
+
+_FLOAT_METRICS = frozenset({"mean_trust", "trust_sd", "mean_damage", "mean_capacity", "collective_impact"})
 
 
 class _MonthOutcome:
-    """What happened to each pair this month (read by escalation and hearing).
+    """What happened to each pair this month (the engine's arrays, over the table's capacity)."""
 
-    Arrays span the table's capacity (rows past ``size`` stay False), so pairs met
-    during the month need no copying; ``reset`` clears them at the start of a month.
-    """
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        for name in ("worked", "success", "broken", "culprit_is_i", "level"):
+            setattr(self, name, arrays[name])
 
-    __slots__ = ("worked", "success", "broken", "culprit_is_i", "level")
 
-    def __init__(self, capacity: int) -> None:
-        self.worked = np.zeros(capacity, dtype=bool)
-        self.success = np.zeros(capacity, dtype=bool)
-        self.broken = np.zeros(capacity, dtype=bool)
-        self.culprit_is_i = np.zeros(capacity, dtype=bool)
-        self.level = np.zeros(capacity, dtype=np.int8)  # the level the month's work was done at
+def _grown(arr: np.ndarray, cap: int) -> np.ndarray:
+    """``arr`` with its last axis zero-padded to ``cap``."""
+    out = np.zeros(arr.shape[:-1] + (cap,), dtype=arr.dtype)
+    out[..., : arr.shape[-1]] = arr
+    return out
 
-    def reset(self) -> None:
-        for name in self.__slots__:
-            getattr(self, name)[:] = 0
 
-    def grow(self, capacity: int) -> None:
-        for name in self.__slots__:
-            old = getattr(self, name)
-            setattr(self, name, np.concatenate([old, np.zeros(capacity - old.size, dtype=old.dtype)]))
+def _engine_value(x: Any) -> float:
+    """A parameter as the engine's ``P`` holds it: ``None`` is -1, booleans 0 or 1."""
+    return -1.0 if x is None else float(x)
+
+
+def _metrics_dict(row: np.ndarray) -> dict[str, float]:
+    """One engine metrics row as the metrics dict, in ``METRIC_NAMES`` order, counts as ints."""
+    values = dict(zip(engine.ROW_NAMES, row.tolist()))
+    return {name: (values[name] if name in _FLOAT_METRICS else int(values[name])) for name in METRIC_NAMES}
+
+
+def _columns(rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Engine metrics rows as one array per metric (``METRIC_NAMES`` order), counts as int64."""
+    index = {name: k for k, name in enumerate(engine.ROW_NAMES)}
+    return {name: (rows[:, index[name]].copy() if name in _FLOAT_METRICS else rows[:, index[name]].astype(np.int64)) for name in METRIC_NAMES}
 
 
 def _largest_remainder(shares: np.ndarray, n: int) -> np.ndarray:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import hot, jit
 
 from . import structure
 from .structure import ALIGN_W, BASE, GAP_W, NEED, P_MAX, P_MIN, REL_W, SKILL_W, STAKE
@@ -25,7 +25,7 @@ _LADDER, _WEIGHTS = structure.defaults()
 # --- the rules, for one pair (compiled; ``kernels.joint_work`` calls them) ---------------
 
 
-@jit
+@hot
 def success_probability_one(level, reliability_pair, skill_pair, alignment, weaker_trust, mismatch, mismatch_penalty, support, rivalry, ladder, w):  # pragma: no cover
     """Chance that this month's joint work succeeds.
 
@@ -62,7 +62,7 @@ def broken_commitment_chance_one(culprit_reliability, trust_gap):  # pragma: no 
     return min(max(1.0 - culprit_reliability + trust_gap, 0.0), 1.0)
 
 
-@jit
+@hot
 def signals_one(level, success, broken, culprit_is_i, honest_failure_severity, celebration, ladder):  # pragma: no cover
     """Outcome signals as each side sees them: ``(i's view of j, j's view of i)``.
 

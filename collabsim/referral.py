@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import hot, jit
 from .relationships import find_row
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # parameters.
 
 
-@jit
+@hot
 def follow_referral(offsets, partner, rows, i, trust, cap, s, u_referrer, u_newcomer, u_follow):  # pragma: no cover - compiled
     """One seeker's friend-of-a-friend introduction: ``(referrer, newcomer)``, or ``(-1, -1)``.
 
@@ -77,7 +77,7 @@ def referred_trust(
     return t, d
 
 
-@jit
+@hot
 def referred_one(sorted_keys, sorted_rows, n, i, trust, damage, cap, s, r, c, base_trust, base_damage, w):  # pragma: no cover - compiled
     """``referred_trust`` for one seeker ``s``, referrer ``r`` and newcomer ``c``."""
     row_sr = find_row(sorted_keys, sorted_rows, n, s, r)

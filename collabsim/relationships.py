@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import hot, jit
 
 LEVEL_NAMES: tuple[str, ...] = ("aware", "networking", "coordination", "cooperation", "collaboration")
 """The five levels (004, after Himmelman): 0 aware ... 4 collaboration."""
@@ -94,8 +94,9 @@ class RelationshipTable:
             self._store[name] = np.zeros((2, self._cap), dtype=float)
         if not with_evidence:
             self.pos_evidence = self.neg_evidence = None
-        self._sorted_keys = np.zeros(0, dtype=self._key_dtype)
-        self._sorted_rows = np.zeros(0, dtype=np.int32)
+        # the pair index, as long as the table: its first ``size`` entries are in use
+        self._keys = np.zeros(self._cap, dtype=self._key_dtype)
+        self._key_rows = np.zeros(self._cap, dtype=np.int32)
         self._adjacency: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._refresh_views()
 
@@ -134,19 +135,32 @@ class RelationshipTable:
         b = np.asarray(b, dtype=np.int64)
         self._reserve(self.size + a.size)  # room for every candidate: rows past size stay zero
         st = self._store
-        added, self._sorted_keys, self._sorted_rows = insert_pairs(
+        added = insert_pairs(
             a, b, np.asarray(trust, dtype=float).reshape(2, -1), np.asarray(damage, dtype=float).reshape(2, -1),
             self.size, self._cap, self.n, month, st["i"], st["j"], st["trust"].reshape(-1), st["base_trust"].reshape(-1),
             st["damage"].reshape(-1), st["first_contact"], st["collab_month"], st["work_month"],
-            self._sorted_keys, self._sorted_rows,
+            self._keys, self._key_rows,
         )
         if added == 0:
             return np.zeros(0, dtype=np.int64)
         rows = np.arange(self.size, self.size + added)
-        self.size += added
-        self._refresh_views()
-        self._adjacency = None
+        self.set_size(self.size + added)
         return rows
+
+    def set_size(self, size: int) -> None:
+        """The compiled engine added pairs (in place, within capacity): show the new rows."""
+        if size != self.size:
+            self.size = int(size)
+            self._refresh_views()
+            self._adjacency = None
+
+    @property
+    def _sorted_keys(self) -> np.ndarray:
+        return self._keys[: self.size]
+
+    @property
+    def _sorted_rows(self) -> np.ndarray:
+        return self._key_rows[: self.size]
 
     def _reserve(self, needed: int) -> None:
         if needed <= self._cap:
@@ -164,6 +178,11 @@ class RelationshipTable:
             grown[..., : self.size] = arr[..., : self.size]
             del arr
             self._store[name] = grown
+        for name in ("_keys", "_key_rows"):
+            arr = getattr(self, name)
+            grown = np.zeros(cap, dtype=arr.dtype)
+            grown[: self.size] = arr[: self.size]
+            setattr(self, name, grown)
         self._cap = cap
         self._refresh_views()
 
@@ -182,7 +201,7 @@ class RelationshipTable:
     @property
     def index(self) -> tuple[np.ndarray, np.ndarray]:
         """The pair index ``(sorted_keys, sorted_rows)`` that compiled lookups search."""
-        return self._sorted_keys, self._sorted_rows
+        return self._keys[: self.size], self._key_rows[: self.size]
 
     def flat(self, name: str) -> np.ndarray:
         """The whole (2 * capacity) store of a directed array, flat: row ``d * cap + r``."""
@@ -203,7 +222,7 @@ class RelationshipTable:
 # and ``sorted_rows`` the row of each.
 
 
-@jit
+@hot
 def find_row(sorted_keys, sorted_rows, n, a, b):  # pragma: no cover - compiled
     """Row of pair (a, b), or -1: a binary search of the sorted keys."""
     key = np.int64(min(a, b)) * n + np.int64(max(a, b))  # 64-bit even for 16-bit indices
@@ -265,37 +284,36 @@ def write_new_pairs(keep, a, b, trust, damage, start, cap, n, month, i, j, trust
 
 
 @jit
-def insert_pairs(a, b, trust, damage, start, cap, n, month, i, j, trust_store, base_store, damage_store, first_contact, collab_month, work_month, sorted_keys, sorted_rows):  # pragma: no cover - compiled
-    """``plan_additions``, ``write_new_pairs`` and ``merge_index`` in one call.
-
-    Returns ``(added, sorted_keys, sorted_rows)``: how many pairs were new, and the index.
-    """
+def insert_pairs(a, b, trust, damage, start, cap, n, month, i, j, trust_store, base_store, damage_store, first_contact, collab_month, work_month, keys, key_rows):  # pragma: no cover
+    """``plan_additions``, ``write_new_pairs`` and ``merge_index`` in one call, in place:
+    the index ``keys``/``key_rows`` (as long as the table, ``start`` entries in use) gets
+    the new pairs merged in. Returns how many pairs were new."""
     keep = np.empty(a.size, dtype=np.bool_)
-    added = plan_additions(sorted_keys, sorted_rows, n, a, b, keep)
+    added = plan_additions(keys[:start], key_rows[:start], n, a, b, keep)
     if added == 0:
-        return added, sorted_keys, sorted_rows
-    keys = np.empty(added, dtype=np.int64)
-    write_new_pairs(keep, a, b, trust, damage, start, cap, n, month, i, j, trust_store, base_store, damage_store, first_contact, collab_month, work_month, keys)
-    new_keys, new_rows = merge_index(sorted_keys, sorted_rows, keys, np.arange(start, start + added))
-    return added, new_keys, new_rows
+        return added
+    new_keys = np.empty(added, dtype=np.int64)
+    write_new_pairs(keep, a, b, trust, damage, start, cap, n, month, i, j, trust_store, base_store, damage_store, first_contact, collab_month, work_month, new_keys)
+    merge_index(keys, key_rows, start, new_keys, start)
+    return added
 
 
 @jit
-def merge_index(sorted_keys, sorted_rows, keys, rows):  # pragma: no cover - compiled
-    """The sorted index with new (distinct, unknown) keys merged in."""
-    order = np.argsort(keys, kind="mergesort")
-    total = sorted_keys.size + keys.size
-    out_keys = np.empty(total, dtype=sorted_keys.dtype)
-    out_rows = np.empty(total, dtype=np.int32)
-    p = q = 0
-    for t in range(total):
-        if q >= keys.size or (p < sorted_keys.size and sorted_keys[p] <= keys[order[q]]):
-            out_keys[t], out_rows[t] = sorted_keys[p], sorted_rows[p]
-            p += 1
+def merge_index(keys, key_rows, size, new_keys, first_row):  # pragma: no cover - compiled
+    """Merge new (distinct, unknown) keys, of rows ``first_row``, ``first_row + 1`` ..., into
+    the sorted index's first ``size`` entries, in place, from the back."""
+    order = np.argsort(new_keys, kind="mergesort")
+    p = size - 1
+    q = new_keys.size - 1
+    t = size + new_keys.size - 1
+    while q >= 0:
+        if p >= 0 and keys[p] > new_keys[order[q]]:
+            keys[t], key_rows[t] = keys[p], key_rows[p]
+            p -= 1
         else:
-            out_keys[t], out_rows[t] = keys[order[q]], rows[order[q]]
-            q += 1
-    return out_keys, out_rows
+            keys[t], key_rows[t] = new_keys[order[q]], first_row + order[q]
+            q -= 1
+        t -= 1
 
 
 @jit

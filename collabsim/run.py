@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._mesa_compat import release_model
-from .model import CollaborationModel
+from .model import CollaborationModel, _columns
 
 
 @dataclass
@@ -56,15 +56,16 @@ def run_model(scenario: str = "default", seed: int | None = None, months: int | 
 def run_metrics(scenario: str = "default", seed: int | None = None, months: int | None = None, **parameters: Any) -> dict[str, np.ndarray]:
     """Run one model and return only its monthly metrics, one array per column.
 
-    What a sweep stores: the same values as ``run_model(...).metrics``, without building
-    the pair table, the summary or a DataFrame per run (a few milliseconds each, as much
-    as a whole small run).
+    What a sweep stores: the same values as ``run_model(...).metrics``, without the data
+    collector, the pair table, the summary or a DataFrame: the whole run is one call of
+    the compiled engine (``CollaborationModel.run_rows``).
     """
     if months is not None:
         parameters["months"] = months
     model = CollaborationModel(scenario, seed=seed, **parameters)
     try:
-        model.run()
-        return {name: np.asarray(values) for name, values in model.datacollector.model_vars.items()}
+        months = model.params["months"]
+        rows = np.vstack([model.metrics_row()[None, :], model.run_rows(months)]) if months else model.metrics_row()[None, :]
+        return _columns(rows)
     finally:
         release_model(model)  # what keeps a sweep worker's memory flat on Mesa < 3.5

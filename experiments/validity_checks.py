@@ -88,22 +88,33 @@ def start_onset(seeds: range) -> dict:
 def meetings(seeds: range) -> dict:
     """5. Share of meeting experiences that go badly, and the forum's sectors.
 
-    In ``police_community_meetings`` (no crisis) only meetings call ``apply_experience``.
+    The month runs down to the meetings as Python (the engine's own functions, their
+    ``py_func``) so that each meeting's signal (``meetings.meeting_signal_one``, called by
+    ``engine.meetings_month``) can be counted; the rules stay compiled.
     """
+    from collabsim import engine
+
     poor = total = 0
-    for s in seeds:
-        m = collabsim.CollaborationModel("police_community_meetings", seed=s, months=24)
-        original = m.apply_experience
+    compiled_signal = engine.meeting_signal_one
 
-        def counting(rows, s_ij, s_ji, decay_mult=1.0, _orig=original):
-            nonlocal poor, total
-            signal = np.broadcast_to(np.asarray(s_ij, dtype=float), np.shape(rows))
-            poor += int((signal < 0).sum())
-            total += int(np.size(rows))
-            return _orig(rows, s_ij, s_ji, decay_mult)
+    def counting(u, chance, good, bad):
+        nonlocal poor, total
+        s = compiled_signal(u, chance, good, bad)
+        poor += int(s < 0)
+        total += 1
+        return s
 
-        m.apply_experience = counting
-        m.run()
+    names = ("run_months", "one_month", "work", "meetings_month")
+    saved = {name: getattr(engine, name) for name in names + ("meeting_signal_one",)}
+    try:
+        for name in names:
+            setattr(engine, name, getattr(saved[name], "py_func", saved[name]))
+        engine.meeting_signal_one = counting
+        for s in seeds:
+            collabsim.CollaborationModel("police_community_meetings", seed=s, months=24).run()
+    finally:
+        for name, f in saved.items():
+            setattr(engine, name, f)
     sectors = collabsim.SCENARIOS["police_community_meetings"].forum_sectors
     return {"poor meetings (share)": poor / max(total, 1), "meetings": total, "forum sectors": len(sectors)}
 

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import collabsim
-from collabsim import PARAMETERS, _jit, kernels, levels
+from collabsim import PARAMETERS, _jit, engine
 from collabsim.parameters import _ORDERED, DEFAULTS
 from collabsim.relationships import RelationshipTable
 
@@ -77,8 +77,7 @@ def test_the_ceiling_check_ran_on_the_compiled_passes():
         test_invariants_two_layer()
     assert CHECKED["views_with_damage"] > 0, CHECKED
     if not _jit.DISABLED:
-        assert kernels.joint_work.signatures, "the compiled month never ran"
-        assert levels.escalate_pass.signatures
+        assert engine.run_months.signatures, "the compiled engine never ran"
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -111,10 +110,36 @@ def _check_run(scenario, seed, params, ceiling=False):
         assert ((rel.level >= 0) & (rel.level <= 4)).all()
         assert sum(m.metrics[f"pairs_{n}"] for n in collabsim.LEVEL_NAMES) == m.metrics["known_pairs"] == rel.size
         assert (m.orgs.budget >= 0).all()
-        assert (m._spare >= -EPS).all(), "capacity went negative"
+        assert (m.orgs.spare >= -EPS).all(), "capacity went negative"
         assert ((rel.level <= np.maximum(rel.purpose, 1)) | rel.forced | rel.historic).all(), "climbed past its purpose unpushed"
         if ceiling:
             above = rel.trust - (1.0 - rel.damage)
             assert (above <= EPS).all(), f"trust above its ceiling by {above.max():.3g}"
             CHECKED["views_with_damage"] += int((rel.damage > 0).sum())
             CHECKED["months"] += 1
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(setups())
+def test_first_contacts_never_start_above_the_ceiling(setup):
+    """Every first contact the engine makes (stranger, referral, backbone, forum) starts at
+    or below its ceiling: the month runs down to ``engine.add_pairs`` as Python (``py_func``,
+    the engine's own code) so each addition is checked; the rules stay compiled."""
+    scenario, seed, params = setup
+    seen = []
+    compiled_add = engine.add_pairs
+
+    def guarded(S, K, O, R, a, b, t, d):
+        assert (t <= 1 - d + EPS).all(), "first contact above ceiling"
+        seen.append(a.size)
+        return compiled_add(S, K, O, R, a, b, t, d)
+
+    saved = {name: getattr(engine, name) for name in ("run_months", "one_month", "meet", "add_pairs")}
+    try:
+        for name in ("run_months", "one_month", "meet"):
+            setattr(engine, name, getattr(saved[name], "py_func", saved[name]))
+        engine.add_pairs = guarded
+        collabsim.CollaborationModel(scenario, seed=seed, **params).run(12)
+    finally:
+        for name, f in saved.items():
+            setattr(engine, name, f)

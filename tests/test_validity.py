@@ -313,10 +313,10 @@ def test_sweep_design_key_community(tmp_path):
 # --- referral as a road to new partners -----------------------------------------------------------
 def test_referral_weight_sets_the_share_of_searches_through_partners(monkeypatch):
     """Gulati & Gargiulo 1999: how much of the search for partners goes through trusted partners."""
-    from collabsim import kernels
+    from collabsim import engine
 
     seen = {"referral": 0, "stranger": 0}
-    original = kernels.first_contacts
+    original = engine.first_contacts
 
     def counting(*args):
         seekers, strangers = args[16], args[18]
@@ -324,7 +324,11 @@ def test_referral_weight_sets_the_share_of_searches_through_partners(monkeypatch
         seen["stranger"] += int(np.size(strangers))
         return original(*args)
 
-    monkeypatch.setattr(kernels, "first_contacts", counting)
+    # the month's schedule down to the meeting step runs as Python (the engine's own code,
+    # ``py_func``) so the call into ``first_contacts`` can be watched; the rest stays compiled
+    for name in ("run_months", "one_month", "meet"):
+        monkeypatch.setattr(engine, name, getattr(getattr(engine, name), "py_func", getattr(engine, name)))
+    monkeypatch.setattr(engine, "first_contacts", counting)
     shares = []
     for weight in (0.0, 0.3, 0.9):
         seen.update(referral=0, stranger=0)

@@ -1,0 +1,759 @@
+"""The compiled engine: a whole month, and a whole run, as one compiled call (ODD 2.8, 3).
+
+``one_month`` is the schedule of ODD section 3, written out once: backbone staff, capacity,
+meeting, joint work and meetings, turnover, escalation, funders, hearing, end of month.
+Each sub-step calls the rules' scalar forms where they live (``trust``, ``outcomes``,
+``levels.escalate_pass``, ``capacity._allocate``, ``kernels``, ``referral``, ``meetings``,
+``crisis``, ``backbone``), so each rule is written once. ``run_months`` loops it and
+writes each month's metrics; the sweep path runs a whole run in one call, and
+``CollaborationModel.step`` is ``run_months`` for one month, so the two cannot disagree.
+
+Every random number is drawn where it is used, from a stream keyed by the run's seed,
+the mechanism, the month and the organisation or pair it decides (``streams``), so
+paired runs share their draws (common random numbers). Keys are wrapped in
+``np.uint64`` (a no-op compiled) so that any of these functions can also run as Python
+over the compiled rules (its ``py_func``): tests and experiments watch a call that way.
+
+The state is a handful of arrays, grouped in tuples the model builds (``Engine``):
+
+* ``S`` (int64): size (pairs), month, first collaboration month, organisations, seed,
+  trust rule, capacity (rows);
+* ``C`` (float64): the cumulative counters, in ``metrics.CUMULATIVE`` order;
+* ``P`` (float64): the run's scalar parameters (``P_NAMES``; ``None`` is -1, booleans
+  0/1); interventions write into it;
+* ``K``: the ladder, the outcome weights, the trust rule's parameters, the purpose
+  shares, the harmed sector pairs and the capacity step costs;
+* ``O``: the organisations' arrays; ``R``: the relationship table's stores (whole
+  capacity, flat directed stores, the pair index); ``M``: what happened this month per
+  pair; ``Fd``: the funders' rules (one row each, ``F_NAMES``), grants, held partnerships
+  and grants awarded.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import streams
+from ._jit import jit
+from .capacity import _allocate
+from .crisis import intensity_one
+from .kernels import first_contacts, hear, joint_work, learn, pair_facts, repair_one, staff_leave, age_pairs
+from .levels import AWARE, COLLABORATION, NETWORKING, TOP, escalate_pass, BREAKDOWN, FALLBACK, CLIMB
+from .meetings import good_meeting_one, meeting_signal_one
+from .metrics import pair_counts
+from .relationships import build_adjacency, merge_index, plan_additions, write_new_pairs
+from .structure import COST, MONTHS, MONTHS_MISMATCH, NEED, STAKE
+from .trust import beta_evidence_one
+
+P_NAMES = (
+    "shock_month", "shock_size", "crisis_duration", "crisis_capacity_hit", "crisis_outreach", "crisis_disruption",
+    "crisis_shared_support", "crisis_shared_value", "regular_meetings", "meeting_cost", "meeting_support",
+    "meeting_quality_base", "meeting_skill_weight", "meeting_trust_weight", "meeting_facilitation", "meeting_signal",
+    "meeting_poor_signal", "backbone", "backbone_capacity", "introduction_chance", "introduction_trust",
+    "backbone_repair_boost", "contact_rate", "referral_weight", "history_of_harm", "initial_trust", "chance_contact",
+    "style_mismatch_penalty", "honest_failure_severity", "celebrate_successes", "celebration_boost", "celebration_reach",
+    "capacity_from_collaboration", "staff_turnover", "turnover_trust_loss", "collaborative_skill", "skill_concentration",
+    "fallback_margin", "durable_months", "rivalry_signal", "rivalry_fade",
+)
+"""The parameters ``P`` holds, in order (the constants below index it)."""
+(
+    SHOCK_MONTH, SHOCK_SIZE, CRISIS_DURATION, CRISIS_CAPACITY_HIT, CRISIS_OUTREACH, CRISIS_DISRUPTION,
+    CRISIS_SHARED_SUPPORT, CRISIS_SHARED_VALUE, REGULAR_MEETINGS, MEETING_COST, MEETING_SUPPORT,
+    MEETING_QUALITY_BASE, MEETING_SKILL_WEIGHT, MEETING_TRUST_WEIGHT, MEETING_FACILITATION, MEETING_SIGNAL,
+    MEETING_POOR_SIGNAL, BACKBONE, BACKBONE_CAPACITY, INTRODUCTION_CHANCE, INTRODUCTION_TRUST,
+    BACKBONE_REPAIR_BOOST, CONTACT_RATE, REFERRAL_WEIGHT, HISTORY_OF_HARM, INITIAL_TRUST, CHANCE_CONTACT,
+    STYLE_MISMATCH_PENALTY, HONEST_FAILURE_SEVERITY, CELEBRATE_SUCCESSES, CELEBRATION_BOOST, CELEBRATION_REACH,
+    CAPACITY_FROM_COLLABORATION, STAFF_TURNOVER, TURNOVER_TRUST_LOSS, COLLABORATIVE_SKILL, SKILL_CONCENTRATION,
+    FALLBACK_MARGIN, DURABLE_MONTHS, RIVALRY_SIGNAL, RIVALRY_FADE,
+) = range(len(P_NAMES))
+
+F_NAMES = (
+    "funder_pressure", "funder_required_level", "funder_deadline_months", "funder_review_months",
+    "funding_end_month", "funding_scarcity", "grant_interval_months", "grant_size", "mandate_start",
+)
+"""One funder's rules, a row of ``Fd[0]`` (``funding_end_month`` None is -1)."""
+PRESSURE, REQUIRED_LEVEL, DEADLINE_MONTHS, REVIEW_MONTHS, END_MONTH, SCARCITY, INTERVAL, GRANT_SIZE, MANDATE_START = range(len(F_NAMES))
+
+SIZE, MONTH, FIRST_COLLAB, N_ORGS, SEED, RULE, CAP = range(7)
+"""Entries of ``S``."""
+
+(
+    C_SUCCESSES, C_JOINT_WORK_MONTHS, C_FALLBACKS, C_PREMATURE, C_FORCED, C_BREAKDOWNS, C_FORMED, C_FAILURES,
+    C_BROKEN, C_IMPACT, C_GRANTS, C_RIVALRIES,
+) = range(12)
+"""Entries of ``C`` (``metrics.CUMULATIVE`` order)."""
+
+BETA_RULE = 2
+
+EV_BROKEN, EV_TURNOVER, EV_BREAKDOWN, EV_FALLBACK, EV_CLIMB, EV_FORCED = 1, 2, 4, 8, 16, 32
+"""Bits of the month's ``events`` per pair (what the explain panel shows)."""
+EVENT_KINDS = ((EV_BROKEN, "broken"), (EV_TURNOVER, "turnover"), (EV_BREAKDOWN, "breakdown"), (EV_FALLBACK, "fallback"), (EV_CLIMB, "climb"), (EV_FORCED, "forced"))
+
+ROW_NAMES = (
+    "month", "known_pairs", "mean_trust", "trust_sd", "mean_damage", "first_collaboration_month", "mean_capacity",
+    "pairs_aware", "pairs_networking", "pairs_coordination", "pairs_cooperation", "pairs_collaboration",
+    "durable_collaborations", "nominal_collaborations", "harmed_pairs_working", "harmed_pairs_cooperating",
+    "same_sector_pairs_cooperating", "cross_sector_pairs_cooperating", "multisector_clusters",
+    "successes", "joint_work_months", "fallbacks", "premature_escalations", "forced_escalations", "breakdowns",
+    "collaborations_formed", "failures", "broken_commitments", "collective_impact", "grants_won", "rivalries",
+)
+"""The columns ``metrics_row`` writes (``metrics.METRIC_NAMES`` in another order)."""
+N_COUNTS = 12
+
+
+def room_needed(n: int) -> int:
+    """Most pairs a month can add: one per seeker, backbone introduction and forum member."""
+    return 3 * int(n) + 2
+
+
+# --- the month -----------------------------------------------------------------------------
+@jit
+def one_month(S, C, P, K, O, R, M, Fd):  # pragma: no cover - compiled
+    """One month, in the order of ODD section 3. The caller keeps ``room_needed`` free rows."""
+    changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
+    S[MONTH] += 1
+    changed[:] = False
+    worked[:] = False
+    success[:] = False
+    broken_now[:] = False
+    culprit_is_i[:] = False
+    out_level[:] = 0
+    events[:] = 0
+    shock = intensity_one(S[MONTH], P[SHOCK_MONTH], P[SHOCK_SIZE], P[CRISIS_DURATION])
+    serve(S, P, O)
+    allocated = refresh_capacity(S, P, K, O, R, M, Fd, shock)
+    meet(S, P, K, O, R, shock)
+    work(S, C, P, K, O, R, M, shock, allocated)
+    turnover(S, P, O, R, M)
+    escalate(S, C, P, K, R, M, allocated)
+    for f in range(Fd[0].shape[0]):
+        funder_month(f, S, C, P, K, O, R, M, Fd)
+    sum_grants(O, Fd)
+    hear_month(S, P, K, R, M)
+    end_of_month(S, C, P, R, M)
+
+
+@jit
+def run_months(S, C, P, K, O, R, M, Fd, months, out):  # pragma: no cover - compiled
+    """Up to ``months`` months, each month's metrics into a row of ``out``; stops early
+    (returns the months done) when the table needs more rows than it has."""
+    room = 3 * S[N_ORGS] + 2
+    done = 0
+    while done < months:
+        if S[SIZE] + room > S[CAP]:
+            break
+        one_month(S, C, P, K, O, R, M, Fd)
+        metrics_row(S, C, P, K, O, R, out[done])
+        done += 1
+    return done
+
+
+# --- 2 backbone --------------------------------------------------------------------------------
+@jit
+def serve(S, P, O):  # pragma: no cover - compiled
+    """Whom the backbone's staff serve this month (7.9): everyone, or the ``backbone_capacity``
+    organisations with the lowest draws of the month (nested across capacities)."""
+    served = O[11]
+    n = served.size
+    served[:] = False
+    if P[BACKBONE] == 0.0 or n == 0:
+        return
+    capacity = int(P[BACKBONE_CAPACITY])
+    if n <= capacity:
+        served[:] = True
+        return
+    key = np.uint64(streams.month_key(S[SEED], streams.SERVE, S[MONTH]))
+    u = np.empty(n)
+    for o in range(n):
+        u[o] = streams.uniform(key, o, 0)
+    order = np.argsort(u, kind="mergesort")
+    for q in range(capacity):
+        served[order[q]] = True
+
+
+# --- 3 capacity --------------------------------------------------------------------------------
+@jit
+def refresh_capacity(S, P, K, O, R, M, Fd, shock):  # pragma: no cover - compiled
+    """Budgets (base, every funder's grant, capacity built, crisis), the forum's cost, and
+    the allocation to ties by priority (7.1). Returns how many rows were allocated."""
+    step_cost = K[5]
+    base_capacity, grant, capacity_gain, budget, forum_member, spare = O[5], O[6], O[7], O[8], O[10], O[12]
+    hit = P[CRISIS_CAPACITY_HIT] * shock
+    sum_grants(O, Fd)
+    for o in range(budget.size):
+        budget[o] = base_capacity[o] * (1.0 - hit) + grant[o] + capacity_gain[o]
+        if P[REGULAR_MEETINGS] != 0.0:
+            spare[o] = max(0.0, budget[o] - P[MEETING_COST] * (1.0 if forum_member[o] else 0.0))
+        else:
+            spare[o] = budget[o]
+    size = S[SIZE]
+    if size:
+        _allocate(R[0][:size], R[1][:size], R[2][:size], R[18], S[CAP], spare, M[7][:size], M[8][:size], K[0][COST], step_cost)
+    return size
+
+
+@jit
+def sum_grants(O, Fd):  # pragma: no cover - compiled
+    """Each organisation's grants: the sum over funders of what each currently gives."""
+    grant, f_grant = O[6], Fd[1]
+    grant[:] = 0.0
+    for f in range(f_grant.shape[0]):
+        for o in range(grant.size):
+            grant[o] += f_grant[f, o]
+
+
+# --- 4 meet ------------------------------------------------------------------------------------
+@jit
+def meet(S, P, K, O, R, shock):  # pragma: no cover - compiled
+    """New contacts (7.2): referrals, strangers, backbone introductions, the forum."""
+    n = S[N_ORGS]
+    if n < 2:
+        return
+    sector, served, forum_member, spare = O[0], O[11], O[10], O[12]
+    ladder = K[0]
+    seed, month, size = S[SEED], S[MONTH], S[SIZE]
+    k_seek = np.uint64(streams.month_key(seed, streams.SEEK, month))
+    k_via = np.uint64(streams.month_key(seed, streams.VIA_REFERRAL, month))
+    k_referrer = np.uint64(streams.month_key(seed, streams.REFERRER, month))
+    k_newcomer = np.uint64(streams.month_key(seed, streams.NEWCOMER, month))
+    k_follow = np.uint64(streams.month_key(seed, streams.FOLLOW, month))
+    k_stranger = np.uint64(streams.month_key(seed, streams.STRANGER, month))
+    rate = min(1.0, P[CONTACT_RATE] * (1.0 + P[CRISIS_OUTREACH] * shock))
+    seekers = np.empty(n, dtype=np.int64)
+    u_referral = np.empty((3, n))
+    strangers = np.empty(n, dtype=np.int64)
+    partners = np.empty(n, dtype=np.int64)
+    n_seek = n_strange = 0
+    for o in range(n):
+        if spare[o] >= ladder[COST, 1] and streams.uniform(k_seek, o, 0) < rate:
+            # referral_weight is also the share of searches that go through a partner (Gulati & Gargiulo 1999)
+            if streams.uniform(k_via, o, 0) < P[REFERRAL_WEIGHT]:
+                if size > 0:
+                    seekers[n_seek] = o
+                    u_referral[0, n_seek] = streams.uniform(k_referrer, o, 0)
+                    u_referral[1, n_seek] = streams.uniform(k_newcomer, o, 0)
+                    u_referral[2, n_seek] = streams.uniform(k_follow, o, 0)
+                    n_seek += 1
+            else:
+                strangers[n_strange] = o
+                partners[n_strange] = (o + 1 + np.int64(math.floor(streams.uniform(k_stranger, o, 0) * (n - 1)))) % n
+                n_strange += 1
+    introduced, vouched = _pick_partners(served, P[BACKBONE] != 0.0, np.uint64(streams.month_key(seed, streams.INTRODUCE, month)),
+                                         np.uint64(streams.month_key(seed, streams.INTRODUCED_TO, month)), P[INTRODUCTION_CHANCE], sector, False)
+    members, met = _pick_partners(forum_member, P[REGULAR_MEETINGS] != 0.0, k_seek,
+                                  np.uint64(streams.month_key(seed, streams.FORUM_PARTNER, month)), 1.0, sector, True)
+    if n_seek + n_strange + introduced.size + members.size == 0:
+        return
+    i, trust, damage, keys, key_rows = R[0], R[18], R[19], R[23], R[24]
+    offsets, partner, adj_rows = build_adjacency(i[:size], R[1][:size], n)
+    a, b, t, d = first_contacts(
+        P[HISTORY_OF_HARM], K[4], sector, P[INITIAL_TRUST], P[REFERRAL_WEIGHT], P[INTRODUCTION_TRUST],
+        offsets, partner, adj_rows, i, trust, damage, S[CAP], keys[:size], key_rows[:size], n,
+        seekers[:n_seek], u_referral[:, :n_seek], strangers[:n_strange], partners[:n_strange], introduced, vouched, members, met,
+    )
+    if a.size:
+        add_pairs(S, K, O, R, a, b, t, d)
+
+
+@jit
+def _pick_partners(pool, on, key_choose, key_partner, chance, sector, cross_only):  # pragma: no cover - compiled
+    """Members of ``pool`` who meet another member this month (with chance ``chance``), and
+    whom (uniform over the pool, keyed by the member; across sectors only if asked)."""
+    n = pool.size
+    members = np.empty(n, dtype=np.int64)
+    m = 0
+    if on:
+        for o in range(n):
+            if pool[o]:
+                members[m] = o
+                m += 1
+    a = np.empty(m if m >= 2 else 0, dtype=np.int64)
+    b = np.empty(m if m >= 2 else 0, dtype=np.int64)
+    k = 0
+    if m < 2:
+        return a, b
+    for q in range(m):
+        o = members[q]
+        if chance < 1.0 and not streams.uniform(key_choose, o, 1) < chance:
+            continue
+        other = members[np.int64(math.floor(streams.uniform(key_partner, o, 0) * m))]
+        if cross_only and sector[o] == sector[other]:
+            continue
+        a[k], b[k] = o, other
+        k += 1
+    return a[:k], b[:k]
+
+
+@jit
+def add_pairs(S, K, O, R, a, b, t, d):  # pragma: no cover - compiled
+    """First contacts ``(a, b)`` with directed trust and damage ``t``, ``d`` (row 0: a's view):
+    new rows, the pair index, the pairs' fixed facts and purpose (and beta evidence)."""
+    (i, j, level, months_at_level, work_at_level, purpose, rivalry, historic, successes, failures, broken, forced,
+     first_contact, collab_month, work_month, same_sector, harmed, mismatch, trust, damage, base_trust, pos, neg, keys, key_rows) = R
+    size, cap, n = S[SIZE], S[CAP], S[N_ORGS]
+    keep = np.empty(a.size, dtype=np.bool_)
+    added = plan_additions(keys[:size], key_rows[:size], n, a, b, keep)
+    if added == 0:
+        return 0
+    new_keys = np.empty(added, dtype=np.int64)
+    write_new_pairs(keep, a, b, t, d, size, cap, n, S[MONTH], i, j, trust, base_trust, damage, first_contact, collab_month, work_month, new_keys)
+    merge_index(keys, key_rows, size, new_keys, size)
+    pair_facts(size, size + added, i, j, O[0], O[3], K[4], np.uint64(S[SEED]), K[3], same_sector, harmed, mismatch, purpose)
+    if S[RULE] == BETA_RULE:
+        for r in range(size, size + added):
+            for f in (r, cap + r):
+                pos[f], neg[f] = beta_evidence_one(trust[f])
+    S[SIZE] = size + added
+    return added
+
+
+# --- 5 work ------------------------------------------------------------------------------------
+@jit
+def work(S, C, P, K, O, R, M, shock, allocated):  # pragma: no cover - compiled
+    """A month of joint work (7.3), a crisis's disruption (7.12), then meetings (7.5)."""
+    ladder, w, rule_p = K[0], K[1], K[2]
+    skill, reliability, mandate, capacity_gain, forum_member, served = O[1], O[2], O[4], O[7], O[10], O[11]
+    (i, j, level, months_at_level, work_at_level, purpose, rivalry, historic, successes, failures, broken, forced,
+     first_contact, collab_month, work_month, same_sector, harmed, mismatch, trust, damage, base_trust, pos, neg, keys, key_rows) = R
+    changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
+    capacity_gain[:] = 0.0
+    k = S[SIZE]
+    if k == 0:
+        return
+    seed, month, cap, rule = S[SEED], S[MONTH], S[CAP], S[RULE]
+    k_contact = np.uint64(streams.month_key(seed, streams.CONTACT, month))
+    k_success = np.uint64(streams.month_key(seed, streams.SUCCESS, month))
+    k_culprit = np.uint64(streams.month_key(seed, streams.CULPRIT, month))
+    k_broken = np.uint64(streams.month_key(seed, streams.BROKEN, month))
+    contact = np.empty(k, dtype=np.bool_)
+    u = np.empty((3, k))
+    for r in range(k):
+        a, b = np.int64(i[r]), np.int64(j[r])
+        contact[r] = level[r] == AWARE and streams.uniform(k_contact, a, b) < P[CHANCE_CONTACT]
+        u[0, r] = streams.uniform(k_success, a, b)
+        u[1, r] = streams.uniform(k_culprit, a, b)
+        u[2, r] = streams.uniform(k_broken, a, b)
+    if shock != 0.0 and S[MONTH] == P[SHOCK_MONTH]:
+        disrupt(S, C, P, K, R, shock)
+    collaborated = np.zeros(served.size, dtype=np.int64)
+    value = np.empty(k)
+    meeting_support = P[MEETING_SUPPORT] if P[REGULAR_MEETINGS] != 0.0 else 0.0
+    celebration = P[CELEBRATION_BOOST] if P[CELEBRATE_SUCCESSES] != 0.0 else 0.0
+    n_worked, n_success, n_joint, n_broken = joint_work(
+        works[:allocated], contact, u, i[:k], j[:k], level[:k], trust, damage, pos, neg,
+        rule, rule_p, cap, mandate, mismatch, same_sector,
+        reliability, skill, served, forum_member, rivalry, ladder, w,
+        P[STYLE_MISMATCH_PENALTY], P[CRISIS_SHARED_SUPPORT] * shock,
+        meeting_support, P[BACKBONE_REPAIR_BOOST], P[HONEST_FAILURE_SEVERITY], celebration,
+        1.0 + P[CRISIS_SHARED_VALUE] * shock,
+        worked, success, broken_now, culprit_is_i, out_level,
+        successes, failures, broken, work_at_level, collaborated, value,
+    )
+    if n_worked:
+        C[C_SUCCESSES] += n_success
+        C[C_JOINT_WORK_MONTHS] += n_joint
+        C[C_FAILURES] += n_worked - n_success
+        C[C_BROKEN] += n_broken
+        total = 0.0
+        for q in range(n_worked):
+            total += value[q]
+        C[C_IMPACT] += total
+        for o in range(capacity_gain.size):
+            capacity_gain[o] = P[CAPACITY_FROM_COLLABORATION] * collaborated[o]
+        for r in range(k):
+            if broken_now[r]:
+                events[r] |= EV_BROKEN
+    if P[REGULAR_MEETINGS] != 0.0 or P[BACKBONE] != 0.0:
+        meetings_month(S, P, K, O, R, M)
+
+
+@jit
+def disrupt(S, C, P, K, R, shock):  # pragma: no cover - compiled
+    """First month of a crisis: some working pairs' joint work fails honestly (7.12)."""
+    ladder, rule_p = K[0], K[2]
+    i, j, level, failures, trust, damage, pos, neg = R[0], R[1], R[2], R[9], R[18], R[19], R[21], R[22]
+    key = np.uint64(streams.month_key(S[SEED], streams.DISRUPT, S[MONTH]))
+    cap, rule = S[CAP], S[RULE]
+    hits = 0
+    for r in range(S[SIZE]):
+        if level[r] >= 1 and streams.uniform(key, np.int64(i[r]), np.int64(j[r])) < P[CRISIS_DISRUPTION] * shock:
+            s = -P[HONEST_FAILURE_SEVERITY] * ladder[STAKE, level[r]]
+            d = float(level[r]) / TOP
+            learn(rule, trust, damage, pos, neg, r, s, d, 1.0, rule_p)
+            learn(rule, trust, damage, pos, neg, cap + r, s, d, 1.0, rule_p)
+            failures[r] += 1
+            hits += 1
+    C[C_FAILURES] += hits
+
+
+@jit
+def meetings_month(S, P, K, O, R, M):  # pragma: no cover - compiled
+    """Forum and backbone meetings (7.5): good ones heal, poor ones are a small setback."""
+    rule_p = K[2]
+    sector, skill, forum_member, served = O[0], O[1], O[10], O[11]
+    i, j, level, trust, damage, pos, neg = R[0], R[1], R[2], R[18], R[19], R[21], R[22]
+    worked, success = M[1], M[2]
+    key = np.uint64(streams.month_key(S[SEED], streams.MEETING, S[MONTH]))
+    cap, rule = S[CAP], S[RULE]
+    forum, backbone = P[REGULAR_MEETINGS] != 0.0, P[BACKBONE] != 0.0
+    for r in range(S[SIZE]):
+        a, b = i[r], j[r]
+        attend = forum and forum_member[a] and forum_member[b] and sector[a] != sector[b]
+        attend = attend or (backbone and served[a] and served[b] and level[r] <= NETWORKING)
+        if not attend:
+            continue
+        chance = good_meeting_one(
+            (skill[a] + skill[b]) / 2.0, min(trust[r], trust[cap + r]), served[a] or served[b],
+            P[MEETING_QUALITY_BASE], P[MEETING_SKILL_WEIGHT], P[MEETING_TRUST_WEIGHT], P[MEETING_FACILITATION],
+        )
+        s = meeting_signal_one(streams.uniform(key, np.int64(a), np.int64(b)), chance, P[MEETING_SIGNAL], P[MEETING_POOR_SIGNAL])
+        mult = repair_one(skill[a], skill[b], served[a] or served[b], P[BACKBONE_REPAIR_BOOST])
+        d = float(level[r]) / TOP
+        learn(rule, trust, damage, pos, neg, r, s, d, mult, rule_p)
+        learn(rule, trust, damage, pos, neg, cap + r, s, d, mult, rule_p)
+        # a good meeting is a positive experience an aware pair can start networking on
+        if s > 0 and level[r] == AWARE:
+            worked[r] = True
+            success[r] = True
+
+
+# --- 6 turnover --------------------------------------------------------------------------------
+@jit
+def turnover(S, P, O, R, M):  # pragma: no cover - compiled
+    """Staff turnover (7.6): each organisation loses its boundary spanner with chance ``staff_turnover``."""
+    if P[STAFF_TURNOVER] <= 0.0:
+        return
+    n = S[N_ORGS]
+    key = np.uint64(streams.month_key(S[SEED], streams.TURNOVER, S[MONTH]))
+    gone = np.zeros(n, dtype=np.bool_)
+    any_gone = False
+    for o in range(n):
+        if streams.uniform(key, o, 0) < P[STAFF_TURNOVER]:
+            gone[o] = True
+            any_gone = True
+    if any_gone:
+        replace_staff(S, P, O, R, M, gone, np.uint64(streams.month_key(S[SEED], streams.SKILL, S[MONTH])), np.empty(S[SIZE], dtype=np.int64))
+
+
+@jit
+def replace_staff(S, P, O, R, M, gone, skill_key, touched):  # pragma: no cover - compiled
+    """New boundary spanners at ``gone``: a new skill (drawn with ``skill_key``), and trust
+    above first contact partly leaves with the old staff (``kernels.staff_leave``); the
+    pairs touched go into ``touched`` (room for the whole table), how many is returned."""
+    skill = O[1]
+    for o in range(gone.size):
+        if gone[o]:
+            skill[o] = streams.beta_around_one(skill_key, o, P[COLLABORATIVE_SKILL], P[SKILL_CONCENTRATION])
+    size, cap = S[SIZE], S[CAP]
+    trust, base_trust, pos, neg = R[18], R[20], R[21], R[22]
+    m = staff_leave(gone, R[0][:size], R[1][:size], trust, base_trust, cap, 1.0 - P[TURNOVER_TRUST_LOSS], touched)
+    events = M[6]
+    for q in range(m):
+        r = touched[q]
+        if S[RULE] == BETA_RULE:
+            # the newcomer has not seen the old evidence: restart it at the trust that remains
+            for f in (r, cap + r):
+                pos[f], neg[f] = beta_evidence_one(trust[f])
+        events[r] |= EV_TURNOVER
+    return m
+
+
+# --- 7 escalate --------------------------------------------------------------------------------
+@jit
+def escalate(S, C, P, K, R, M, allocated):  # pragma: no cover - compiled
+    """Break down, fall back or climb (7.7, ``levels.escalate_pass``)."""
+    size = S[SIZE]
+    if size == 0:
+        return
+    i, j = R[0], R[1]
+    changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
+    key = np.uint64(streams.month_key(S[SEED], streams.BREAKDOWN, S[MONTH]))
+    rows = np.empty(size, dtype=np.int64)
+    u = np.empty(size)
+    m = 0
+    for r in range(size):
+        if broken_now[r] and not changed[r]:
+            rows[m] = r
+            u[m] = streams.uniform(key, np.int64(i[r]), np.int64(j[r]))
+            m += 1
+    escalation[:size] = 0
+    ended, fell, climbed, formed = escalate_pass(
+        rows[:m], u[:m], R[2][:size], R[18], S[CAP], R[3][:size], R[4][:size], R[17][:size], R[5][:size],
+        K[0], P[FALLBACK_MARGIN], climb_room[:allocated], success[:size], worked[:size], culprit_is_i[:size],
+        changed[:size], R[11][:size], R[14][:size], R[13][:size], S[MONTH], escalation[:size],
+    )
+    C[C_BREAKDOWNS] += ended
+    C[C_FALLBACKS] += fell
+    if formed:
+        C[C_FORMED] += formed
+        if S[FIRST_COLLAB] < 0:
+            S[FIRST_COLLAB] = S[MONTH]
+    for r in range(size):
+        code = escalation[r]
+        if code == BREAKDOWN:
+            events[r] |= EV_BREAKDOWN
+        elif code == FALLBACK:
+            events[r] |= EV_FALLBACK
+        elif code == CLIMB:
+            events[r] |= EV_CLIMB
+
+
+@jit
+def break_down(S, C, R, M, r):  # pragma: no cover - compiled
+    """End relationship ``r``: back to aware, trust and damage remembered."""
+    R[2][r] = AWARE
+    R[3][r] = 0
+    R[4][r] = 0
+    R[11][r] = False
+    M[0][r] = True
+    M[6][r] |= EV_BREAKDOWN
+    C[C_BREAKDOWNS] += 1
+
+
+# --- 8 funders ---------------------------------------------------------------------------------
+@jit
+def funder_month(f, S, C, P, K, O, R, M, Fd):  # pragma: no cover - compiled
+    """One funder's month (7.8): end of money, a grant round when due, a mandate review."""
+    F = Fd[0]
+    month = S[MONTH]
+    end = F[f, END_MONTH]
+    if end >= 0 and month == end:
+        end_funding(f, S, C, K, R, M, Fd)
+    active = end < 0 or month < end
+    if active and month > 0 and month % np.int64(F[f, INTERVAL]) == 0:
+        grant_round(f, S, C, P, K, O, R, Fd)
+    start = F[f, MANDATE_START]
+    mandate = F[f, PRESSURE] > 0 and start <= month <= start + F[f, DEADLINE_MONTHS] and active
+    if mandate and month > start and (month - np.int64(start)) % np.int64(F[f, REVIEW_MONTHS]) == 0:
+        review(f, S, C, K, R, M, Fd)
+
+
+@jit
+def grant_round(f, S, C, P, K, O, R, Fd):  # pragma: no cover - compiled
+    """Working partnerships apply; the eligible are funded unless money is scarce; the
+    losers turn against the winners of their sector they know (rivalry)."""
+    F, f_grant, f_held, f_awarded = Fd
+    sector, grants_won = O[0], O[9]
+    i, j, level, rivalry, trust, damage, pos, neg = R[0], R[1], R[2], R[6], R[18], R[19], R[21], R[22]
+    size, n, cap = S[SIZE], S[N_ORGS], S[CAP]
+    f_grant[f, :] = 0.0
+    f_held[f, :] = False
+    key = np.uint64(streams.month_key(S[SEED], streams.FUNDER + 2 * f, S[MONTH]))
+    winners = np.zeros(n, dtype=np.bool_)
+    applied = np.zeros(n, dtype=np.bool_)
+    n_eligible = n_funded = 0
+    for r in range(size):
+        if level[r] >= 1 and level[r] >= F[f, REQUIRED_LEVEL]:
+            n_eligible += 1
+            applied[i[r]] = applied[j[r]] = True
+            if F[f, SCARCITY] <= 0 or streams.uniform(key, np.int64(i[r]), np.int64(j[r])) >= F[f, SCARCITY]:
+                f_held[f, r] = True
+                winners[i[r]] = winners[j[r]] = True
+                n_funded += 1
+    if n_eligible == 0:
+        return
+    for o in range(n):
+        if winners[o]:
+            f_grant[f, o] = F[f, GRANT_SIZE]
+            grants_won[o] += 1
+    f_awarded[f] += n_funded
+    C[C_GRANTS] += n_funded
+    if n_funded == n_eligible:
+        return
+    # rivalry (002): a loser of the round against each winner of its sector it knows
+    stake = K[0][STAKE]
+    rivals = 0
+    for r in range(size):
+        if sector[i[r]] != sector[j[r]]:
+            continue
+        i_lost = applied[i[r]] and not winners[i[r]] and winners[j[r]]
+        j_lost = applied[j[r]] and not winners[j[r]] and winners[i[r]]
+        if i_lost or j_lost:
+            rivalry[r] = 1.0
+            view = r if i_lost else cap + r  # the loser's view of the winner
+            learn(S[RULE], trust, damage, pos, neg, view, -P[RIVALRY_SIGNAL] * stake[level[r]], float(level[r]) / TOP, 1.0, K[2])
+            rivals += 1
+    C[C_RIVALRIES] += rivals
+
+
+@jit
+def review(f, S, C, K, R, M, Fd):  # pragma: no cover - compiled
+    """Push lagging partnerships whose own pace would miss the deadline (004)."""
+    F = Fd[0]
+    ladder = K[0]
+    i, j, level, work_at_level, mismatch, trust = R[0], R[1], R[2], R[4], R[17], R[18]
+    changed = M[0]
+    size, cap, month = S[SIZE], S[CAP], S[MONTH]
+    required = np.int64(F[f, REQUIRED_LEVEL])
+    deadline = F[f, MANDATE_START] + F[f, DEADLINE_MONTHS]
+    key = np.uint64(streams.month_key(S[SEED], streams.FUNDER + 2 * f + 1, month))
+    for r in range(size):
+        lvl = np.int64(level[r])
+        if not (lvl >= 1 and lvl < required and not changed[r]):
+            continue
+        row = MONTHS_MISMATCH if mismatch[r] else MONTHS
+        still = 0.0
+        for L in range(lvl, required):
+            still += ladder[row, L]
+        pace = still - work_at_level[r]
+        if not (deadline - month < max(pace, 1.0)):
+            continue
+        if not streams.uniform(key, np.int64(i[r]), np.int64(j[r])) < F[f, PRESSURE]:
+            continue
+        weaker = min(trust[r], trust[cap + r])
+        premature = weaker < ladder[NEED, min(lvl + 1, TOP)] or work_at_level[r] < ladder[row, lvl]
+        push(S, C, R, M, r, min(lvl + 1, TOP))
+        if premature:
+            C[C_PREMATURE] += 1
+        C[C_FORCED] += 1
+        M[6][r] |= EV_FORCED
+
+
+@jit
+def push(S, C, R, M, r, new_level):  # pragma: no cover - compiled
+    """A funder moves pair ``r`` up to ``new_level`` (one step), with the records that go with it."""
+    level, months_at_level, work_at_level, forced, collab_month, work_month = R[2], R[3], R[4], R[11], R[13], R[14]
+    old = level[r]
+    level[r] = new_level
+    months_at_level[r] = 0
+    work_at_level[r] = 0
+    if new_level > old:
+        forced[r] = True
+    M[0][r] = True
+    if new_level >= NETWORKING and work_month[r] == -1:
+        work_month[r] = S[MONTH]
+    if new_level == COLLABORATION and old < COLLABORATION:
+        C[C_FORMED] += 1
+        if collab_month[r] == -1:
+            collab_month[r] = S[MONTH]
+        if S[FIRST_COLLAB] < 0:
+            S[FIRST_COLLAB] = S[MONTH]
+
+
+@jit
+def end_funding(f, S, C, K, R, M, Fd):  # pragma: no cover - compiled
+    """The money ends: relationships it held (funded in its last round, or pushed by a
+    funder) that trust cannot hold dissolve (004)."""
+    f_grant, f_held = Fd[1], Fd[2]
+    need = K[0][NEED]
+    level, forced, trust = R[2], R[11], R[18]
+    changed = M[0]
+    cap = S[CAP]
+    f_grant[f, :] = 0.0
+    for r in range(S[SIZE]):
+        if (f_held[f, r] or forced[r]) and level[r] >= 1 and not changed[r] and min(trust[r], trust[cap + r]) < need[level[r]]:
+            break_down(S, C, R, M, r)
+    f_held[f, :] = False
+
+
+# --- 9 hearing, 10 end of month -----------------------------------------------------------------
+@jit
+def hear_month(S, P, K, R, M):  # pragma: no cover - compiled
+    """Third parties hear (7.10): distrust of a partner who broke a commitment, celebrated successes."""
+    size = S[SIZE]
+    worked, success, broken_now, culprit_is_i, out_level = M[1], M[2], M[3], M[4], M[5]
+    i, j = R[0], R[1]
+    n_broken = n_ok = 0
+    for r in range(size):
+        if broken_now[r]:
+            n_broken += 1
+        if success[r] and worked[r] and out_level[r] >= 1:
+            n_ok += 1
+    if n_broken and P[REFERRAL_WEIGHT] > 0:
+        teller = np.empty(n_broken, dtype=np.int64)
+        subject = np.empty(n_broken, dtype=np.int64)
+        rows = np.empty(n_broken, dtype=np.int64)
+        lv = np.empty(n_broken, dtype=np.int64)
+        q = 0
+        for r in range(size):
+            if broken_now[r]:
+                teller[q], subject[q] = (j[r], i[r]) if culprit_is_i[r] else (i[r], j[r])
+                rows[q], lv[q] = r, out_level[r]
+                q += 1
+        spread(S, K, R, teller, subject, rows, lv, -P[REFERRAL_WEIGHT])
+    if P[CELEBRATE_SUCCESSES] != 0.0 and n_ok:
+        teller = np.empty(2 * n_ok, dtype=np.int64)
+        subject = np.empty(2 * n_ok, dtype=np.int64)
+        rows = np.empty(2 * n_ok, dtype=np.int64)
+        lv = np.empty(2 * n_ok, dtype=np.int64)
+        q = 0
+        for r in range(size):
+            if success[r] and worked[r] and out_level[r] >= 1:
+                teller[q], subject[q], teller[n_ok + q], subject[n_ok + q] = i[r], j[r], j[r], i[r]
+                rows[q] = rows[n_ok + q] = r
+                lv[q] = lv[n_ok + q] = out_level[r]
+                q += 1
+        spread(S, K, R, teller, subject, rows, lv, P[CELEBRATION_REACH])
+
+
+@jit
+def spread(S, K, R, teller, subject, rows, lv, reach):  # pragma: no cover - compiled
+    """What ``teller`` says about ``subject`` reaches the teller's partners (``kernels.hear``)."""
+    size = S[SIZE]
+    offsets, partner, adj_rows = build_adjacency(R[0][:size], R[1][:size], S[N_ORGS])
+    return hear(
+        S[RULE], R[18], R[19], R[21], R[22], S[CAP], R[2], R[0], offsets, partner, adj_rows, R[23][:size], R[24][:size],
+        S[N_ORGS], teller, subject, rows, lv, reach, K[2], K[0],
+    )
+
+
+@jit
+def end_of_month(S, C, P, R, M):  # pragma: no cover - compiled
+    """Calendar months at level age; rivalry from lost grant rounds fades."""
+    size = S[SIZE]
+    age_pairs(R[3][:size], M[0][:size])
+    fade = P[RIVALRY_FADE]
+    if fade > 0 and C[C_RIVALRIES] != 0:
+        rivalry = R[6]
+        for r in range(size):
+            rivalry[r] *= 1.0 - fade
+
+
+# --- 11 observation ------------------------------------------------------------------------------
+@jit
+def metrics_row(S, C, P, K, O, R, row):  # pragma: no cover - compiled
+    """The month's metrics (7.14) into ``row``, in ``ROW_NAMES`` order; sums run in row order."""
+    size, cap, n, month = S[SIZE], S[CAP], S[N_ORGS], S[MONTH]
+    trust, damage = R[18], R[19]
+    row[0] = month
+    row[1] = size
+    if size:
+        total = 0.0
+        for f in range(size):
+            total += trust[f]
+        for f in range(size):
+            total += trust[cap + f]
+        mean = total / (2 * size)
+        dev = 0.0
+        for f in range(size):
+            dev += (trust[f] - mean) * (trust[f] - mean)
+        for f in range(size):
+            dev += (trust[cap + f] - mean) * (trust[cap + f] - mean)
+        dmg = 0.0
+        for f in range(size):
+            dmg += damage[f]
+        for f in range(size):
+            dmg += damage[cap + f]
+        row[2] = mean
+        row[3] = math.sqrt(dev / (2 * size))
+        row[4] = dmg / (2 * size)
+    else:
+        row[2] = row[3] = row[4] = np.nan
+    row[5] = S[FIRST_COLLAB] if S[FIRST_COLLAB] >= 0 else month + 1
+    budget = O[8]
+    cap_total = 0.0
+    for o in range(n):
+        cap_total += budget[o]
+    row[6] = cap_total / n if n else 0.0
+    counts = np.zeros(N_COUNTS, dtype=np.int64)
+    pair_counts(R[2][:size], R[3][:size], trust, cap, R[16][:size], R[15][:size], R[0][:size], R[1][:size], O[0], n,
+                np.int64(P[DURABLE_MONTHS]), K[0][NEED, COLLABORATION], counts)
+    for q in range(N_COUNTS):
+        row[7 + q] = counts[q]
+    for q in range(C.size):
+        row[7 + N_COUNTS + q] = C[q]
+
+
+__all__ = ["P_NAMES", "F_NAMES", "ROW_NAMES", "EVENT_KINDS", "one_month", "run_months", "metrics_row", "room_needed", "replace_staff", "add_pairs", "break_down", "spread"]
