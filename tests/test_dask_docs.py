@@ -175,7 +175,7 @@ def test_a_failing_run_is_not_retried():
             client.register_plugin(plugin)
             bad = ("default", 2, [], [(0, 0, 0, 1, {"no_such_parameter": 1})])
             with pytest.raises(RunFailed, match="run 0 .*no_such_parameter"):
-                run_dask({0: bad}, client, lambda key, table: None)
+                run_dask([(0, bad)], client, lambda key, table: None)
             (worker,) = cluster.workers.values()
             starts = worker.plugins["count-starts"].starts
     assert list(starts.values()) == [1], starts

@@ -70,7 +70,7 @@ def test_a_failed_run_releases_its_model_too(tracked, monkeypatch):
     def boom(self, months=None):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(CollaborationModel, "run", boom)
+    monkeypatch.setattr(CollaborationModel, "run_rows", boom)  # what run_metrics runs
     for seed in range(2):
         with pytest.raises(RuntimeError):
             collabsim.run.run_metrics("default", seed=seed, months=MONTHS)
