@@ -339,6 +339,7 @@ def test_referral_weight_sets_the_share_of_searches_through_partners(monkeypatch
 
 
 def test_the_page_starts_from_a_community(monkeypatch, tmp_path):
+    pytest.importorskip("solara")  # the page needs the viz extra
     from collabsim.community import load_community
     from collabsim.viz.session import COMMUNITY_ENV, Settings, VizModel
 
