@@ -521,6 +521,19 @@ def _page_numbers(tab: Tab) -> dict[str, str]:
     return out
 
 
+def _flip_switch(page, name: str, shown: str) -> None:
+    """Click a switch and wait for the page to say so; a click that lands while the page is
+    still busy drawing the last month is lost, so click once more if nothing shows."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.get_by_role("switch", name=name, exact=True).click(force=True)
+    try:
+        page.get_by_text(shown).wait_for(timeout=10_000)
+    except PlaywrightTimeout:
+        page.get_by_role("switch", name=name, exact=True).click(force=True)
+        page.get_by_text(shown).wait_for(timeout=20_000)
+
+
 def _model_numbers(scenario: str, seed: int, months: int, actions: dict | None = None, **params) -> dict[str, str]:
     """The same numbers from a plain CollaborationModel (not the page's code) with the page's seed."""
     import numpy as np
@@ -653,15 +666,13 @@ def test_the_lesson_plan_works_as_written(server, browser):
     _same(_page_numbers(tab), _model_numbers("collective_impact", seed, 60))
     # step 2: backbone off
     tab.open_group("Interventions and people")
-    page.get_by_role("switch", name="backbone", exact=True).click(force=True)
-    page.get_by_text("backbone = False (applies at Reset)").wait_for(timeout=10_000)
+    _flip_switch(page, "backbone", "backbone = False (applies at Reset)")
     tab.reset()
     seed = _seed_on_screen(tab)
     _play_to(tab, 60)
     _same(_page_numbers(tab), _model_numbers("collective_impact", seed, 60, backbone=False))
     # step 3: backbone on, capacity 5
-    page.get_by_role("switch", name="backbone", exact=True).click(force=True)
-    page.get_by_text("backbone = True (applies at Reset)").wait_for(timeout=10_000)
+    _flip_switch(page, "backbone", "backbone = True (applies at Reset)")
     tab.fill("backbone capacity", "5")
     page.get_by_text("backbone_capacity = 5 (applies at Reset)").wait_for(timeout=10_000)
     tab.reset()

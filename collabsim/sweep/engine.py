@@ -302,10 +302,9 @@ def _run_pool(queue: TaskQueue, workers: int, ctx: Any, alive: Any, on_done: Cal
     except BaseException:
         _kill_pool(pool)
         raise
-    if broken:
-        _kill_pool(pool)
-    else:
-        pool.shutdown(wait=True)
+    # every result is stored (or its task is back on the queue): end the workers without
+    # waiting on them, so a worker that dies as the pool winds down cannot hang the sweep
+    _kill_pool(pool)
     return broken
 
 
