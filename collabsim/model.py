@@ -196,8 +196,7 @@ class CollaborationModel(mesa.Model):
         high = np.minimum(np.where(lvl < levels.TOP, need[np.minimum(lvl + 1, levels.TOP)], 1.0), ceiling)
         high = np.maximum(high, low)
         t = low + u_trust * (high - low)
-        rows = self._add_historic(a, b, lvl, t, np.vstack([r0, r0]), u_months)
-        del rows
+        self._add_historic(a, b, lvl, t, np.vstack([r0, r0]), u_months)
 
     def _add_historic(self, a: np.ndarray, b: np.ndarray, level: np.ndarray, t: np.ndarray, r: np.ndarray, u_months: np.ndarray | None = None) -> np.ndarray:
         """Add relationships that existed before the run, at their levels (capped by purpose
