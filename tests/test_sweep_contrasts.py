@@ -223,3 +223,14 @@ def test_replicates_bad_input_exits_2(swept, args, words):
 def test_replicates_help_has_examples():
     result = cli("replicates", "--help")
     assert result.returncode == 0 and "example" in result.stdout and "--halfwidth" in result.stdout
+
+
+def test_partly_run_sweep_compares_what_is_stored():
+    df = synthetic()
+    df = df[df["point"] != 5]  # backbone=true, funder_pressure=1 not run yet
+    contrasts, interactions, text = contrast_tables(df, "vary", ["backbone", "funder_pressure"], ["y"], None, "holm")
+    assert "no stored runs yet" in text
+    averaged = contrasts[contrasts["given"].str.startswith("averaged")]
+    assert list(zip(averaged["factor"], averaged["level"])) == [("funder_pressure", "0.5")]  # its four points are all stored
+    assert set(contrasts[contrasts["factor"] == "backbone"]["given"]) == {"funder_pressure=0", "funder_pressure=0.5"}
+    assert interactions is None or "1" not in set(interactions["level_b"])

@@ -151,14 +151,15 @@ def plan_pairs(final: pd.DataFrame, kind: str, varied: list[str], metrics: Seque
     elif kind == "points" and len(points) > 1:
         pairs, reference = _point_pairs(final, points, metrics, chosen, month, notes)
     else:
-        what = {"sample": "points drawn by [sample] differ in every factor at once: use 'collabsim sensitivity' for them"}.get(kind, "a single design point has nothing to compare")
+        what = "a single design point has nothing to compare" if kind in ("single", "vary", "points") else (
+            f"the points of a {kind} design differ in every factor at once: use 'collabsim sensitivity' for them")
         return Plan([], [f"No contrasts: {what}."], {})
     if any(m in TIME_TO_EVENT for m in metrics):
         notes.append(
             "Times to an event (" + ", ".join(m for m in metrics if m in TIME_TO_EVENT) + ") are censored at the last month: "
             "they are compared by the paired sign test (which arm's event came first, seed by seed; ties and seeds censored in both arms "
-            "are uninformative) and summarised by Kaplan-Meier medians, not means; their main effects and interactions are not estimated "
-            "(a median of per-seed averages has no meaning)."
+            "are uninformative) and summarised by Kaplan-Meier medians, not means; only their effects with the other factors held are "
+            "estimated (no averages over other factors, no interactions: an average of censored times has no meaning)."
         )
     return Plan(pairs, notes, reference)
 
@@ -168,6 +169,7 @@ def _factorial_pairs(final: pd.DataFrame, points: pd.DataFrame, varied: list[str
     ref = {f: (_pick_level(f, levels[f], chosen[f]) if f in chosen else levels[f][0]) for f in varied}
     where = {tuple(row): int(p) for p, row in points[varied].iterrows()}
     pairs: list[Pair] = []
+    missing: set[str] = set()
     for metric in metrics:
         wide = final.pivot(index="replicate", columns="point", values=metric)
         tte = metric in TIME_TO_EVENT
@@ -175,14 +177,18 @@ def _factorial_pairs(final: pd.DataFrame, points: pd.DataFrame, varied: list[str
             others = [o for o in varied if o != f]
             combos = list(itertools.product(*(levels[o] for o in others)))
             for level in [v for v in levels[f] if v != ref[f]]:
-                cells = [(_cell(where, varied, {f: ref[f], **dict(zip(others, c))}), _cell(where, varied, {f: level, **dict(zip(others, c))})) for c in combos]
+                stored = [(c, (_cell(where, varied, {f: ref[f], **dict(zip(others, c))}), _cell(where, varied, {f: level, **dict(zip(others, c))}))) for c in combos]
+                kept = [(c, ab) for c, ab in stored if None not in ab]  # a partly run sweep: compare what is stored
+                if len(kept) < len(stored):
+                    missing.add(f)
+                cells = [ab for _, ab in kept]
                 base = {"factor": f, "level": level_text(level), "reference": level_text(ref[f])}
-                if not tte or not others:
+                if cells and (not tte or not others) and len(kept) == len(stored):
                     given = f"averaged over {', '.join(others)}" if others else ""
                     pair = _pair(metric, "contrast", {**base, "given": given}, wide, [a for a, _ in cells], [b for _, b in cells], month)
                     pairs += [pair] if pair else []
                 if others:
-                    for combo, (a, b) in zip(combos, cells):
+                    for combo, (a, b) in kept:
                         given = ", ".join(f"{o}={level_text(v)}" for o, v in zip(others, combo))
                         pair = _pair(metric, "contrast", {**base, "given": given}, wide, [a], [b], month)
                         pairs += [pair] if pair else []
@@ -196,17 +202,24 @@ def _factorial_pairs(final: pd.DataFrame, points: pd.DataFrame, varied: list[str
                     cols = {}
                     for key, va, vb in (("00", ref[fa], ref[fb]), ("01", ref[fa], lb), ("10", la, ref[fb]), ("11", la, lb)):
                         cols[key] = [_cell(where, varied, {fa: va, fb: vb, **dict(zip(rest, c))}) for c in combos]
+                    if any(None in group for group in cols.values()):
+                        missing.update((fa, fb))
+                        continue
                     labels = {"factor_a": fa, "level_a": level_text(la), "reference_a": level_text(ref[fa]),
                               "factor_b": fb, "level_b": level_text(lb), "reference_b": level_text(ref[fb]),
                               "given": f"averaged over {', '.join(rest)}" if rest else ""}
                     pair = _interaction_pair(metric, labels, wide, cols)
                     pairs += [pair] if pair else []
     notes.append("Reference levels: " + ", ".join(f"{f}={level_text(v)}" for f, v in ref.items()) + " (change with --reference NAME=VALUE).")
+    if missing:
+        notes.append(f"Some design points have no stored runs yet: main effects and interactions of {', '.join(sorted(missing))} "
+                     "are left out; only the comparisons whose points are all stored are shown.")
     return pairs, {f: level_text(v) for f, v in ref.items()}
 
 
-def _cell(where: dict[tuple, int], varied: list[str], values: dict[str, Any]) -> int:
-    return where[tuple(values[f] for f in varied)]
+def _cell(where: dict[tuple, int], varied: list[str], values: dict[str, Any]) -> int | None:
+    """The point with these values, None if it has no stored run."""
+    return where.get(tuple(values[f] for f in varied))
 
 
 def _interaction_pair(metric: str, labels: dict[str, str], wide: pd.DataFrame, cols: dict[str, list[int]]) -> Pair | None:
