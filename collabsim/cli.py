@@ -412,11 +412,11 @@ def cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from .sweep.report import make_report
+    from .sweep.report import console_text, make_report
 
     written = make_report(args.dir, metrics=args.metrics, quiet=args.quiet, references=args.reference, adjust=args.adjust)
     if not args.quiet:
-        print((Path(args.dir) / "report" / "contrasts.md").read_text(encoding="utf-8"))
+        print(console_text((Path(args.dir) / "report" / "contrasts.md").read_text(encoding="utf-8")))
         print(f"collabsim report: {len(written)} files in {Path(args.dir) / 'report'}")
     return EXIT_OK
 

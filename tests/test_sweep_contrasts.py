@@ -234,3 +234,16 @@ def test_partly_run_sweep_compares_what_is_stored():
     assert list(zip(averaged["factor"], averaged["level"])) == [("funder_pressure", "0.5")]  # its four points are all stored
     assert set(contrasts[contrasts["factor"] == "backbone"]["given"]) == {"funder_pressure=0", "funder_pressure=0.5"}
     assert interactions is None or "1" not in set(interactions["level_b"])
+
+
+def test_console_shows_overall_effects_first_and_cuts_the_long_held_section(monkeypatch):
+    from collabsim.sweep import report
+
+    _, _, text = contrast_tables(synthetic(), "vary", ["backbone", "funder_pressure"], ["y"], None, "holm")
+    sections = [line for line in text.splitlines() if line.startswith("## ")]
+    assert sections == ["## Differences against the reference", "## Interactions (difference of paired differences)", f"## {report.HELD_TITLE}"]
+    assert report.console_text(text) == text  # short: printed whole
+    monkeypatch.setattr(report, "CONSOLE_LINES", 5)
+    short = report.console_text(text)
+    assert report.HELD_TITLE not in short and "## Interactions" in short
+    assert "(7 effects with the other factors held" in short  # 3 for backbone, 2 x 2 for funder_pressure

@@ -158,8 +158,9 @@ def plan_pairs(final: pd.DataFrame, kind: str, varied: list[str], metrics: Seque
         notes.append(
             "Times to an event (" + ", ".join(m for m in metrics if m in TIME_TO_EVENT) + ") are censored at the last month: "
             "they are compared by the paired sign test (which arm's event came first, seed by seed; ties and seeds censored in both arms "
-            "are uninformative) and summarised by Kaplan-Meier medians, not means; only their effects with the other factors held are "
-            "estimated (no averages over other factors, no interactions: an average of censored times has no meaning)."
+            "are uninformative) and summarised by Kaplan-Meier medians, not means"
+            + ("; only their effects with the other factors held are estimated (no averages over other factors, no interactions: "
+               "an average of censored times has no meaning)." if kind == "vary" and len(varied) > 1 else ".")
         )
     return Plan(pairs, notes, reference)
 

@@ -227,14 +227,40 @@ INTERACTION_COLUMNS = [("metric", "metric"), ("factor_a", "A"), ("level_a", "A l
                        ("diff", "interaction"), ("ci", "95% CI"), ("d_z", "d_z"), ("p", "p"), ("p_adjusted", "p adj")]
 
 
+HELD_TITLE = "Effects with the other factors held at the values given"
+CONSOLE_LINES = 60
+"""The command prints contrasts.md whole up to this many lines, else all but the held-factor section."""
+
+
 def contrasts_markdown(contrasts: pd.DataFrame | None, interactions: pd.DataFrame | None, notes: list[str]) -> str:
-    """The report's contrasts as markdown tables a person can read (also printed by the command)."""
+    """The report's contrasts as markdown tables a person can read: overall differences (main
+    effects, or point-by-point), interactions, then the effects at each combination of the
+    other factors (the longest part, last)."""
     parts = ["# Paired contrasts (common random numbers)", "", *(f"- {note}" for note in notes), ""]
-    for title, table, columns in (("Differences against the reference", contrasts, CONTRAST_COLUMNS), ("Interactions (difference of paired differences)", interactions, INTERACTION_COLUMNS)):
-        if table is None:
-            continue
-        parts += [f"## {title}", "", _markdown(table, columns), ""]
+    held = None
+    if contrasts is not None:
+        is_held = contrasts["given"].fillna("").ne("") & ~contrasts["given"].fillna("").str.startswith("averaged over")
+        held = contrasts[is_held] if is_held.any() else None
+        contrasts = contrasts[~is_held] if (~is_held).any() else None
+    for title, table, columns in (
+        ("Differences against the reference", contrasts, CONTRAST_COLUMNS),
+        ("Interactions (difference of paired differences)", interactions, INTERACTION_COLUMNS),
+        (HELD_TITLE, held, CONTRAST_COLUMNS),
+    ):
+        if table is not None:
+            parts += [f"## {title}", "", _markdown(table, columns), ""]
     return "\n".join(parts)
+
+
+def console_text(markdown: str) -> str:
+    """contrasts.md for the terminal: whole if short, else without the held-factor section."""
+    lines = markdown.splitlines()
+    heading = f"## {HELD_TITLE}"
+    if len(lines) <= CONSOLE_LINES or heading not in lines:
+        return markdown
+    cut = lines.index(heading)
+    rows = sum(1 for line in lines[cut:] if line.startswith("| ") and not line.startswith("| metric"))
+    return "\n".join(lines[:cut] + [f"({rows} effects with the other factors held at given values: see report/contrasts.md and contrasts.csv)", ""])
 
 
 def _markdown(table: pd.DataFrame, columns: list[tuple[str, str]]) -> str:
