@@ -149,7 +149,8 @@ def swept(tmp_path_factory):
         funder_pressure = [0.0, 1.0]
         """)
     out = root / "sweep"
-    result = cli("sweep", design, "--out", out, "--workers", "2", "--quiet")
+    # one worker: on a cold numba cache each worker compiles the model (half a minute or more)
+    result = cli("sweep", design, "--out", out, "--workers", "1", "--quiet", timeout=900)
     assert result.returncode == 0, result.stderr
     return out
 
