@@ -278,3 +278,39 @@ def test_bad_input_names_argument_and_value(call, words):
         call()
     for word in words:
         assert word in str(info.value), (word, str(info.value))
+
+
+# ------------------------------------------------------------------------------ behaviour by simulation
+def test_paired_interval_covers_the_true_difference_95_percent_of_the_time():
+    rng = np.random.default_rng(2024)
+    reps, n, true = 2000, 10, 0.7
+    hits = 0
+    for _ in range(reps):
+        shared = rng.normal(0, 3, n)  # what common random numbers share between the arms
+        eff = paired_difference(shared + rng.normal(0, 1, n), shared + true + rng.normal(0, 1, n))
+        hits += eff.lower <= true <= eff.upper
+    se = math.sqrt(0.95 * 0.05 / reps)
+    assert abs(hits / reps - 0.95) < 4 * se
+
+
+@pytest.mark.slow
+def test_sign_test_keeps_its_level_under_exchangeable_censored_arms():
+    rng = np.random.default_rng(7)
+    reps, n, horizon = 1500, 30, 24
+    rejections = 0
+    for _ in range(reps):
+        frailty = rng.gamma(2.0, 1.0, n)  # a seed's shared speed
+        ta, tb = (np.ceil(rng.exponential(20 / frailty)) for _ in range(2))
+        rejections += paired_censored_test(np.minimum(ta, horizon), ta <= horizon, np.minimum(tb, horizon), tb <= horizon).pvalue <= 0.05
+    # the exact test is conservative: at most alpha, up to Monte Carlo error
+    assert rejections / reps <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / reps)
+
+
+def test_replicates_deliver_the_halfwidth_on_average():
+    rng = np.random.default_rng(11)
+    sd, h = 2.0, 0.5
+    pilot = rng.normal(0, sd, 200)
+    n = replicates_for_halfwidth(pilot, h)
+    widths = [paired_difference(np.zeros(n), rng.normal(0, sd, n)).halfwidth for _ in range(400)]
+    # the pilot's SD is estimated, so the mean realised half-width is near h, not below it always
+    assert abs(np.mean(widths) - h) < 0.1 * h
