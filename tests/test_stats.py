@@ -90,6 +90,23 @@ def test_median_not_reached_and_str():
     assert text.startswith(f"{reached.estimate:g} [") and text.endswith("]")
 
 
+def test_restricted_mean_by_hand():
+    # S = 1 on [0, 1), 3/4 on [1, 3), 3/8 on [3, 5): area 1 + 1.5 + 0.75
+    km = kaplan_meier([1, 2, 3, 4], [1, 0, 1, 0])
+    assert km.restricted_mean(5) == pytest.approx(3.25)
+    assert km.restricted_mean(0) == 0 and km.restricted_mean(0.5) == 0.5
+    with pytest.raises(ValueError, match="horizon"):
+        km.restricted_mean(float("nan"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=40), st.integers(1, 30))
+def test_restricted_mean_is_the_mean_of_min_time_horizon_under_administrative_censoring(times, horizon):
+    t = np.array(times, dtype=float)
+    km = kaplan_meier(np.minimum(t, horizon), t <= horizon)
+    assert km.restricted_mean(horizon) == pytest.approx(np.minimum(t, horizon).mean())
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 40), st.booleans()), min_size=1, max_size=60),
        st.sampled_from([0.8, 0.95, 0.99]))

@@ -128,9 +128,13 @@ def test_time_to_event_uses_censoring_not_means():
     assert (row["informative"], row["reference_first"], row["level_first"], row["p"]) == pytest.approx(
         (test.n_informative, test.a_first, test.b_first, test.pvalue))
     assert row["median_level"] == str(kaplan_meier(np.minimum(b, 24), b <= 24).median())
+    rmst = paired_difference(np.minimum(a, 24), np.minimum(b, 24))  # every run stops at month 24
+    assert (row["rmst_horizon"], row["rmst_diff"], row["rmst_low"]) == pytest.approx((24, rmst.diff, rmst.lower))
+    assert "RMST diff" in text
     survival = survival_table(df, ["point", "backbone", "funder_pressure"], ["first_collaboration_month"], 24)
     censored = survival[survival["backbone"]]["censored_share"]
     assert censored.to_numpy() == pytest.approx(np.mean(b > 24)) and censored.gt(0).all()
+    assert survival[survival["backbone"]]["rmst"].to_numpy() == pytest.approx(np.minimum(b, 24).mean())
 
 
 # ------------------------------------------------------------------------------ end to end

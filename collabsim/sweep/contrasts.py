@@ -136,7 +136,7 @@ def _pair(metric: str, kind: str, labels: dict[str, str], wide: pd.DataFrame, a_
     b = both[b_cols].to_numpy(float).mean(axis=1)
     if metric in TIME_TO_EVENT:
         (ta, da), (tb, db) = _tte(a, month), _tte(b, month)
-        return Pair(metric, kind, labels, ta, tb, da, db)
+        return Pair(metric, kind, labels, ta, tb, da, db, extra={"horizon": float(month)})
     return Pair(metric, kind, labels, a, b)
 
 
@@ -280,9 +280,14 @@ def evaluate(pair: Pair, conf: float = 0.95) -> dict[str, Any]:
         test = paired_censored_test(pair.a, pair.a_observed, pair.b, pair.b_observed, conf=conf)
         med_a = kaplan_meier(pair.a, pair.a_observed, conf=conf).median()
         med_b = kaplan_meier(pair.b, pair.b_observed, conf=conf).median()
+        # every run stops at the same month, so min(T, that month) is known for every seed: its paired
+        # mean difference is the difference in restricted mean time (RMST), an unbiased magnitude
+        rmst = paired_difference(pair.a, pair.b, conf=conf)
         row.update(n=test.n, test="paired sign test (censored)", median_reference=str(med_a), median_level=str(med_b),
                    informative=test.n_informative, reference_first=test.a_first, level_first=test.b_first,
-                   share_level_first=test.prob_b_first, share_low=test.lower, share_high=test.upper, p=test.pvalue)
+                   share_level_first=test.prob_b_first, share_low=test.lower, share_high=test.upper,
+                   rmst_horizon=pair.extra["horizon"], rmst_diff=rmst.diff, rmst_low=rmst.lower, rmst_high=rmst.upper,
+                   p=test.pvalue)
         return row
     eff = paired_difference(pair.a, pair.b, conf=conf)
     names = ("effect_at_reference_a", "effect_at_level_a") if pair.kind == "interaction" else ("mean_reference", "mean_level")

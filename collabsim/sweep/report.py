@@ -195,7 +195,8 @@ def survival_table(final_rows: pd.DataFrame, point_cols: list[str], columns: lis
             med = km.median()
             rows.append({**dict(zip(point_cols, key if isinstance(key, tuple) else (key,))), "metric": column, "n": km.n,
                          "events": km.events, "censored_share": km.censored_share, "censored_at": month,
-                         "median": med.estimate, "median_low": med.lower, "median_high": med.upper, "median_text": str(med)})
+                         "median": med.estimate, "median_low": med.lower, "median_high": med.upper, "median_text": str(med),
+                         "rmst": km.restricted_mean(month)})
     return pd.DataFrame(rows) if rows else None
 
 
@@ -221,7 +222,7 @@ def contrast_tables(final_rows: pd.DataFrame, kind: str, varied: list[str], metr
 
 CONTRAST_COLUMNS = [("metric", "metric"), ("factor", "factor"), ("level", "level"), ("reference", "vs"), ("given", "given"), ("n", "n"),
                     ("diff", "diff"), ("ci", "95% CI"), ("d_z", "d_z"), ("corr", "r(a,b)"), ("median_reference", "median ref"),
-                    ("median_level", "median level"), ("share_level_first", "level first (of informative seeds)"), ("p", "p"), ("p_adjusted", "p adj")]
+                    ("median_level", "median level"), ("rmst", "RMST diff [CI]"), ("share_level_first", "level first (of informative seeds)"), ("p", "p"), ("p_adjusted", "p adj")]
 INTERACTION_COLUMNS = [("metric", "metric"), ("factor_a", "A"), ("level_a", "A level"), ("factor_b", "B"), ("level_b", "B level"),
                        ("given", "given"), ("n", "n"), ("effect_at_reference_a", "B effect at A ref"), ("effect_at_level_a", "B effect at A level"),
                        ("diff", "interaction"), ("ci", "95% CI"), ("d_z", "d_z"), ("p", "p"), ("p_adjusted", "p adj")]
@@ -267,6 +268,8 @@ def _markdown(table: pd.DataFrame, columns: list[tuple[str, str]]) -> str:
     table = table.copy()
     if "ci_low" in table:
         table["ci"] = [f"[{_cell(lo)}, {_cell(hi)}]" if pd.notna(lo) else "" for lo, hi in zip(table["ci_low"], table["ci_high"])]
+    if "rmst_diff" in table:
+        table["rmst"] = [f"{_cell(v)} [{_cell(lo)}, {_cell(hi)}]" if pd.notna(v) else "" for v, lo, hi in zip(table["rmst_diff"], table["rmst_low"], table["rmst_high"])]
     if "share_level_first" in table:
         table["share_level_first"] = [
             (f"{first:.0f} of {k:.0f}" + (f": {_cell(v)} [{_cell(lo)}, {_cell(hi)}]" if k else "")) if pd.notna(k) else ""
