@@ -1,0 +1,134 @@
+"""Question 8: what builds multisector clusters?
+
+A multisector cluster is a connected group of collaborating pairs spanning three or more
+sectors (``metrics.MULTISECTOR_MIN_SECTORS``; 004's multisector collaboration). Candidate
+builders, each from a source: a backbone that brokers introductions and supports joint
+work (001), a standing forum of community groups and police (000), referrals through
+partners (Gulati & Gargiulo 1999) and celebrated successes (000, 004). Full factorial on
+common random numbers: main effects are seed-by-seed means over the other factors' cells,
+two-factor interactions likewise, Holm-controlled per outcome.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+import study_tools as st
+from study_tools import Contrast, Target
+
+KEYS = ["backbone", "regular_meetings", "referral_weight", "celebrate_successes"]
+REFERENCE = {"backbone": False, "regular_meetings": False, "referral_weight": 0.0, "celebrate_successes": False}
+OUTCOMES = [("multisector_clusters", 120), ("multisector_clusters", 240), ("pairs_collaboration", 120),
+            ("cross_sector_pairs_cooperating", 120)]
+NAMES = {"backbone": "backbone", "regular_meetings": "meetings", "referral_weight": "referral", "celebrate_successes": "celebration"}
+
+
+def factors(referral_levels: list[float]) -> dict[str, tuple]:
+    """Each factor as (low, high) selections; referral has one contrast per level above 0."""
+    out = {NAMES[k]: ({k: False}, {k: True}) for k in ("backbone", "regular_meetings", "celebrate_successes")}
+    out.update({f"referral {w:g}": ({"referral_weight": 0.0}, {"referral_weight": w}) for w in referral_levels if w > 0})
+    return out
+
+
+def main_and_interactions(referral_levels: list[float]) -> list[Contrast]:
+    f = factors(referral_levels)
+    top = max(referral_levels)
+    mains = [Contrast(name, lo, hi) for name, (lo, hi) in f.items()]
+    pairs = [n for n in f if not n.startswith("referral") or n == f"referral {top:g}"]
+    inter = [Contrast(f"{x} x {y}", {**f[x][0], **f[y][0]}, {**f[x][0], **f[y][1]}, {**f[x][1], **f[y][0]}, {**f[x][1], **f[y][1]})
+             for x, y in combinations(pairs, 2)]
+    return mains + inter
+
+
+TARGETS = [
+    Target(Contrast("backbone", {"backbone": False}, {"backbone": True}), "multisector_clusters", 120, 0.1,
+           "a tenth of a cluster: the communities hold one or two clusters at most"),
+    Target(Contrast("meetings", {"regular_meetings": False}, {"regular_meetings": True}), "multisector_clusters", 120, 0.1,
+           "a tenth of a cluster"),
+]
+CAP = 30
+"""Compute budget: 24 points x 30 replicates x 240 months, about three minutes on one core."""
+
+
+def analyse(raw: Path, out: Path, design: dict) -> dict:
+    sweep = st.Sweep(raw, KEYS)
+    levels = sorted(float(w) for w in sweep.points["referral_weight"].unique())
+    cons = main_and_interactions(levels)
+    effects = pd.concat([st.effects_table(sweep, cons, [o], family=None) for o in OUTCOMES]).reset_index(drop=True)
+    effects["kind"] = np.where(effects["contrast"].str.contains(" x "), "interaction", "main effect")
+    effects.to_csv(out / "effects.csv", index=False)
+
+    cells = cell_table(sweep, levels)
+    cells.to_csv(out / "cells.csv", index=False)
+
+    simple = [Contrast(name, {**REFERENCE, **lo}, {**REFERENCE, **hi}) for name, (lo, hi) in factors(levels).items()]
+    km = pd.DataFrame([st.km_row(*sweep.events("multisector_clusters", p), backbone=bool(r.backbone),
+                                 regular_meetings=bool(r.regular_meetings), referral_weight=float(r.referral_weight),
+                                 celebrate_successes=bool(r.celebrate_successes)) for p, r in sweep.points.iterrows()])
+    km.to_csv(out / "time_to_event.csv", index=False)
+    cens = st.adjust(pd.DataFrame([st.censored_row(sweep, c, "multisector_clusters") for c in simple]))
+    cens.to_csv(out / "time_to_event_tests.csv", index=False)
+
+    read, settle, series = st.horizon_table(sweep, [(c, "multisector_clusters") for c in cons if " x " not in c.label])
+    read.to_csv(out / "horizon.csv", index=False)
+    settle.to_csv(out / "horizon_settle.csv", index=False)
+    files = figures_q8(sweep, out, effects, cells, series, levels)
+    main120 = effects[(effects.outcome == "multisector_clusters") & (effects.month == 120)]
+    return {"replicates": sweep.replicates, "months": sweep.horizon, "points": len(sweep.points),
+            "tests_per_outcome": int(len(cons)),
+            "significant_main_effects_120": int((main120["significant_holm"] & (main120["kind"] == "main effect")).sum()),
+            "significant_interactions_120": int((main120["significant_holm"] & (main120["kind"] == "interaction")).sum()),
+            "figures": files}
+
+
+def cell_table(sweep: st.Sweep, levels: list[float], metric: str = "multisector_clusters", month: int = 120) -> pd.DataFrame:
+    """Every cell against the all-off reference cell (same seeds), BH over the cells."""
+    rows = []
+    for p, r in sweep.points.iterrows():
+        sel = {k: getattr(r, k) for k in KEYS}
+        if all(sel[k] == REFERENCE[k] for k in KEYS):
+            continue
+        e = Contrast("cell", REFERENCE, sel).effect(sweep, metric, month)
+        rows.append(st.effect_row(e, **{k: sel[k] for k in KEYS}, outcome=metric, month=month))
+    return st.adjust(pd.DataFrame(rows))
+
+
+def figures_q8(sweep: st.Sweep, out: Path, effects: pd.DataFrame, cells: pd.DataFrame, series: dict, levels: list[float]) -> list[str]:
+    reps = sweep.replicates
+    files = []
+    t = effects[(effects.outcome == "multisector_clusters") & (effects.month == 120)]
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(t) + 1.5))
+    st.forest(ax, t)
+    ax.set_xlabel("paired difference in multisector clusters at month 120")
+    files += st.save(fig, out, "effects_forest", "Q8. What builds multisector clusters: main effects and interactions",
+                     f"main effect: seed-by-seed mean over the other factors' cells; {reps} replicate seeds; bars: 95% CI; "
+                     f"filled = significant after Holm over the {len(t)} tests")
+    rows = [(b, m) for b in (False, True) for m in (False, True)]
+    cols = [(w, c) for w in levels for c in (False, True)]
+    vals = np.zeros((len(rows), len(cols)))
+    sig = np.ones_like(vals, dtype=bool)
+    for i, (b, m) in enumerate(rows):
+        for j, (w, c) in enumerate(cols):
+            hit = cells[(cells.backbone == b) & (cells.regular_meetings == m) & np.isclose(cells.referral_weight, w) & (cells.celebrate_successes == c)]
+            if len(hit):
+                vals[i, j], sig[i, j] = hit["diff"].iloc[0], bool(hit["significant_holm"].iloc[0])
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    im = st.centred_heatmap(ax, vals, sig, [f"backbone {'on' if b else 'off'}, meetings {'on' if m else 'off'}" for b, m in rows],
+                            [f"referral {w:g}\n{'celebrated' if c else 'not celeb.'}" for w, c in cols])
+    fig.colorbar(im, ax=ax, label="clusters vs all-off cell")
+    files += st.save(fig, out, "cells_heatmap", "Q8. Multisector clusters at month 120, each cell against the all-off cell",
+                     f"paired difference (same {reps} seeds), colour centred on zero; hatched and ns = not significant after Holm "
+                     f"over the {len(cells)} cells; top-left is the reference (0)")
+    files += st.horizon_figure(sweep, out, series, ("multisector_clusters",), "Q8. Main effects on multisector clusters over time",
+                               "main effect on {metric}")
+    files += st.km_figure(sweep, out, "time_to_first_cluster_km",
+                          [({**REFERENCE, "backbone": b, "regular_meetings": m}, "multisector_clusters", 0.0,
+                            f"backbone {'on' if b else 'off'}, meetings {'on' if m else 'off'}") for b in (False, True) for m in (False, True)],
+                          "share of runs without a multisector cluster yet", "Q8. Months to the first multisector cluster, Kaplan-Meier",
+                          "referral 0, not celebrated, fresh start")
+    return files
