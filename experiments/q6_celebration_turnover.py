@@ -15,23 +15,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import study_tools as st
-from collabsim.parameters import DEFAULTS
 from study_tools import Contrast, Target
 
 KEYS = ["celebrate_successes", "staff_turnover"]
 TURNOVER = (0.0, 0.01, 0.05)
 EARLY, READ = 24, 120
-TRUST_LEVEL = DEFAULTS["trust_needed_cooperation"]
-DURABLE_SHARE = 4
-"""Durable event: one durable collaboration per this many organisations of the community."""
-
-
-def events(n_organisations: int) -> dict[str, tuple[str, float, str]]:
-    """Time-to-event outcomes: (metric, threshold it must exceed, label)."""
-    durable = n_organisations // DURABLE_SHARE
-    return {"first_collaboration": ("collaborations_formed", 0.0, "first collaboration"),
-            "trust_at_cooperation": ("mean_trust", TRUST_LEVEL - 1e-12, f"mean trust reaches the cooperation need ({TRUST_LEVEL:g})"),
-            "durable_per_four": ("durable_collaborations", durable - 0.5, f"{durable} durable collaborations")}
 OUTCOMES = [("mean_trust", EARLY), ("mean_trust", READ), ("pairs_collaboration", READ), ("durable_collaborations", READ),
             ("breakdowns", READ)]
 
@@ -70,7 +58,7 @@ def analyse(raw: Path, out: Path, design: dict) -> dict:
     effects = st.effects_table(sweep, cons, OUTCOMES)
     effects.to_csv(out / "effects.csv", index=False)
 
-    ev = events(int(design.get("set", {}).get("n_organisations", DEFAULTS["n_organisations"])))
+    ev = st.events(st.n_organisations(design))
     km_rows = [st.km_row(*sweep.events(metric, p, threshold), event=name, celebrate_successes=bool(r.celebrate_successes),
                          staff_turnover=float(r.staff_turnover))
                for name, (metric, threshold, _) in ev.items() for p, r in sweep.points.iterrows()]

@@ -34,6 +34,11 @@ KEYS = ["trust_rule", *BASE]
 OUTCOMES = [("mean_trust", 24), ("durable_collaborations", 120), ("breakdowns", 120), ("multisector_clusters", 120)]
 
 
+def holm_verdict(row) -> str:
+    """An effect's verdict after the answer's Holm control: positive, negative or unclear."""
+    return ("positive" if row.diff > 0 else "negative") if row.significant_holm else "unclear"
+
+
 def arm(rule: str, name: str | None = None) -> dict:
     return {"trust_rule": rule, **BASE, **(ARMS[name] if name else {})}
 
@@ -48,12 +53,12 @@ def rule_interaction(rule: str, name: str) -> Contrast:
 
 
 TARGETS = [
-    Target(rule_interaction("smoothing", "backbone"), "durable_collaborations", 120, 1.5,
-           "a rule that changes the backbone's effect by a pair and a half of durable collaborations is a different answer"),
+    Target(rule_interaction("smoothing", "backbone"), "durable_collaborations", 120, 2.0,
+           "a rule that changes the backbone's effect (Q4) by two durable collaborations gives a different answer"),
     Target(effect_of(REFERENCE_RULE, "celebration"), "mean_trust", 24, 0.01, "early trust, a tenth of a typical month's gain"),
 ]
-CAP = 30
-"""Compute budget: 24 points x 30 replicates x 240 months, about three minutes on one core."""
+CAP = 40
+"""Compute budget: 24 points x 40 replicates x 240 months, about three minutes on one core."""
 
 
 def analyse(raw: Path, out: Path, design: dict) -> dict:
@@ -66,21 +71,25 @@ def analyse(raw: Path, out: Path, design: dict) -> dict:
     inter = pd.concat([st.effects_table(sweep, [rule_interaction(r, a)], OUTCOMES, rule=r, intervention=a)
                        for r in rules if r != REFERENCE_RULE for a in ARMS]).reset_index(drop=True)
     inter = st.adjust(inter.drop(columns=["p_holm", "p_bh", "significant_holm", "tests_in_family"]))
-    ref = effects[effects.rule == REFERENCE_RULE].set_index(["intervention", "outcome"])
-    inter["verdict_reference"] = [st.verdict(*ref.loc[(r.intervention, r.outcome), ["lower", "upper"]]) for r in inter.itertuples()]
-    own = effects.set_index(["rule", "intervention", "outcome"])
-    inter["verdict_rule"] = [st.verdict(*own.loc[(r.rule, r.intervention, r.outcome), ["lower", "upper"]]) for r in inter.itertuples()]
+    effects["verdict"] = [holm_verdict(r) for r in effects.itertuples()]
+    own = effects.set_index(["rule", "intervention", "outcome"])["verdict"]
+    inter["verdict_reference"] = [own[(REFERENCE_RULE, r.intervention, r.outcome)] for r in inter.itertuples()]
+    inter["verdict_rule"] = [own[(r.rule, r.intervention, r.outcome)] for r in inter.itertuples()]
     inter["verdict_changes"] = inter["verdict_reference"] != inter["verdict_rule"]
+    inter["reversal"] = ((inter["verdict_reference"] == "positive") & (inter["verdict_rule"] == "negative")) | \
+        ((inter["verdict_reference"] == "negative") & (inter["verdict_rule"] == "positive"))
     inter.to_csv(out / "rule_interactions.csv", index=False)
     levels = st.effects_table(sweep, [Contrast(f"{r} - {REFERENCE_RULE} (baseline)", arm(REFERENCE_RULE), arm(r)) for r in rules
                                       if r != REFERENCE_RULE], OUTCOMES)
     levels.to_csv(out / "rule_levels.csv", index=False)
 
-    km = pd.DataFrame([st.km_row(*sweep.events("collaborations_formed", sweep.point(**arm(r, a))), rule=r,
-                                 intervention=a or "baseline") for r in rules for a in (None, *ARMS)])
+    ev = st.events(st.n_organisations(design))
+    km = pd.DataFrame([st.km_row(*sweep.events(metric, sweep.point(**arm(r, a)), threshold), event=name, rule=r,
+                                 intervention=a or "baseline") for name, (metric, threshold, _) in ev.items()
+                       for r in rules for a in (None, *ARMS)])
     km.to_csv(out / "time_to_event.csv", index=False)
-    cens = st.adjust(pd.DataFrame([st.censored_row(sweep, effect_of(r, a), "collaborations_formed", rule=r, intervention=a)
-                                   for r in rules for a in ARMS]))
+    cens = st.adjust(pd.DataFrame([st.censored_row(sweep, effect_of(r, a), metric, threshold, event=name, rule=r, intervention=a)
+                                   for name, (metric, threshold, _) in ev.items() for r in rules for a in ARMS]))
     cens.to_csv(out / "time_to_event_tests.csv", index=False)
 
     items = [(effect_of(r, "backbone"), "durable_collaborations") for r in rules] + \
@@ -89,20 +98,21 @@ def analyse(raw: Path, out: Path, design: dict) -> dict:
     read.to_csv(out / "horizon.csv", index=False)
     settle.to_csv(out / "horizon_settle.csv", index=False)
 
-    answers = inter.groupby(["intervention", "outcome"]).agg(
-        any_interaction=("significant_holm", "any"), any_verdict_change=("verdict_changes", "any")).reset_index()
-    answers["depends_on_rule"] = answers["any_interaction"] | answers["any_verdict_change"]
+    answers = inter.groupby(["intervention", "outcome"], sort=False).agg(
+        interactions=("significant_holm", "sum"), verdict_changes=("verdict_changes", "sum"), reversals=("reversal", "sum")).reset_index()
+    answers["verdict_two_layer"] = [own[(REFERENCE_RULE, r.intervention, r.outcome)] for r in answers.itertuples()]
+    answers["depends_on_rule"] = (answers["interactions"] > 0) | (answers["reversals"] > 0)
     answers.to_csv(out / "answers.csv", index=False)
-    files = figures_q7(sweep, out, effects, inter, series, rules)
+    files = figures_q7(sweep, out, effects, inter, series, rules, ev)
     return {"replicates": sweep.replicates, "months": sweep.horizon, "rules": rules,
             "effects_tests": int(len(effects)), "interaction_tests": int(len(inter)),
             "significant_interactions_holm": int(inter["significant_holm"].sum()),
-            "verdict_changes": int(inter["verdict_changes"].sum()),
+            "verdict_changes": int(inter["verdict_changes"].sum()), "reversals": int(inter["reversal"].sum()),
             "answers_depending_on_rule": int(answers["depends_on_rule"].sum()), "answers": int(len(answers)),
             "figures": files}
 
 
-def figures_q7(sweep: st.Sweep, out: Path, effects: pd.DataFrame, inter: pd.DataFrame, series: dict, rules: list[str]) -> list[str]:
+def figures_q7(sweep: st.Sweep, out: Path, effects: pd.DataFrame, inter: pd.DataFrame, series: dict, rules: list[str], ev: dict) -> list[str]:
     reps = sweep.replicates
     files = []
     arms = list(ARMS)
@@ -122,7 +132,8 @@ def figures_q7(sweep: st.Sweep, out: Path, effects: pd.DataFrame, inter: pd.Data
                          f"hatched and ns = not significant after Holm over the {len(table)} tests of the figure")
     files += st.horizon_figure(sweep, out, series, ("durable_collaborations", "mean_trust"),
                                "Q7. Backbone and celebration effects over time, by trust rule")
-    files += st.km_figure(sweep, out, "time_to_first_collaboration_km", [(arm(r), "collaborations_formed", 0.0, r) for r in rules],
-                          "share of runs without a new collaboration yet", "Q7. Months to the first new collaboration, by trust rule",
+    metric, threshold, label = ev["durable_per_four"]
+    files += st.km_figure(sweep, out, "time_to_durable_km", [(arm(r), metric, threshold, r) for r in rules],
+                          "share of runs without it yet", f"Q7. Months until {label}, by trust rule",
                           "default community and parameters (baseline arm)")
     return files

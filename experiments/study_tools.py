@@ -52,8 +52,8 @@ class Sweep:
     ``at`` returns for two points are paired by replicate, position for position.
     """
 
-    def __init__(self, raw_dir: Path, keys: list[str]):
-        df = analysis.load(raw_dir)
+    def __init__(self, raw_dir: Path | None, keys: list[str], frame: pd.DataFrame | None = None):
+        df = analysis.load(raw_dir) if frame is None else frame.sort_values(["point", "replicate", "month"]).reset_index(drop=True)
         self.df = df
         self.keys = keys
         self.points = df.drop_duplicates("point").set_index("point")[keys].sort_index()
@@ -166,6 +166,29 @@ def effects_table(sweep: Sweep, contrasts: list[Contrast], outcomes: list[tuple[
 
 
 # --------------------------------------------------------------------------- time to event
+DURABLE_SHARE = 4
+"""The durable event: one durable collaboration per this many organisations of the community."""
+
+
+def n_organisations(design: dict) -> int:
+    from collabsim.sweep.design import design_from_dict
+
+    return int(design_from_dict(json.loads(json.dumps(design))).base_values()["n_organisations"])
+
+
+def events(n_orgs: int) -> dict[str, tuple[str, float, str]]:
+    """Time-to-event outcomes read from the monthly table: (metric, threshold it must
+    exceed, label). Trust is read against the registry's need for cooperation (the level
+    where partners share resources, 004), so the threshold is the model's own, not ours."""
+    from collabsim.parameters import DEFAULTS
+
+    level = DEFAULTS["trust_needed_cooperation"]
+    durable = n_orgs // DURABLE_SHARE
+    return {"first_collaboration": ("collaborations_formed", 0.0, "first new collaboration"),
+            "trust_at_cooperation": ("mean_trust", level - 1e-12, f"mean trust reaches the cooperation need ({level:g})"),
+            "durable_per_four": ("durable_collaborations", durable - 0.5, f"{durable} durable collaborations")}
+
+
 def km_row(times: np.ndarray, observed: np.ndarray, **labels: Any) -> dict:
     km = kaplan_meier(times, observed)
     med = km.median()
@@ -181,15 +204,17 @@ def censored_row(sweep: Sweep, contrast: Contrast, metric: str, threshold: float
     test = paired_censored_test(ta, oa, tb, ob)
     ka, kb = kaplan_meier(ta, oa).median(), kaplan_meier(tb, ob).median()
     return {"event": metric, **labels, "contrast": contrast.label, "median_a": str(ka), "median_b": str(kb),
-            "n_informative": test.n_informative, "a_first": test.a_first, "b_first": test.b_first, "pvalue": test.pvalue}
+            "n_informative": test.n_informative, "a_first": test.a_first, "b_first": test.b_first, "ties": test.ties,
+            "both_censored": test.both_censored, "prob_b_first": test.prob_b_first, "prob_lower": test.lower,
+            "prob_upper": test.upper, "pvalue": test.pvalue}
 
 
 def km_plot(ax, times: np.ndarray, observed: np.ndarray, label: str, color=None, ls: str = "-") -> None:
     """Kaplan-Meier curve of the share of runs still without the event, 95% band, share censored in the label."""
     km = kaplan_meier(times, observed)
-    line = ax.step(km.time, km.survival, where="post", color=color, ls=ls,
-                   label=f"{label} ({km.censored_share:.0%} censored)")[0]
-    ax.fill_between(km.time, km.lower, km.upper, step="post", alpha=0.15, color=line.get_color())
+    t, s, lo, hi = (np.r_[start, v] for start, v in ((0.0, km.time), (1.0, km.survival), (1.0, km.lower), (1.0, km.upper)))
+    line = ax.step(t, s, where="post", color=color, ls=ls, label=f"{label} ({km.censored_share:.0%} censored)")[0]
+    ax.fill_between(t, lo, hi, step="post", alpha=0.15, color=line.get_color())
 
 
 # --------------------------------------------------------------------------- horizon
