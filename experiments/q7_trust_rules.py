@@ -55,7 +55,7 @@ def rule_interaction(rule: str, name: str) -> Contrast:
 TARGETS = [
     Target(rule_interaction("smoothing", "backbone"), "durable_collaborations", 120, 2.0,
            "a rule that changes the backbone's effect (Q4) by two durable collaborations gives a different answer"),
-    Target(effect_of(REFERENCE_RULE, "celebration"), "mean_trust", 24, 0.01, "early trust, a tenth of a typical month's gain"),
+    Target(effect_of(REFERENCE_RULE, "celebration"), "mean_trust", 24, 0.01, "early trust is compared across rules to two decimals"),
 ]
 CAP = 40
 """Compute budget: 24 points x 40 replicates x 240 months, about three minutes on one core."""
@@ -67,11 +67,11 @@ def analyse(raw: Path, out: Path, design: dict) -> dict:
     effects = pd.concat([st.effects_table(sweep, [effect_of(r, a)], OUTCOMES, rule=r, intervention=a)
                          for r in rules for a in ARMS]).reset_index(drop=True)
     effects = st.adjust(effects.drop(columns=["p_holm", "p_bh", "significant_holm", "tests_in_family"]))
-    effects.to_csv(out / "effects_by_rule.csv", index=False)
     inter = pd.concat([st.effects_table(sweep, [rule_interaction(r, a)], OUTCOMES, rule=r, intervention=a)
                        for r in rules if r != REFERENCE_RULE for a in ARMS]).reset_index(drop=True)
     inter = st.adjust(inter.drop(columns=["p_holm", "p_bh", "significant_holm", "tests_in_family"]))
     effects["verdict"] = [holm_verdict(r) for r in effects.itertuples()]
+    effects.to_csv(out / "effects_by_rule.csv", index=False)
     own = effects.set_index(["rule", "intervention", "outcome"])["verdict"]
     inter["verdict_reference"] = [own[(REFERENCE_RULE, r.intervention, r.outcome)] for r in inter.itertuples()]
     inter["verdict_rule"] = [own[(r.rule, r.intervention, r.outcome)] for r in inter.itertuples()]
@@ -84,8 +84,8 @@ def analyse(raw: Path, out: Path, design: dict) -> dict:
     levels.to_csv(out / "rule_levels.csv", index=False)
 
     ev = st.events(st.n_organisations(design))
-    km = pd.DataFrame([st.km_row(*sweep.events(metric, sweep.point(**arm(r, a)), threshold), event=name, rule=r,
-                                 intervention=a or "baseline") for name, (metric, threshold, _) in ev.items()
+    km = pd.DataFrame([st.km_row(*sweep.events(metric, sweep.point(**arm(r, a)), threshold), event=name, label=label, rule=r,
+                                 intervention=a or "baseline") for name, (metric, threshold, label) in ev.items()
                        for r in rules for a in (None, *ARMS)])
     km.to_csv(out / "time_to_event.csv", index=False)
     cens = st.adjust(pd.DataFrame([st.censored_row(sweep, effect_of(r, a), metric, threshold, event=name, rule=r, intervention=a)
@@ -124,7 +124,8 @@ def figures_q7(sweep: st.Sweep, out: Path, effects: pd.DataFrame, inter: pd.Data
             t = table[table.outcome == metric].set_index(["intervention", "rule"])
             vals = np.array([[t.loc[(a, r), "diff"] for r in cols] for a in arms])
             sig = np.array([[bool(t.loc[(a, r), "significant_holm"]) for r in cols] for a in arms])
-            im = st.centred_heatmap(ax, vals, sig, arms if ax is axes[0] else [""] * len(arms), [c.replace("_", "\n") for c in cols])
+            fmt = "{:+.3f}" if np.nanmax(np.abs(vals)) < 0.1 else "{:+.2f}"
+            im = st.centred_heatmap(ax, vals, sig, arms if ax is axes[0] else [""] * len(arms), [c.replace("_", "\n") for c in cols], fmt)
             fig.colorbar(im, ax=ax, shrink=0.8)
             ax.set_title(f"{metric}\nmonth {month}", fontsize=9)
         files += st.save(fig, out, stem, f"Q7. {what[0].upper() + what[1:]}",

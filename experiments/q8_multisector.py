@@ -152,7 +152,7 @@ def membership(sweep: st.Sweep, design: dict, month: int = 120) -> pd.DataFrame:
             rel, orgs = model.rel, model.orgs
             member = clusters(rel.level, rel.i, rel.j, orgs.sector)
             count = last[ROW_NAMES.index("multisector_clusters")]
-            row = {**cell, "replicate": rep, "members": int(member.sum()), "member_share": float(member.mean()),
+            row = {**cell, "replicate": rep, "month": month, "members": int(member.sum()), "member_share": float(member.mean()),
                    "clusters": int(count), "same_as_sweep": bool(count == stored[rep])}
             for trait, values in (("skill", orgs.skill), ("reliability", orgs.reliability), ("forum_member", model.forum_member.astype(float))):
                 row[f"{trait}_members"] = float(values[member].mean()) if member.any() else np.nan
@@ -199,13 +199,9 @@ def cell_table(sweep: st.Sweep, levels: list[float], metric: str = "multisector_
 def figures_q8(sweep: st.Sweep, out: Path, effects: pd.DataFrame, cells: pd.DataFrame, series: dict, levels: list[float]) -> list[str]:
     reps = sweep.replicates
     files = []
-    t = effects[(effects.outcome == "multisector_clusters") & (effects.month == 120)]
-    fig, ax = plt.subplots(figsize=(7, 0.4 * len(t) + 1.5))
-    st.forest(ax, t)
-    ax.set_xlabel("paired difference in multisector clusters at month 120")
-    files += st.save(fig, out, "effects_forest", "Q8. What builds multisector clusters: main effects and interactions",
-                     f"main effect: seed-by-seed mean over the other factors' cells; {reps} replicate seeds; bars: 95% CI; "
-                     f"filled = significant after Holm over the {len(t)} tests")
+    files += st.forest_panels(out, effects, "effects_forest", "Q8. What builds multisector clusters: main effects and interactions",
+                              f"main effect: seed-by-seed mean over the other factors' cells; {reps} replicate seeds; bars: 95% CI; "
+                              f"filled = significant after Holm over the {effects.contrast.nunique()} tests of each panel", ncols=2)
     rows = [(b, m) for b in (False, True) for m in (False, True)]
     cols = [(w, c) for w in levels for c in (False, True)]
     vals = np.zeros((len(rows), len(cols)))

@@ -319,6 +319,25 @@ def forest(ax, table: pd.DataFrame, label_col: str = "contrast") -> None:
     ax.set_yticks(y, table[label_col])
 
 
+def forest_panels(out: Path, table: pd.DataFrame, stem: str, title: str, subtitle: str, ncols: int = 3) -> list[str]:
+    """One forest panel per (outcome, month), each in its own units, the contrasts as rows."""
+    groups = list(table.groupby(["outcome", "month"], sort=False))
+    nrows = math.ceil(len(groups) / ncols)
+    n_contrasts = table["contrast"].nunique()
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols + 2.2, (0.28 * n_contrasts + 1.2) * nrows), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(groups):
+            ax.set_visible(False)
+            continue
+        (metric, month), g = groups[k]
+        forest(ax, g)
+        if k % ncols:
+            ax.set_yticklabels([])
+        ax.set_title(f"{metric}, month {month}", fontsize=9)
+        ax.tick_params(labelsize=8)
+    return save(fig, out, stem, title, subtitle)
+
+
 def centred_heatmap(ax, values: np.ndarray, significant: np.ndarray, rows: list[str], cols: list[str], fmt: str = "{:+.2f}"):
     """A diverging heat map centred on zero; cells not significant (after the answer's
     multiplicity control) are hatched and marked "ns"; text dark on light fill, white on dark."""
