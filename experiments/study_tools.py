@@ -440,6 +440,8 @@ def enrich_manifest(target: Path, design: dict, precision: dict, seconds: float)
         "code_sha256": code_hash(),
         "code_hashed": "every .py and .toml under collabsim/ and experiments/",
         "git": {"commit": commit, "dirty": dirty},
-        "analysis_seconds_with_sweeps": round(seconds, 1),
+        "wall_seconds_of_this_invocation": round(seconds, 1),
+        "wall_seconds_note": "pilot, sweep, report and analysis; a re-run that finds its sweeps complete only analyses "
+                             "(the sweep's own times are under 'sessions' and 'completed')",
     }
     path.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
