@@ -213,11 +213,11 @@ def figures_q8(sweep: st.Sweep, out: Path, effects: pd.DataFrame, cells: pd.Data
                 vals[i, j], sig[i, j] = hit["diff"].iloc[0], bool(hit["significant_holm"].iloc[0])
     fig, ax = plt.subplots(figsize=(8, 3.8))
     im = st.centred_heatmap(ax, vals, sig, [f"backbone {'on' if b else 'off'}, meetings {'on' if m else 'off'}" for b, m in rows],
-                            [f"referral {w:g}\n{'celebrated' if c else 'not celeb.'}" for w, c in cols])
+                            [f"referral {w:g}\n{'celebrated' if c else 'not celeb.'}" for w, c in cols], reference=(0, 0))
     fig.colorbar(im, ax=ax, label="clusters vs all-off cell")
     files += st.save(fig, out, "cells_heatmap", "Q8. Multisector clusters at month 120, each cell against the all-off cell",
                      f"paired difference (same {reps} seeds), colour centred on zero; hatched and ns = not significant after Holm "
-                     f"over the {len(cells)} cells; top-left is the reference (0)")
+                     f"over the {len(cells)} cells; ref = the all-off reference cell")
     files += st.horizon_figure(sweep, out, series, ("multisector_clusters",), "Q8. Main effects on multisector clusters over time",
                                "main effect on {metric}")
     files += st.km_figure(sweep, out, "time_to_first_cluster_km",

@@ -338,9 +338,11 @@ def forest_panels(out: Path, table: pd.DataFrame, stem: str, title: str, subtitl
     return save(fig, out, stem, title, subtitle)
 
 
-def centred_heatmap(ax, values: np.ndarray, significant: np.ndarray, rows: list[str], cols: list[str], fmt: str = "{:+.2f}"):
+def centred_heatmap(ax, values: np.ndarray, significant: np.ndarray, rows: list[str], cols: list[str], fmt: str = "{:+.2f}",
+                    reference: tuple[int, int] | None = None):
     """A diverging heat map centred on zero; cells not significant (after the answer's
-    multiplicity control) are hatched and marked "ns"; text dark on light fill, white on dark."""
+    multiplicity control) are hatched and marked "ns", the ``reference`` cell (if any) is
+    marked "ref"; text dark on light fill, white on dark."""
     finite = np.abs(values[np.isfinite(values)])
     vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
     norm = TwoSlopeNorm(vmin=-vmax, vcenter=0.0, vmax=vmax)
@@ -349,9 +351,10 @@ def centred_heatmap(ax, values: np.ndarray, significant: np.ndarray, rows: list[
     for (i, j), v in np.ndenumerate(values):
         r, g, b, _ = cmap(norm(v))
         dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
-        ax.text(j, i, fmt.format(v) + ("" if significant[i, j] else "\nns"), ha="center", va="center", fontsize=7,
-                color="white" if dark else "black")
-        if not significant[i, j]:
+        is_ref = reference == (i, j)
+        ax.text(j, i, "ref" if is_ref else fmt.format(v) + ("" if significant[i, j] else "\nns"), ha="center", va="center",
+                fontsize=7, color="white" if dark else "black")
+        if not significant[i, j] and not is_ref:
             ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#999", lw=0))
     ax.set_xticks(range(len(cols)), cols, fontsize=8)
     ax.set_yticks(range(len(rows)), rows, fontsize=8)
