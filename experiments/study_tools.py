@@ -305,7 +305,8 @@ def save(fig, out: Path, stem: str, title: str, subtitle: str) -> list[str]:
     """Through ``analysis.finish`` (title, wrapped footnote, PNG), then the vector copy (SVG)."""
     png = out / f"{stem}.png"
     analysis.finish(fig, png, title, subtitle)
-    fig.savefig(out / f"{stem}.svg")
+    with matplotlib.rc_context({"svg.hashsalt": "collabsim"}):  # the same figure, the same bytes: no churn in git
+        fig.savefig(out / f"{stem}.svg", metadata={"Date": None})
     return [png.name, f"{stem}.svg"]
 
 
