@@ -34,8 +34,9 @@ sys.path.insert(0, str(ROOT / "experiments"))
 
 import analysis  # noqa: E402
 import findings  # noqa: E402
+import new_questions  # noqa: E402  (Q6-Q8: celebration and turnover, trust rules, multisector clusters)
 
-QUESTIONS = ("q1_time", "q2_funder", "q3_history", "q4_backbone_skills", "q5_competition")
+QUESTIONS = ("q1_time", "q2_funder", "q3_history", "q4_backbone_skills", "q5_competition", *new_questions.QUESTIONS)
 
 
 def quick_design(design: dict, name: str) -> dict:
@@ -92,6 +93,8 @@ def run_question(name: str, quick: bool, raw: Path, out: Path, workers: int | No
     design = tomllib.loads((ROOT / "experiments" / f"{name}.toml").read_text(encoding="utf-8"))
     if quick:
         design = quick_design(design, name)
+    if name in new_questions.QUESTIONS:  # replicates from a pilot's precision, then sweep and analysis
+        return new_questions.run(name, design, quick, raw, out, workers, quiet)
     raw_dir = raw / name
     raw_dir.mkdir(parents=True, exist_ok=True)
     design_path = raw / f"{name}.toml"

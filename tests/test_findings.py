@@ -26,6 +26,7 @@ def test_there_is_a_template_for_every_findings_file() -> None:
     templated = {t.stem for t in TEMPLATES}
     assert written <= templated, f"FINDINGS.md without a template: {sorted(written - templated)}"
     assert {"q1_time", "q2_funder", "q3_history", "q4_backbone_skills", "q5_competition", "sensitivity", "validity", "replicates"} <= templated
+    assert {"q6_celebration_turnover", "q7_trust_rules", "q8_multisector"} <= templated  # the new questions (issue 14)
 
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: t.stem)

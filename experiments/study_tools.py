@@ -1,0 +1,451 @@
+"""Shared machinery of questions 6-8 (celebration and turnover, trust rules, multisector clusters).
+
+Why a module of its own: the three questions ask the same kinds of things of a sweep
+(paired effects on common random numbers, time-to-event outcomes as censored data, a
+horizon check to month 240, replicate counts from the precision of a pilot's paired
+differences), so the statistics are written once here, on top of ``collabsim.stats``,
+and each question's module says only what it compares. Figures and the Parquet loader
+come from ``analysis.py`` (questions 1-5), by import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.colors import TwoSlopeNorm  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
+
+import analysis  # noqa: E402
+from collabsim.stats import (adjust_pvalues, interaction, kaplan_meier, paired_censored_test,  # noqa: E402
+                             paired_difference, replicates_for_halfwidth)
+
+ROOT = Path(__file__).resolve().parents[1]
+HORIZON_MONTHS = (12, 24, 60, 120, 180, 240)
+"""Months at which every question reads its answer again (issue 14: to month 240)."""
+ALPHA = 0.05
+PILOT_REPLICATES = 10
+"""Replicates of a question's pilot (its own root seed, so the pilot does not choose the
+count from the very runs it then reports)."""
+PILOT_SEED_OFFSET = 1_000_000
+
+
+# --------------------------------------------------------------------------- the sweep
+class Sweep:
+    """A finished sweep as a cube [point, replicate, month] per metric.
+
+    Every point shares the replicate seeds (common random numbers), so the arrays that
+    ``at`` returns for two points are paired by replicate, position for position.
+    """
+
+    def __init__(self, raw_dir: Path | None, keys: list[str], frame: pd.DataFrame | None = None):
+        df = analysis.load(raw_dir) if frame is None else frame.sort_values(["point", "replicate", "month"]).reset_index(drop=True)
+        self.df = df
+        self.keys = keys
+        self.points = df.drop_duplicates("point").set_index("point")[keys].sort_index()
+        self.months = np.sort(df["month"].unique())
+        self.replicates = int(df.groupby("point")["replicate"].nunique().min())
+        expected = len(self.points) * self.replicates * len(self.months)
+        if len(df) != expected:
+            raise ValueError(f"{raw_dir}: {len(df)} rows, expected {expected} (points x replicates x months): is the sweep complete?")
+        self._cubes: dict[str, np.ndarray] = {}
+
+    @property
+    def horizon(self) -> int:
+        return int(self.months[-1])
+
+    def select(self, **selection: Any) -> list[int]:
+        """Points whose varied values equal ``selection`` (the others at any value)."""
+        mask = np.ones(len(self.points), bool)
+        for key, value in selection.items():
+            if key not in self.points:
+                raise KeyError(f"{key!r} is not varied in this sweep; varied: {', '.join(self.points)}")
+            col = self.points[key]
+            mask &= np.isclose(col.astype(float), float(value)) if col.dtype.kind in "fiu" else (col == value).to_numpy()
+        return [int(p) for p in self.points.index[mask]]
+
+    def point(self, **selection: Any) -> int:
+        """The one point whose varied values equal ``selection``."""
+        hits = self.select(**selection)
+        if len(hits) != 1:
+            raise KeyError(f"selection {selection} matches {len(hits)} points, not one")
+        return hits[0]
+
+    def mean_at(self, metric: str, month: int | None = None, **selection: Any) -> np.ndarray:
+        """Per-replicate mean of ``metric`` over the points that match ``selection`` (one
+        point when every varied key is named; a factor's main-effect arm otherwise: the
+        mean over the other factors' cells, seed by seed)."""
+        hits = self.select(**selection)
+        if not hits:
+            raise KeyError(f"selection {selection} matches no point")
+        return np.mean([self.at(metric, p, month) for p in hits], axis=0)
+
+    def cube(self, metric: str) -> np.ndarray:
+        if metric not in self._cubes:
+            values = self.df[metric].to_numpy(float)
+            self._cubes[metric] = values.reshape(len(self.points), self.replicates, len(self.months))
+        return self._cubes[metric]
+
+    def at(self, metric: str, point: int, month: int | None = None) -> np.ndarray:
+        """Per-replicate values of ``metric`` at ``point`` and ``month`` (default: the last)."""
+        m = self.horizon if month is None else month
+        return self.cube(metric)[point, :, int(np.searchsorted(self.months, m))]
+
+    def events(self, metric: str, point: int, threshold: float = 0.0, until: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Months until ``metric`` first exceeds ``threshold`` per replicate, and whether it
+        did by ``until`` (default: the last month); runs where it never did are censored there."""
+        last = self.horizon if until is None else until
+        upto = self.months <= last
+        hit = self.cube(metric)[point][:, upto] > threshold
+        observed = hit.any(axis=1)
+        times = np.where(observed, self.months[upto][hit.argmax(axis=1)], last).astype(float)
+        return times, observed
+
+
+# --------------------------------------------------------------------------- contrasts
+@dataclass(frozen=True)
+class Contrast:
+    """Arm b minus arm a (same seeds); with c and d, the interaction (d - c) - (b - a).
+    An arm that names only some varied keys is the seed-by-seed mean over the others."""
+
+    label: str
+    a: dict
+    b: dict
+    c: dict | None = None
+    d: dict | None = None
+
+    def diffs(self, sweep: Sweep, metric: str, month: int | None = None) -> np.ndarray:
+        ya, yb, *rest = self.arms(sweep, metric, month)
+        return yb - ya if not rest else (rest[1] - rest[0]) - (yb - ya)
+
+    def arms(self, sweep: Sweep, metric: str, month: int | None = None) -> list[np.ndarray]:
+        return [sweep.mean_at(metric, month, **s) for s in (self.a, self.b, self.c, self.d) if s is not None]
+
+    def effect(self, sweep: Sweep, metric: str, month: int | None = None):
+        arms = self.arms(sweep, metric, month)
+        return paired_difference(*arms) if len(arms) == 2 else interaction(*arms)
+
+
+def effect_row(effect, **labels: Any) -> dict:
+    fields = ("n", "mean_a", "mean_b", "diff", "lower", "upper", "sd_diff", "d_z", "corr", "pvalue")
+    return {**labels, **{f: getattr(effect, f) for f in fields}}
+
+
+def adjust(table: pd.DataFrame, family: str | None = None) -> pd.DataFrame:
+    """Holm (family-wise) and Benjamini-Hochberg (false discovery) adjusted p-values over
+    the rows of one answer (or per ``family`` column value), and the verdict under Holm."""
+    table = table.copy()
+    groups = [table.index] if family is None else [g.index for _, g in table.groupby(family, sort=False)]
+    for idx in groups:
+        p = table.loc[idx, "pvalue"].fillna(1.0).to_numpy(float)
+        table.loc[idx, "p_holm"] = adjust_pvalues(p, method="holm")
+        table.loc[idx, "p_bh"] = adjust_pvalues(p, method="bh")
+    table["significant_holm"] = table["p_holm"] < ALPHA
+    table["tests_in_family"] = table.groupby(family)["pvalue"].transform("size") if family else len(table)
+    return table
+
+
+def effects_table(sweep: Sweep, contrasts: list[Contrast], outcomes: list[tuple[str, int]], family: str | None = None, **labels) -> pd.DataFrame:
+    rows = [effect_row(c.effect(sweep, metric, month), contrast=c.label, outcome=metric, month=month, **labels)
+            for c in contrasts for metric, month in outcomes]
+    return adjust(pd.DataFrame(rows), family)
+
+
+# --------------------------------------------------------------------------- time to event
+DURABLE_SHARE = 4
+"""The durable event: one durable collaboration per this many organisations of the community."""
+
+
+def n_organisations(design: dict) -> int:
+    from collabsim.sweep.design import design_from_dict
+
+    return int(design_from_dict(json.loads(json.dumps(design))).base_values()["n_organisations"])
+
+
+def events(n_orgs: int) -> dict[str, tuple[str, float, str]]:
+    """Time-to-event outcomes read from the monthly table: (metric, threshold it must
+    exceed, label). Trust is read against the registry's need for cooperation (the level
+    where partners share resources, 004), so the threshold is the model's own, not ours."""
+    from collabsim.parameters import DEFAULTS
+
+    level = DEFAULTS["trust_needed_cooperation"]
+    durable = n_orgs // DURABLE_SHARE
+    return {"first_collaboration": ("collaborations_formed", 0.0, "first new collaboration"),
+            "trust_at_cooperation": ("mean_trust", level - 1e-12, f"mean trust reaches the cooperation need ({level:g})"),
+            "durable_per_four": ("durable_collaborations", durable - 0.5, f"{durable} durable collaborations")}
+
+
+def km_row(times: np.ndarray, observed: np.ndarray, **labels: Any) -> dict:
+    km = kaplan_meier(times, observed)
+    med = km.median()
+    return {**labels, "n": km.n, "events": km.events, "censored_share": km.censored_share,
+            "median": med.estimate, "median_lower": med.lower, "median_upper": med.upper, "median_text": str(med),
+            "reached": not math.isinf(med.estimate)}
+
+
+def censored_row(sweep: Sweep, contrast: Contrast, metric: str, threshold: float = 0.0, **labels: Any) -> dict:
+    """Paired censoring-aware comparison of the months until ``metric`` first exceeds ``threshold``."""
+    ta, oa = sweep.events(metric, sweep.point(**contrast.a), threshold)
+    tb, ob = sweep.events(metric, sweep.point(**contrast.b), threshold)
+    test = paired_censored_test(ta, oa, tb, ob)
+    ka, kb = kaplan_meier(ta, oa).median(), kaplan_meier(tb, ob).median()
+    return {"event": metric, **labels, "contrast": contrast.label, "median_a": str(ka), "median_b": str(kb),
+            "n_informative": test.n_informative, "a_first": test.a_first, "b_first": test.b_first, "ties": test.ties,
+            "both_censored": test.both_censored, "prob_b_first": test.prob_b_first, "prob_lower": test.lower,
+            "prob_upper": test.upper, "pvalue": test.pvalue}
+
+
+def km_plot(ax, times: np.ndarray, observed: np.ndarray, label: str, color=None, ls: str = "-") -> None:
+    """Kaplan-Meier curve of the share of runs still without the event, 95% band, share censored in the label."""
+    km = kaplan_meier(times, observed)
+    t, s, lo, hi = (np.r_[start, v] for start, v in ((0.0, km.time), (1.0, km.survival), (1.0, km.lower), (1.0, km.upper)))
+    line = ax.step(t, s, where="post", color=color, ls=ls, label=f"{label} ({km.censored_share:.0%} censored)")[0]
+    ax.fill_between(t, lo, hi, step="post", alpha=0.15, color=line.get_color())
+
+
+# --------------------------------------------------------------------------- horizon
+def horizon_series(sweep: Sweep, contrast: Contrast, metric: str) -> pd.DataFrame:
+    """The paired effect at every collected month (mean and 95% CI)."""
+    rows = []
+    for m in sweep.months:
+        if m == 0:
+            continue
+        e = contrast.effect(sweep, metric, int(m))
+        rows.append({"month": int(m), "diff": e.diff, "lower": e.lower, "upper": e.upper})
+    return pd.DataFrame(rows)
+
+
+def settle_month(series: pd.DataFrame) -> int:
+    """First month from which the effect stays within the final month's CI half-width of
+    its final value (the month the answer stops depending on when it is read)."""
+    final = series.iloc[-1]
+    half = max((final["upper"] - final["lower"]) / 2, 1e-12)
+    outside = np.abs(series["diff"].to_numpy() - final["diff"]) > half
+    if not outside.any():
+        return int(series["month"].iloc[0])
+    last_out = int(np.nonzero(outside)[0][-1])
+    return int(series["month"].iloc[min(last_out + 1, len(series) - 1)])
+
+
+def verdict(lower: float, upper: float) -> str:
+    return "positive" if lower > 0 else "negative" if upper < 0 else "unclear"
+
+
+def horizon_table(sweep: Sweep, items: list[tuple[Contrast, str]], **labels) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Per (contrast, metric): the effect at ``HORIZON_MONTHS``, its settle month, and
+    whether the verdict (CI above, below or across zero) at month 120 is the one at the end."""
+    read, settle, series = [], [], {}
+    for contrast, metric in items:
+        s = horizon_series(sweep, contrast, metric)
+        series[(contrast.label, metric)] = s
+        at = s.set_index("month")
+        for m in HORIZON_MONTHS:
+            if m in at.index:
+                r = at.loc[m]
+                read.append({**labels, "contrast": contrast.label, "outcome": metric, "month": m, "diff": r["diff"],
+                             "lower": r["lower"], "upper": r["upper"], "verdict": verdict(r["lower"], r["upper"])})
+        end = s.iloc[-1]
+        mid = at.loc[120] if 120 in at.index else end
+        settle.append({**labels, "contrast": contrast.label, "outcome": metric, "settle_month": settle_month(s),
+                       "diff_120": mid["diff"], "diff_end": end["diff"], "end_month": int(end["month"]),
+                       "verdict_120": verdict(mid["lower"], mid["upper"]), "verdict_end": verdict(end["lower"], end["upper"]),
+                       "same_verdict": verdict(mid["lower"], mid["upper"]) == verdict(end["lower"], end["upper"])})
+    return pd.DataFrame(read), pd.DataFrame(settle), series
+
+
+def horizon_plot(ax, series: pd.DataFrame, label: str, color=None) -> None:
+    line = ax.plot(series["month"], series["diff"], label=label, color=color)[0]
+    ax.fill_between(series["month"], series["lower"], series["upper"], alpha=0.2, color=line.get_color())
+    ax.axhline(0, color="k", lw=0.8)
+    ax.axvline(120, color="#888", ls=":", lw=1)
+
+
+# --------------------------------------------------------------------------- figures
+def horizon_figure(sweep: Sweep, out: Path, series: dict, metrics: tuple[str, ...], title: str, ylabel: str = "effect on {metric}") -> list[str]:
+    """One panel per metric: every series of that metric, effect by month with its band."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        for (label, m), s in series.items():
+            if m == metric:
+                horizon_plot(ax, s, label)
+        ax.set_xlabel("month")
+        ax.set_ylabel(ylabel.format(metric=metric))
+        ax.legend(fontsize=7)
+    return save(fig, out, "horizon", title, f"paired effect at every month to {sweep.horizon} with its 95% CI; "
+                f"dotted: month 120; {sweep.replicates} replicate seeds, common random numbers")
+
+
+def km_figure(sweep: Sweep, out: Path, stem: str, curves: list[tuple[dict, str, float, str]], ylabel: str, title: str, note: str) -> list[str]:
+    """Kaplan-Meier curves, one per (point selection, metric, threshold, label)."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for selection, metric, threshold, label in curves:
+        km_plot(ax, *sweep.events(metric, sweep.point(**selection), threshold), label)
+    ax.set_xlabel("month")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    return save(fig, out, stem, title, f"{note}; {sweep.replicates} replicate seeds; band: 95% pointwise CI; "
+                f"runs without the event are censored at month {sweep.horizon} (share in the legend)")
+
+
+def save(fig, out: Path, stem: str, title: str, subtitle: str) -> list[str]:
+    """Through ``analysis.finish`` (title, wrapped footnote, PNG), then the vector copy (SVG)."""
+    png = out / f"{stem}.png"
+    analysis.finish(fig, png, title, subtitle)
+    with matplotlib.rc_context({"svg.hashsalt": "collabsim"}):  # the same figure, the same bytes: no churn in git
+        fig.savefig(out / f"{stem}.svg", metadata={"Date": None})
+    return [png.name, f"{stem}.svg"]
+
+
+def forest(ax, table: pd.DataFrame, label_col: str = "contrast") -> None:
+    """Paired effects with 95% CIs; filled marker = significant after Holm, hollow = not."""
+    y = np.arange(len(table))[::-1]
+    for yi, r in zip(y, table.itertuples()):
+        ax.errorbar(r.diff, yi, xerr=[[r.diff - r.lower], [r.upper - r.diff]], fmt="o", color="#2c5d8f", capsize=3,
+                    mfc="#2c5d8f" if r.significant_holm else "white")
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_yticks(y, table[label_col])
+
+
+def forest_panels(out: Path, table: pd.DataFrame, stem: str, title: str, subtitle: str, ncols: int = 3) -> list[str]:
+    """One forest panel per (outcome, month), each in its own units, the contrasts as rows."""
+    groups = list(table.groupby(["outcome", "month"], sort=False))
+    nrows = math.ceil(len(groups) / ncols)
+    n_contrasts = table["contrast"].nunique()
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols + 2.2, (0.28 * n_contrasts + 1.2) * nrows), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(groups):
+            ax.set_visible(False)
+            continue
+        (metric, month), g = groups[k]
+        forest(ax, g)
+        if k % ncols:
+            ax.set_yticklabels([])
+        ax.set_title(f"{metric}, month {month}", fontsize=9)
+        ax.tick_params(labelsize=8)
+    return save(fig, out, stem, title, subtitle)
+
+
+def centred_heatmap(ax, values: np.ndarray, significant: np.ndarray, rows: list[str], cols: list[str], fmt: str = "{:+.2f}",
+                    reference: tuple[int, int] | None = None):
+    """A diverging heat map centred on zero; cells not significant (after the answer's
+    multiplicity control) are hatched and marked "ns", the ``reference`` cell (if any) is
+    marked "ref"; text dark on light fill, white on dark."""
+    finite = np.abs(values[np.isfinite(values)])
+    vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    norm = TwoSlopeNorm(vmin=-vmax, vcenter=0.0, vmax=vmax)
+    cmap = plt.get_cmap("RdBu_r")
+    im = ax.imshow(values, cmap=cmap, norm=norm, aspect="auto")
+    for (i, j), v in np.ndenumerate(values):
+        r, g, b, _ = cmap(norm(v))
+        dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+        is_ref = reference == (i, j)
+        ax.text(j, i, "ref" if is_ref else fmt.format(v) + ("" if significant[i, j] else "\nns"), ha="center", va="center",
+                fontsize=7, color="white" if dark else "black")
+        if not significant[i, j] and not is_ref:
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#999", lw=0))
+    ax.set_xticks(range(len(cols)), cols, fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    return im
+
+
+# --------------------------------------------------------------------------- replicates from precision
+@dataclass(frozen=True)
+class Target:
+    """A paired difference an answer rests on and the CI half-width it should have."""
+
+    contrast: Contrast
+    metric: str
+    month: int
+    halfwidth: float
+    reason: str
+
+
+def plan_replicates(name: str, design: dict, keys: list[str], targets: list[Target], cap: int,
+                    run_sweep: Callable[[dict, Path], None], raw: Path, out: Path) -> dict:
+    """Run a pilot (``PILOT_REPLICATES`` replicates, its own root seed), and choose the
+    replicate count that gives every target its CI half-width, up to ``cap`` (the compute
+    budget); ``precision.csv`` and the returned record say which targets the cap misses."""
+    pilot = json.loads(json.dumps(design))
+    pilot["replicates"] = PILOT_REPLICATES
+    pilot["root_seed"] = int(design["root_seed"]) + PILOT_SEED_OFFSET
+    pilot_dir = raw / f"{name}_pilot"
+    run_sweep(pilot, pilot_dir)
+    sweep = Sweep(pilot_dir, keys)
+    rows = []
+    for t in targets:
+        d = t.contrast.diffs(sweep, t.metric, t.month)
+        needed = replicates_for_halfwidth(d, t.halfwidth) if np.std(d) > 0 else 2
+        rows.append({"contrast": t.contrast.label, "outcome": t.metric, "month": t.month, "target_halfwidth": t.halfwidth,
+                     "pilot_replicates": PILOT_REPLICATES, "pilot_sd_diff": float(np.std(d, ddof=1)),
+                     "pilot_diff": float(np.mean(d)), "needed": int(needed), "reason": t.reason})
+    table = pd.DataFrame(rows)
+    needed = int(table["needed"].max())
+    chosen = int(min(cap, max(PILOT_REPLICATES, needed)))
+    table["chosen"] = chosen
+    table["cap"] = cap
+    table["meets_target"] = table["needed"] <= chosen
+    table.to_csv(out / "precision.csv", index=False)
+    return {"pilot_replicates": PILOT_REPLICATES, "pilot_root_seed": pilot["root_seed"], "needed": needed,
+            "cap": cap, "chosen": chosen, "targets": rows, "table": "precision.csv"}
+
+
+# --------------------------------------------------------------------------- manifest
+def code_hash(paths: tuple[str, ...] = ("collabsim", "experiments")) -> str:
+    """sha256 over every .py and .toml file of the model, the sweep engine and the experiments."""
+    h = hashlib.sha256()
+    for folder in paths:
+        for f in sorted((ROOT / folder).rglob("*")):
+            if f.suffix in (".py", ".toml") and f.is_file() and "__pycache__" not in f.parts:
+                h.update(f.relative_to(ROOT).as_posix().encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for pkg in ("collabsim", "mesa", "numpy", "numba", "pandas", "pyarrow", "scipy", "matplotlib", "SALib"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def enrich_manifest(target: Path, design: dict, precision: dict, seconds: float) -> None:
+    """Add to the sweep's manifest what the question adds: the replicate choice, the full
+    effective parameters of every point, every dependency's version and a hash of the code."""
+    from collabsim.sweep.design import design_from_dict
+
+    path = target / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    d = design_from_dict(json.loads(json.dumps(design)))
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    dirty = bool(subprocess.run(["git", "status", "--porcelain", "collabsim", "experiments"], capture_output=True,
+                                text=True, cwd=ROOT).stdout.strip())
+    manifest["study"] = {
+        "question": target.name,
+        "replicates": precision,
+        "effective_parameters": [{**d.base_values(), **p} for p in d.points],
+        "versions": versions(),
+        "code_sha256": code_hash(),
+        "code_hashed": "every .py and .toml under collabsim/ and experiments/",
+        "git": {"commit": commit, "dirty": dirty},
+        "wall_seconds_of_this_invocation": round(seconds, 1),
+        "wall_seconds_note": "pilot, sweep, report and analysis; a re-run that finds its sweeps complete only analyses "
+                             "(the sweep's own times are under 'sessions' and 'completed')",
+    }
+    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
