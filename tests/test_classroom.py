@@ -1,0 +1,349 @@
+"""Classroom mode (issue 15): the room's rules (code, names, tokens, seats, choices), and
+students' choices feeding the compiled month itself (``engine.unchosen``,
+``kernels.joint_work``) rather than a second model."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import collabsim
+from collabsim import _jit, engine
+from collabsim.kernels import CHOICE_BREAK, CHOICE_KEEP, CHOICE_SKIP
+
+pytest.importorskip("solara")  # the room's model is the page's (the viz extra)
+
+from collabsim.classroom import room as room_mod  # noqa: E402
+from collabsim.classroom.room import Room, RoomError, intervene  # noqa: E402
+from collabsim.viz.session import Settings, VizModel  # noqa: E402
+
+SMALL = dict(n_organisations=20, months=36)
+
+
+def _room(**kw) -> Room:
+    model = VizModel(Settings(scenario="default", seed=4, overrides=dict(n_organisations=kw.pop("n", 20), start="history")))
+    return Room(model, code="ACDE", **kw)
+
+
+def _seat_with_partners(room: Room, name: str = "Ana"):
+    """Seat students until one plays an organisation with working partners (most have some)."""
+    for k in range(room.capacity):
+        s = room.join("ACDE", name if k == 0 else f"{name} {k}")
+        if room.partners(s.org):
+            return s
+    raise AssertionError("no organisation of the community has a working partner")
+
+
+def _pairs(model: collabsim.CollaborationModel) -> pd.DataFrame:
+    """The relationship table by pair (rows are numbered in order of first contact)."""
+    return model.relationships().set_index(["i", "j"]).sort_index()
+
+
+# --- the room's rules ---------------------------------------------------------------------------
+
+
+def test_join_gives_one_organisation_and_a_secret_token_per_student():
+    room = _room()
+    a, b = room.join("ACDE", "Ana"), room.join(" acde ", "Bo")
+    assert a.org != b.org and 0 <= a.org < room.model.n and 0 <= b.org < room.model.n
+    assert a.token != b.token and len(a.token) >= 20
+    assert room.student(a.token) is a
+    # students of different sectors first, so a few meet across sectors
+    assert room.model.orgs.sector[a.org] != room.model.orgs.sector[b.org]
+
+
+def test_a_wrong_or_missing_code_is_refused_clearly():
+    room = _room()
+    with pytest.raises(RoomError, match="'ZZZZ' is not this room's code") as exc:
+        room.join("zzzz", "Ana")
+    assert exc.value.status == 403
+    with pytest.raises(RoomError, match="type the room code"):
+        room.join("", "Ana")
+    with pytest.raises(RoomError, match="type your name"):
+        room.join("ACDE", "   ")
+    with pytest.raises(RoomError, match="letters, digits"):
+        room.join("ACDE", "<script>")
+    assert room.students == {}
+
+
+def test_rejoin_with_the_same_name_keeps_the_organisation_and_retires_the_old_token():
+    room = _room()
+    first = room.join("ACDE", "Ana Lima")
+    old_token, org = first.token, first.org
+    room.leave(old_token)
+    assert not first.present
+    again = room.join("ACDE", "  ana   LIMA ")
+    assert again.org == org and again.present
+    assert again.token != old_token
+    with pytest.raises(RoomError, match="join again") as exc:
+        room.student(old_token)
+    assert exc.value.status == 401
+
+
+def test_the_room_is_full_at_its_capacity_and_never_past_the_organisations():
+    room = _room(n=6, max_students=30)
+    assert room.capacity == 6
+    orgs = {room.join("ACDE", f"student {k}").org for k in range(6)}
+    assert orgs == set(range(6))
+    with pytest.raises(RoomError, match="the room is full: 6 students") as exc:
+        room.join("ACDE", "one too many")
+    assert exc.value.status == 409
+    assert room.join("ACDE", "student 3").org in orgs  # a rejoin still gets in
+
+
+def test_a_token_acts_only_for_its_own_organisation():
+    room = _room()
+    ana, bo = room.join("ACDE", "Ana"), room.join("ACDE", "Bo")
+    with pytest.raises(RoomError, match=f"you play organisation {ana.org}; you cannot act for organisation {bo.org}") as exc:
+        room.choose(ana.token, bo.org, skip=[])
+    assert exc.value.status == 403
+    with pytest.raises(RoomError, match="no longer valid"):
+        room.choose("forged-token", bo.org)
+
+
+def test_choices_must_name_the_students_own_partners_and_known_answers():
+    room = _room()
+    ana = _seat_with_partners(room)
+    partners = room.partners(ana.org)
+    stranger = next(o for o in range(room.model.n) if o not in partners and o != ana.org)
+    with pytest.raises(RoomError, match=f"organisation {stranger} is not one of your working partners"):
+        room.choose(ana.token, ana.org, skip=[stranger])
+    with pytest.raises(RoomError, match="'keep' or 'break'"):
+        room.choose(ana.token, ana.org, commitments={partners[0]: "maybe"})
+    s = room.choose(ana.token, ana.org, skip=[partners[0]], commitments={str(p): "keep" for p in partners[1:]})
+    assert s.skip == {partners[0]} and s.chosen_round == room.round
+
+
+def test_a_round_applies_the_choices_once_then_the_model_decides_again():
+    room = _room()
+    ana = _seat_with_partners(room)
+    p = room.partners(ana.org)[0]
+    room.choose(ana.token, ana.org, skip=[p])
+    seen = []
+    step = room.model.step
+
+    def watch() -> None:
+        seen.append(int(room.model.choices[ana.org, p]))
+        step()
+
+    room.model.step = watch
+    room.advance()
+    room.advance()
+    assert seen == [CHOICE_SKIP, 0]  # the second round: no new choice, the model plays
+    assert not room.model.choices.any()
+
+
+def test_an_absent_student_is_played_by_the_model(monkeypatch):
+    room = _room()
+    ana = room.join("ACDE", "Ana")
+    room.choose(ana.token, ana.org, skip=room.partners(ana.org)[:1])
+    monkeypatch.setattr(room_mod.time, "monotonic", lambda: ana.last_seen + room_mod.ABSENT_SECONDS + 1)
+    seen = []
+    step = room.model.step
+    room.model.step = lambda: (seen.append(room.model.choices.copy()), step())
+    room.advance()
+    assert not seen[0].any()
+    assert room.teacher_view()["students"][0]["present"] is False
+
+
+def test_advance_refuses_bad_round_lengths_and_a_finished_run():
+    room = _room()
+    with pytest.raises(RoomError, match="a round.s months must be from 1 to 12, got 0"):
+        room.advance(0)
+    room.model.params["months"] = 2
+    room.advance(2)
+    with pytest.raises(RoomError, match="the run is over"):
+        room.advance()
+
+
+def test_teacher_interventions_are_the_pages_and_reach_the_debrief():
+    room = _room()
+    ana = _seat_with_partners(room)
+    victim = room.partners(ana.org)[0]
+    text = intervene(room, "broken_commitment", {"victim": victim, "culprit": ana.org})
+    assert text == f"Organisation {ana.org} broke a commitment to {victim}."
+    assert room.model.rel.broken.sum() >= 1
+    room.advance()
+    view = room.teacher_view()
+    b = view["breaks"][0]
+    assert (b["culprit"], b["victim"], b["who"], b["culprit_name"]) == (ana.org, victim, "teacher", ana.name)
+    assert b["repair_months"] is None or b["repair_months"] >= 0
+    assert "backbone" in intervene(room, "backbone_on", {}).lower()
+    assert room.model.params["backbone"] is True
+    with pytest.raises(RoomError, match="unknown intervention 'flood'"):
+        intervene(room, "flood", {})
+    with pytest.raises(collabsim.ParameterError, match="between 0 and 19"):
+        intervene(room, "replace_staff", {"org": 99})
+
+
+def test_repair_is_measured_until_trust_is_back_or_censored():
+    room = _room()
+    for _ in range(3):
+        room.advance()
+    r = 0
+    rel = room.model.rel
+    before = float(rel.trust[0, r])
+    b = room_mod.Break(1, int(rel.j[r]), int(rel.i[r]), "model", before, r)
+    hist = room.model.trust_history
+    expected = next((m - 1 for m in range(1, len(hist)) if hist[m][0, r] >= before - 1e-9), None)
+    assert room.repair_months(b) == expected
+    b_high = room_mod.Break(1, int(rel.j[r]), int(rel.i[r]), "model", 2.0, r)  # never reached
+    assert room.repair_months(b_high) is None
+
+
+# --- the engine: students' choices go through the model's own rules -----------------------------
+
+
+def test_an_empty_choice_matrix_changes_nothing_bit_for_bit():
+    plain = collabsim.CollaborationModel("funder_mandate", seed=9, **SMALL)
+    chooser = collabsim.CollaborationModel("funder_mandate", seed=9, **SMALL)
+    chooser.allow_choices()  # the classroom's matrix, all zeros: nobody chose
+    for _ in range(SMALL["months"]):
+        plain.step()
+        chooser.step()
+    if not _jit.DISABLED:
+        assert engine.run_months.signatures, "the compiled month ran"
+    pd.testing.assert_frame_equal(plain.datacollector.get_model_vars_dataframe(), chooser.datacollector.get_model_vars_dataframe(), check_exact=True)
+    pd.testing.assert_frame_equal(plain.relationships(), chooser.relationships(), check_exact=True)
+
+
+def _student_with_partners(model: collabsim.CollaborationModel) -> int:
+    rel = model.rel
+    working = rel.level >= 1
+    counts = np.bincount(np.concatenate([rel.i[working], rel.j[working]]), minlength=model.n)
+    return int(np.argmax(counts))
+
+
+def test_a_skipped_partner_does_not_work_and_the_capacity_stays_spare():
+    base = collabsim.CollaborationModel("default", seed=2, **SMALL)
+    for _ in range(3):
+        base.step()
+    twin = collabsim.CollaborationModel("default", seed=2, **SMALL)
+    for _ in range(3):
+        twin.step()
+    o = _student_with_partners(base)
+    rel = base.rel
+    rows = np.flatnonzero(((rel.i == o) | (rel.j == o)) & (rel.level >= 1))
+    partners = [int(rel.j[r] if rel.i[r] == o else rel.i[r]) for r in rows]
+    choices = twin.allow_choices()
+    choices[o, partners] = CHOICE_SKIP
+    base.step()
+    twin.step()
+    worked_base = base._month_arrays["worked"][rows]
+    worked_twin = twin._month_arrays["worked"][rows]
+    assert worked_base.any(), "without the choice the student's organisation worked with some partner"
+    assert not worked_twin.any()
+    assert twin.orgs.spare[o] > base.orgs.spare[o]  # the skipped ties' cost stayed with the organisation
+    # a pair touching neither the student nor a skipped partner had exactly the same month
+    a, b = _pairs(base), _pairs(twin)
+    involved = {o, *partners}
+    keep = [k for k in a.index if k[0] not in involved and k[1] not in involved]
+    assert len(keep) > 10
+    pd.testing.assert_frame_equal(a.loc[keep], b.loc[keep], check_exact=True)
+
+
+def _play(choice: int, months: int = 30) -> tuple[collabsim.CollaborationModel, int, list[tuple[bool, bool, bool]]]:
+    """A run in which the organisation with most partners answers ``choice`` for every
+    partner every month; the failures on its side, with whether they were broken."""
+    model = collabsim.CollaborationModel("crisis_mutual_aid", seed=6, n_organisations=24, months=months)
+    o = _student_with_partners(model)
+    choices = model.allow_choices()
+    failures = []
+    for _ in range(months):
+        choices[o, :] = choice
+        choices[o, o] = 0
+        model.step()
+        rel, M = model.rel, model._month_arrays
+        for r in np.flatnonzero(((rel.i == o) | (rel.j == o))[: rel.size]):
+            mine = (rel.i[r] == o) == bool(M["culprit_is_i"][r])
+            if M["worked"][r] and not M["success"][r] and M["level"][r] >= 1 and mine:
+                failures.append((True, bool(M["broken"][r]), True))
+    return model, o, failures
+
+
+def test_keep_or_break_decides_the_commitment_where_the_engine_decides_it():
+    _, _, kept = _play(CHOICE_KEEP)
+    _, _, broke = _play(CHOICE_BREAK)
+    _, _, free = _play(0)
+    assert len(kept) >= 3 and len(broke) >= 3, "the student's side failed often enough to test the choice"
+    assert not any(b for _, b, _ in kept)
+    assert all(b for _, b, _ in broke)
+    assert any(not b for _, b, _ in free), "left to the model, some failures on its side are honest ones"
+
+
+def test_breaking_commitments_costs_the_student_its_partners_trust():
+    kept_model, o, _ = _play(CHOICE_KEEP)
+    broke_model, o2, _ = _play(CHOICE_BREAK)
+    assert o == o2
+
+    def trust_in(model: collabsim.CollaborationModel) -> float:
+        rel = model.rel
+        rows = np.flatnonzero((rel.i == o) | (rel.j == o))
+        return float(np.where(rel.i[rows] == o, rel.trust[1, rows], rel.trust[0, rows]).mean())
+
+    assert broke_model.counters["broken_commitments"] > kept_model.counters["broken_commitments"]
+    assert trust_in(broke_model) < trust_in(kept_model)
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scenario", "nope"], "scenario"),
+        (["--set", "trust_gain=7"], "trust_gain"),
+        (["--set", "no_such=1"], "no_such"),
+        (["--seed", "x"], "seed"),
+        (["--months-per-round", "13"], "--months-per-round must be from 1 to 12, got 13"),
+        (["--max-students", "31"], "--max-students must be from 1 to 30, got 31"),
+        (["--code", "OOOO"], "--code must be 4 characters"),
+        (["--port", "0"], "--port must be in [1, 65535], got 0"),
+    ],
+)
+def test_bad_classroom_options_get_one_clear_error(args, message):
+    from tests.cli_helpers import cli
+
+    out = cli("classroom", *args, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert message in out.stderr and "Traceback" not in out.stderr
+    assert out.stderr.startswith("collabsim: error: ")
+
+
+def test_the_command_prints_both_addresses_and_the_network_advice():
+    import json
+    import re
+    import socket
+    import urllib.request
+
+    from tests.cli_helpers import start
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = start("classroom", "--seed", "3", "--code", "ACDE", "--port", str(port), "--set", "n_organisations=12")
+    try:
+        lines = [proc.stdout.readline() for _ in range(4)]
+        text = "".join(lines)
+        assert "seed 3, 12 organisations, up to 12 students" in text
+        teacher = re.search(r"teacher's page:\s+(http://127\.0\.0\.1:\d+/teacher\?key=\S+)", text).group(1)
+        assert re.search(rf"students' page:\s+http://127\.0\.0\.1:{port}/join\s+room code ACDE", text)
+        assert "--host 0.0.0.0" in text and "trusted network" in text
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(teacher.replace("/teacher?", "/api/teacher?"), timeout=2) as r:  # noqa: S310 (local test server)
+                    view = json.load(r)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+                time.sleep(0.3)
+        assert view["code"] == "ACDE" and view["seed"] == 3 and len(view["nodes"]) == 12
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        proc.stdout.close()
+        proc.stderr.close()
