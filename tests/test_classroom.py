@@ -347,3 +347,68 @@ def test_the_command_prints_both_addresses_and_the_network_advice():
         proc.wait(timeout=20)
         proc.stdout.close()
         proc.stderr.close()
+
+
+# --- rounds under threads, the timer, and what a student's page is told ----------------------------
+
+
+def test_pages_polling_while_rounds_advance_never_see_a_half_month():
+    import threading
+
+    room = _room()
+    students = [room.join("ACDE", f"s{k}") for k in range(8)]
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def poll(token: str) -> None:
+        try:
+            while not stop.is_set():
+                view = room.student_view(token)
+                assert all(0.0 <= p["trust"] <= 1.0 for p in view["partners"])
+                t = room.teacher_view()
+                assert len(t["nodes"]) == room.model.n
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=poll, args=(s.token,)) for s in students]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(12):
+            room.advance()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+    assert not errors, errors[0]
+    assert room.model.month == 12 and len(room.history) == 13
+
+
+def test_the_timer_advances_rounds_until_paused():
+    from collabsim.classroom.server import RoundTimer
+
+    room = _room()
+    timer = RoundTimer(room)
+    timer.start(0.05)
+    deadline = time.monotonic() + 30
+    while room.round < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    timer.stop()
+    assert room.round >= 3 and room.timer_seconds == 0.0
+    stopped_at = room.round
+    time.sleep(0.2)
+    assert room.round == stopped_at
+
+
+def test_a_students_page_is_told_what_their_month_did():
+    room = _room()
+    ana = _seat_with_partners(room)
+    p = room.partners(ana.org)[0]
+    room.choose(ana.token, ana.org, skip=[p])
+    room.advance()
+    news = room.student_view(ana.token)["news"]
+    assert f"month 1: you left organisation {p} out" in news
+    worked = room.model._month_arrays["worked"]
+    rel = room.model.rel
+    mine = np.flatnonzero(((rel.i == ana.org) | (rel.j == ana.org)) & worked[: rel.size])
+    assert len([line for line in news if "joint work" in line or "commitment" in line or "first exchange" in line]) == mine.size

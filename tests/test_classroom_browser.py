@@ -134,7 +134,9 @@ def test_a_teacher_and_three_students_play_two_rounds(classroom, browser):
             assert not room.model._month_arrays["worked"][r], f"{name}'s left-out partner still worked"
             assert room.model.rel.level[r] == 0 or room.model.rel.work_at_level[r] == work_before[name] or room.model.changed[r]
             expect(teacher.locator("#students")).to_contain_text(f"left out {skipped[name]}")
+            expect(students[name].locator("#news")).to_contain_text(f"you left organisation {skipped[name]} out")
     assert room.model.month == 2
+    assert teacher.locator("#debrief svg.spark").count() == 3  # each student's partners' trust over time
 
     # one student's token cannot act for another student's organisation
     answer = students["Bo"].evaluate(

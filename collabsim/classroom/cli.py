@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from typing import Any
 
@@ -19,6 +20,17 @@ NETWORK_NOTE = (
 CLASSROOM_DEFAULTS = {"start": "history"}
 """Where the classroom differs from the page: a community with a past (the researchers'
 default), so every student has partners to decide about in the first round."""
+
+
+def lan_address() -> str | None:
+    """This computer's address on its network (a UDP socket's route; nothing is sent)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.255.255.255", 1))
+            address = s.getsockname()[0]
+    except OSError:
+        return None
+    return None if address.startswith("127.") else address
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,16 +110,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from .server import build_app
 
-    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
-    base = f"http://{shown}:{args.port}"
+    everywhere = args.host in ("0.0.0.0", "::", "")
+    base = f"http://{'127.0.0.1' if everywhere else args.host}:{args.port}"
+    students_base = f"http://{lan_address() or '<this computer address>'}:{args.port}" if everywhere else base
     m = room.model
     print(f"collabsim classroom: scenario {m.scenario_name}, seed {m.params['seed']}, {m.n} organisations, up to {room.capacity} students", flush=True)
     print(f"  teacher's page:  {base}/teacher?key={room.teacher_key}   (keep this address to yourself)", flush=True)
-    print(f"  students' page:  {base}/join   room code {room.code}", flush=True)
+    print(f"  students' page:  {students_base}/join   room code {room.code}", flush=True)
     if args.host in ("127.0.0.1", "localhost", "::1"):
         print(f"  {NETWORK_NOTE}", flush=True)
     else:
-        print(f"  Bound to {args.host}: students on this network open http://<this computer's address>:{args.port}/join. Use this on a trusted network only.", flush=True)
+        print(f"  Bound to {args.host}: anyone on this network who knows the room code can join. Use this on a trusted network only.", flush=True)
     if not args.quiet:
         print("  Ctrl+C ends the class.", flush=True)
     os.environ.setdefault("MPLBACKEND", "Agg")

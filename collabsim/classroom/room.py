@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..crisis import intensity
+from ..engine import EV_BREAKDOWN, EV_CLIMB, EV_FALLBACK, EV_TURNOVER
 from ..kernels import CHOICE_BREAK, CHOICE_KEEP, CHOICE_SKIP
 from ..relationships import LEVEL_NAMES
 from ..scenarios import SECTORS
@@ -62,6 +63,7 @@ class Student:
     commitments: dict[int, str] = field(default_factory=dict)
     chosen_round: int = -1
     played: list[str] = field(default_factory=list)  # what each round did for them, in words
+    news: list[str] = field(default_factory=list)  # what happened to their organisation last round
 
 
 @dataclass
@@ -288,6 +290,7 @@ class Room:
             self._mark_absent()
             choices = m.allow_choices()
             for s in self.students.values():
+                s.news = []
                 s.played.append(self._choice_text(s) if s.present and s.chosen_round == self.round else "played by the model")
             for _ in range(months):
                 if m.month >= m.params["months"]:
@@ -304,6 +307,7 @@ class Room:
                 before = m.rel.trust.copy()
                 m.step()
                 self._record_breaks(before, chosen=choices)
+                self._record_news(choices)
                 self._record_month()
             choices[:] = 0
             self.round += 1
@@ -336,6 +340,17 @@ class Room:
             victim_dir = 1 if culprit_is_i[r] else 0
             who = "student" if chosen[culprit, victim] == CHOICE_BREAK else "model"
             self.breaks.append(Break(m.month, culprit, victim, who, float(before[victim_dir, r]), int(r)))
+
+    def _record_news(self, chosen: np.ndarray) -> None:
+        """What this month did to each student's relationships, in words, for their page."""
+        m, rel = self.model, self.model.rel
+        M = m._month_arrays
+        for s in self.students.values():
+            for r in np.flatnonzero((rel.i == s.org) | (rel.j == s.org)):
+                p = int(rel.j[r] if rel.i[r] == s.org else rel.i[r])
+                line = _pair_news(M, r, p, bool(rel.i[r] == s.org), chosen[s.org, p] == CHOICE_SKIP, int(rel.level[r]))
+                if line:
+                    s.news.append(f"month {m.month}: {line}")
 
     def _record_month(self) -> None:
         rel = self.model.rel
@@ -425,6 +440,7 @@ class Room:
                 chosen=s.chosen_round == self.round,
                 skip=sorted(s.skip), commitments={str(k): v for k, v in s.commitments.items()},
                 over=self.model.month >= self.model.params["months"],
+                news=s.news[-40:],
             )
             return view
 
@@ -456,6 +472,33 @@ def intervene(room: Room, kind: str, values: dict[str, Any]) -> str:
             room.breaks.append(Break(m.month, culprit, victim, "teacher", before, row))
             return text
     raise RoomError(f"unknown intervention {kind!r}; allowed: {', '.join(INTERVENTIONS)}")
+
+
+def _pair_news(M: dict[str, np.ndarray], r: int, p: int, student_is_i: bool, skipped: bool, level: int) -> str:
+    """One pair's month, from the student's side (the engine's month arrays)."""
+    events = int(M["events"][r])
+    parts = []
+    if M["worked"][r]:
+        if M["level"][r] == 0:
+            parts.append(f"you had a first exchange with organisation {p}")
+        elif M["success"][r]:
+            parts.append(f"your joint work with organisation {p} succeeded")
+        elif M["broken"][r]:
+            culprit_is_you = bool(M["culprit_is_i"][r]) == student_is_i
+            parts.append(f"you broke your commitment to organisation {p}" if culprit_is_you else f"organisation {p} broke its commitment to you")
+        else:
+            parts.append(f"your joint work with organisation {p} failed (an honest failure)")
+    elif skipped:
+        parts.append(f"you left organisation {p} out")
+    if events & EV_BREAKDOWN:
+        parts.append(f"your relationship with organisation {p} broke down (back to merely aware)")
+    elif events & EV_CLIMB:
+        parts.append(f"your relationship with organisation {p} rose to {LEVEL_NAMES[level]}")
+    elif events & EV_FALLBACK:
+        parts.append(f"your relationship with organisation {p} fell back to {LEVEL_NAMES[level]}")
+    if events & EV_TURNOVER:
+        parts.append(f"new staff: trust between you and organisation {p} partly reset")
+    return "; ".join(parts)
 
 
 def _as_org(p: Any) -> int:
