@@ -111,6 +111,11 @@ def test_choices_must_name_the_students_own_partners_and_known_answers():
     stranger = next(o for o in range(room.model.n) if o not in partners and o != ana.org)
     with pytest.raises(RoomError, match=f"organisation {stranger} is not one of your working partners"):
         room.choose(ana.token, ana.org, skip=[stranger])
+    assert room.pressure() == []  # the default scenario: no mandate, no crisis yet
+    with pytest.raises(RoomError, match="no pressure this month"):
+        room.choose(ana.token, ana.org, commitments={partners[0]: "keep"})
+    intervene(room, "mandate", {"pressure": 0.6, "deadline": 12})
+    assert any("the funder requires" in line for line in room.pressure())
     with pytest.raises(RoomError, match="'keep' or 'break'"):
         room.choose(ana.token, ana.org, commitments={partners[0]: "maybe"})
     s = room.choose(ana.token, ana.org, skip=[partners[0]], commitments={str(p): "keep" for p in partners[1:]})
@@ -412,3 +417,49 @@ def test_a_students_page_is_told_what_their_month_did():
     rel = room.model.rel
     mine = np.flatnonzero(((rel.i == ana.org) | (rel.j == ana.org)) & worked[: rel.size])
     assert len([line for line in news if "joint work" in line or "commitment" in line or "first exchange" in line]) == mine.size
+
+
+# --- the HTTP API (the real server, in a thread) ---------------------------------------------------
+
+
+def test_the_api_refuses_clearly_and_lets_only_the_teacher_run_rounds():
+    pytest.importorskip("uvicorn")
+    from tests.classroom_helpers import call, serving
+
+    room = _room()
+    with serving(room) as base:
+        status, answer = call(f"{base}/api/join", {"code": "ZZZZ", "name": "Ana"})
+        assert (status, answer) == (403, {"error": "the room code 'ZZZZ' is not this room's code: check the code on your teacher's screen"})
+        assert call(f"{base}/api/join", raw=b"not json")[0] == 400
+        assert call(f"{base}/api/join", [1, 2])[1] == {"error": "the request must be a JSON object"}
+        status, ana = call(f"{base}/api/join", {"code": "acde", "name": "Ana"})
+        assert status == 200 and ana["org"] == room.students["ana"].org
+        status, answer = call(f"{base}/api/student")
+        assert status == 401 and "join again" in answer["error"]
+        status, view = call(f"{base}/api/student", headers={"X-Student-Token": ana["token"]})
+        assert status == 200 and view["org"] == ana["org"] and view["month"] == 0
+        # a student cannot run the class; the teacher can
+        for headers in ({}, {"X-Student-Token": ana["token"]}, {"X-Teacher-Key": "guess"}):
+            status, answer = call(f"{base}/api/control", {"action": "advance"}, headers)
+            assert status == 403 and "teacher's page" in answer["error"]
+        teacher = {"X-Teacher-Key": room.teacher_key}
+        assert call(f"{base}/api/control", {"action": "advance"}, teacher) == (200, {"ok": True, "month": 1})
+        assert call(f"{base}/api/control", {"action": "advance", "months": 3}, teacher) == (200, {"ok": True, "month": 4})
+        status, answer = call(f"{base}/api/control", {"action": "timer", "seconds": 2}, teacher)
+        assert status == 400 and answer["error"] == "the timer is 5 to 600 seconds per round (0 stops it), got 2"
+        status, answer = call(f"{base}/api/control", {"action": "dance"}, teacher)
+        assert status == 400 and "unknown action 'dance'" in answer["error"]
+        status, answer = call(f"{base}/api/control", {"action": "intervene", "kind": "mandate", "values": {"pressure": 3}}, teacher)
+        assert status == 400 and "funder_pressure" in answer["error"]
+        import urllib.error
+        import urllib.request
+
+        with urllib.request.urlopen(f"{base}/join") as r:  # noqa: S310 (local test server)
+            assert r.status == 200 and b'id="code"' in r.read()
+        try:
+            urllib.request.urlopen(f"{base}/teacher?key=guess")  # noqa: S310
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 403
+            exc.close()
+        else:
+            raise AssertionError("the teacher's page opened without the teacher's key")

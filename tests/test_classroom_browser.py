@@ -9,9 +9,6 @@ Skipped only when /usr/bin/chromium is missing.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 
 import numpy as np
 import pytest
@@ -23,11 +20,11 @@ if not os.path.exists(CHROMIUM):
     pytest.skip(f"{CHROMIUM} not found (install Debian's chromium package to run the browser tests)", allow_module_level=True)
 
 sync_api = pytest.importorskip("playwright.sync_api")
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("uvicorn")
 
 from collabsim.classroom.room import Room  # noqa: E402
-from collabsim.classroom.server import build_app  # noqa: E402
 from collabsim.viz.session import Settings, VizModel  # noqa: E402
+from tests.classroom_helpers import serving  # noqa: E402
 
 ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -36,29 +33,12 @@ ARGS = [
 TIMEOUT = 15_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def classroom():
     model = VizModel(Settings(scenario="default", seed=5, overrides=dict(n_organisations=24, start="history")))
     room = Room(model, code="ACDE")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(build_app(room), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the classroom server did not start"
-        time.sleep(0.1)
-    try:
-        yield room, f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(room) as base:
+        yield room, base
 
 
 @pytest.fixture(scope="module")

@@ -201,6 +201,8 @@ class Room:
                     raise RoomError(f"organisation {p} is not one of your working partners ({_list(partners)})")
                 chosen_skip.add(p)
             chosen_commit: dict[int, str] = {}
+            if commitments and not self.pressure():
+                raise RoomError("no pressure this month (no funder deadline running, no crisis): the model's rule decides commitments; choose only whom to work with")
             for p, what in dict(commitments or {}).items():
                 p = _as_org(p)
                 if p not in partners:
