@@ -463,3 +463,34 @@ def test_the_api_refuses_clearly_and_lets_only_the_teacher_run_rounds():
             exc.close()
         else:
             raise AssertionError("the teacher's page opened without the teacher's key")
+
+
+def test_help_lists_the_command_and_its_options():
+    from tests.cli_helpers import cli
+
+    top = cli("--help", timeout=120)
+    assert top.returncode == 0 and "classroom" in top.stdout
+    done = cli("classroom", "--help", timeout=120)
+    assert done.returncode == 0
+    for option in ("--scenario", "--seed", "--set", "--months-per-round", "--max-students", "--host", "--port"):
+        assert option in done.stdout, option
+
+
+def test_the_lesson_plan_names_what_the_pages_show():
+    """docs/teaching.md's classroom game and the two pages change together: every control
+    and heading the plan names is on the page that shows it."""
+    from importlib import resources
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "teaching.md").read_text(encoding="utf-8")
+    game = doc[doc.index("# A classroom game"):]
+    static = resources.files("collabsim.classroom").joinpath("static")
+    teacher = static.joinpath("teacher.html").read_text(encoding="utf-8")
+    student = static.joinpath("student.html").read_text(encoding="utf-8")
+    for words in ("Room code: ", "Advance one round", "Pause", "Add a backbone", "Remove the backbone", "replace the staff",
+                  "breaks a commitment to", "funder mandate"):
+        assert words.lower() in game.lower() and words in teacher, words
+    for words in ("keep", "break", "Leave the class", "Room code", "Your name"):
+        assert words.lower() in game.lower() and words in student, words
+    for option in ("--host 0.0.0.0", "--seed", "--set", "--months-per-round", "--max-students"):
+        assert option in game, option
