@@ -51,13 +51,25 @@ def browser():
             b.close()
 
 
-def _join(browser, base: str, code: str, name: str):
+PAGE_ERRORS: list[str] = []
+
+
+def _page(browser):
     page = browser.new_context().new_page()
     page.set_default_timeout(TIMEOUT)
+    page.on("pageerror", lambda exc: PAGE_ERRORS.append(str(exc)))
+    return page
+
+
+def _join(browser, base: str, code: str, name: str, enter: bool = False):
+    page = _page(browser)
     page.goto(f"{base}/join")
     page.fill("#code", code)
     page.fill("#name", name)
-    page.click("#join")
+    if enter:
+        page.press("#name", "Enter")
+    else:
+        page.click("#join")
     return page
 
 
@@ -68,8 +80,7 @@ def _partner_boxes(page) -> list[int]:
 def test_a_teacher_and_three_students_play_two_rounds(classroom, browser):
     room, base = classroom
     expect = sync_api.expect
-    teacher = browser.new_context().new_page()
-    teacher.set_default_timeout(TIMEOUT)
+    teacher = _page(browser)
     teacher.goto(f"{base}/teacher?key={room.teacher_key}")
     expect(teacher.locator("#code")).to_have_text("Room code: ACDE")
     expect(teacher.locator("#join-url")).to_have_text(f"{base}/join")
@@ -83,7 +94,7 @@ def test_a_teacher_and_three_students_play_two_rounds(classroom, browser):
 
     students = {}
     for name in ("Ana", "Bo", "Cy"):
-        page = _join(browser, base, "acde", name)
+        page = _join(browser, base, "acde", name, enter=name == "Cy")
         expect(page.locator("#who")).to_contain_text(f"{name}: organisation ")
         students[name] = page
     expect(teacher.locator("#students")).to_contain_text("Cy")
@@ -146,3 +157,4 @@ def test_a_teacher_and_three_students_play_two_rounds(classroom, browser):
     teacher.click("#staff")
     expect(teacher.locator("#control-error")).to_contain_text("between 0 and 23")
     assert teacher.locator("#network circle").count() == room.model.n
+    assert PAGE_ERRORS == []
