@@ -494,3 +494,17 @@ def test_the_lesson_plan_names_what_the_pages_show():
         assert words.lower() in game.lower() and words in student, words
     for option in ("--host 0.0.0.0", "--seed", "--set", "--months-per-round", "--max-students"):
         assert option in game, option
+
+
+def test_the_same_seed_and_the_same_choices_give_the_same_run():
+    def play() -> pd.DataFrame:
+        room = _room()
+        ana = _seat_with_partners(room)
+        intervene(room, "mandate", {"pressure": 0.6, "deadline": 12})
+        for _ in range(8):
+            partners = room.partners(ana.org)
+            room.choose(ana.token, ana.org, skip=partners[:1], commitments={p: "break" for p in partners[1:]})
+            room.advance()
+        return room.model.relationships()
+
+    pd.testing.assert_frame_equal(play(), play(), check_exact=True)
