@@ -23,7 +23,7 @@ The state is a handful of arrays, grouped in tuples the model builds (``Engine``
   0/1); interventions write into it;
 * ``K``: the ladder, the outcome weights, the trust rule's parameters, the purpose
   shares, the harmed sector pairs and the capacity step costs;
-* ``O``: the organisations' arrays (``O[13]``: students' choices, classroom mode); ``R``: the relationship table's stores (whole
+* ``O``: the organisations' arrays; ``R``: the relationship table's stores (whole
   capacity, flat directed stores, the pair index); ``M``: what happened this month per
   pair; ``Fd``: the funders' rules (one row each, ``F_NAMES``), grants, held partnerships
   and grants awarded.
