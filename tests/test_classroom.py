@@ -508,3 +508,18 @@ def test_the_same_seed_and_the_same_choices_give_the_same_run():
         return room.model.relationships()
 
     pd.testing.assert_frame_equal(play(), play(), check_exact=True)
+
+
+def test_a_reloaded_page_keeps_its_choices_a_closed_one_does_not():
+    room = _room()
+    ana = _seat_with_partners(room)
+    p = room.partners(ana.org)[0]
+    room.choose(ana.token, ana.org, skip=[p])
+    room.leave(ana.token)  # the page is unloaded...
+    room.student_view(ana.token)  # ...and loaded again: it asks for news
+    room.advance()
+    assert ana.played[-1] == f"left out {p}"
+    room.choose(ana.token, ana.org, skip=[p])
+    room.leave(ana.token)  # closed for good
+    room.advance()
+    assert ana.played[-1] == "played by the model"

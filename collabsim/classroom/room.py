@@ -174,13 +174,9 @@ class Room:
             return student
 
     def leave(self, token: Any) -> None:
-        """The student closed their page: the model plays their organisation until they rejoin."""
+        """The student closed their page: the model plays their organisation until they come back."""
         with self.lock:
-            student = self.student(token)
-            student.present = False
-            student.skip.clear()
-            student.commitments.clear()
-            student.chosen_round = -1
+            self.student(token).present = False  # its choices wait, unused, in case the page was only reloaded
 
     def choose(self, token: Any, org: Any, skip: Any = (), commitments: Any = None) -> Student:
         """A student's choices for the coming round: partners to leave out this month, and
