@@ -423,6 +423,9 @@ def test_a_students_page_is_told_what_their_month_did():
 
 
 def test_the_api_refuses_clearly_and_lets_only_the_teacher_run_rounds():
+    import urllib.error
+    import urllib.request
+
     pytest.importorskip("uvicorn")
     from tests.classroom_helpers import call, serving
 
@@ -447,13 +450,21 @@ def test_the_api_refuses_clearly_and_lets_only_the_teacher_run_rounds():
         assert call(f"{base}/api/control", {"action": "advance", "months": 3}, teacher) == (200, {"ok": True, "month": 4})
         status, answer = call(f"{base}/api/control", {"action": "timer", "seconds": 2}, teacher)
         assert status == 400 and answer["error"] == "the timer is 5 to 600 seconds per round (0 stops it), got 2"
+        intervene(room, "broken_commitment", {"victim": room.partners(ana["org"])[0] if room.partners(ana["org"]) else (ana["org"] + 1) % 20, "culprit": ana["org"]})
+        room.advance()
+        import io
+
+        with urllib.request.urlopen(f"{base}/api/debrief.csv?key={room.teacher_key}") as r:  # noqa: S310 (local test server)
+            debrief = pd.read_csv(io.StringIO(r.read().decode()))
+        months = debrief[debrief["kind"] == "student_month"]
+        assert list(months["student"].unique()) == ["Ana"] and months["month"].max() == room.model.month
+        broke = debrief[debrief["kind"] == "broken_commitment"]
+        assert (broke["decided_by"] == "teacher").sum() == 1 and (broke[broke["decided_by"] == "teacher"]["org"] == ana["org"]).all()
+        assert call(f"{base}/api/debrief.csv?key=guess")[0] == 403
         status, answer = call(f"{base}/api/control", {"action": "dance"}, teacher)
         assert status == 400 and "unknown action 'dance'" in answer["error"]
         status, answer = call(f"{base}/api/control", {"action": "intervene", "kind": "mandate", "values": {"pressure": 3}}, teacher)
         assert status == 400 and "funder_pressure" in answer["error"]
-        import urllib.error
-        import urllib.request
-
         with urllib.request.urlopen(f"{base}/join") as r:  # noqa: S310 (local test server)
             assert r.status == 200 and b'id="code"' in r.read()
         try:

@@ -153,6 +153,7 @@ def test_a_teacher_and_three_students_play_two_rounds(classroom, browser):
     expect(teacher.locator("#control-message")).to_contain_text(f"Organisation {orgs['Ana']} broke a commitment")
     expect(teacher.locator("#breaks")).to_contain_text("(Ana)")
     expect(teacher.locator("#breaks")).to_contain_text("teacher")
+    expect(teacher.locator("#network line.broken").first).to_be_attached()  # where, on the network
     teacher.fill("#staff-org", "999")
     teacher.click("#staff")
     expect(teacher.locator("#control-error")).to_contain_text("between 0 and 23")

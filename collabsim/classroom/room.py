@@ -429,6 +429,23 @@ class Room:
                 "counts": {LEVEL_NAMES[k]: int((rel.level[: rel.size] == k).sum()) for k in range(1, len(LEVEL_NAMES))},
             }
 
+    def debrief_rows(self) -> list[dict[str, Any]]:
+        """The debrief as one table: each student's organisation month by month, then every
+        broken commitment (for the teacher's download)."""
+        with self.lock:
+            rows: list[dict[str, Any]] = []
+            for h in self.history:
+                for name, st in h["students"].items():
+                    rows.append({"kind": "student_month", "month": h["month"], "student": name, "org": st["org"],
+                                 "working_partners": st["partners"], "best_level": LEVEL_NAMES[st["best_level"]],
+                                 "partners_trust_in_them": st["trust_in_them"]})
+            for b in self.breaks:
+                rows.append({"kind": "broken_commitment", "month": b.month, "student": self.owner(b.culprit) or "", "org": b.culprit,
+                             "victim": b.victim, "victim_student": self.owner(b.victim) or "", "decided_by": b.who,
+                             "trust_before": round(b.trust_before, 4), "repair_months": self.repair_months(b),
+                             "censored_at_month": self.model.month})
+            return rows
+
     def student_view(self, token: Any) -> dict[str, Any]:
         with self.lock:
             s = self.student(token)

@@ -140,6 +140,14 @@ def build_app(room: Room) -> Starlette:
         except RoomError as exc:
             return error(exc)
 
+    def api_debrief(request: Request) -> Response:
+        try:
+            teacher(request)
+        except RoomError as exc:
+            return error(exc)
+        return Response(debrief_csv(room.debrief_rows()), media_type="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename=classroom-{room.code}-month{room.model.month}.csv"})
+
     async def api_control(request: Request) -> Response:
         try:
             teacher(request)
@@ -176,6 +184,7 @@ def build_app(room: Room) -> Starlette:
         Route("/api/leave", api_leave, methods=["POST"]),
         Route("/api/teacher", api_teacher),
         Route("/api/control", api_control, methods=["POST"]),
+        Route("/api/debrief.csv", api_debrief),
     ]
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
@@ -193,6 +202,21 @@ async def _in_thread(func: Any, *args: Any) -> Any:
     from starlette.concurrency import run_in_threadpool
 
     return await run_in_threadpool(func, *args)
+
+
+def debrief_csv(rows: list[dict[str, Any]]) -> str:
+    """Rows as CSV, every column any row has (empty where a row has none)."""
+    import csv
+    import io
+
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def _seconds(value: Any) -> float:
