@@ -534,3 +534,34 @@ def test_a_reloaded_page_keeps_its_choices_a_closed_one_does_not():
     room.leave(ana.token)  # closed for good
     room.advance()
     assert ana.played[-1] == "played by the model"
+
+
+def test_a_partner_left_out_frees_capacity_for_the_next_partners_in_line():
+    """The choice acts before the allocation (7.1), not after it: a tie that did not fit
+    can fit once the student leaves out the partners that did (capacity made scarce)."""
+
+    def at_month(months: int) -> collabsim.CollaborationModel:
+        m = collabsim.CollaborationModel("default", seed=1, n_organisations=30, months=24, capacity=0.3)
+        for _ in range(months):
+            m.step()
+        return m
+
+    base = at_month(6)
+    level, size = base.rel.level.copy(), base.rel.size  # the ties the month allocates
+    base.step()
+    rel, works = base.rel, base._month_arrays["works"]
+    tried = gained = 0
+    for o in range(base.n):
+        mine = np.flatnonzero(((rel.i[:size] == o) | (rel.j[:size] == o)) & (level >= 1))
+        fitted, unfit = mine[works[mine]], mine[~works[mine]]
+        if not (fitted.size and unfit.size):
+            continue
+        tried += 1
+        twin = at_month(6)
+        choices = twin.allow_choices()
+        for r in fitted:
+            choices[o, int(rel.j[r] if rel.i[r] == o else rel.i[r])] = CHOICE_SKIP
+        twin.step()
+        assert not twin._month_arrays["works"][fitted].any()
+        gained += int(twin._month_arrays["works"][unfit].any())
+    assert tried >= 3 and gained >= 1, (tried, gained)
