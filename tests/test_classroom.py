@@ -302,6 +302,7 @@ def test_breaking_commitments_costs_the_student_its_partners_trust():
         (["--scenario", "nope"], "scenario"),
         (["--set", "trust_gain=7"], "trust_gain"),
         (["--set", "no_such=1"], "no_such"),
+        (["--set", "n_organisations=5000"], "n_organisations must be from 2 to 1000 in a classroom"),
         (["--seed", "x"], "seed"),
         (["--months-per-round", "13"], "--months-per-round must be from 1 to 12, got 13"),
         (["--max-students", "31"], "--max-students must be from 1 to 30, got 31"),

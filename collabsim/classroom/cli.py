@@ -17,6 +17,8 @@ NETWORK_NOTE = (
 )
 
 
+MAX_ORGANISATIONS = 1000
+
 CLASSROOM_DEFAULTS = {"start": "history"}
 """Where the classroom differs from the page: a community with a past (the researchers'
 default), so every student has partners to decide about in the first round."""
@@ -88,6 +90,9 @@ def make_room(args: argparse.Namespace) -> Any:
         code = args.code.strip().upper()
         if len(code) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in code):
             raise ParameterError(f"--code must be {CODE_LENGTH} characters from {CODE_ALPHABET}, got {args.code!r}")
+    n = settings.values()["n_organisations"]
+    if not 2 <= n <= MAX_ORGANISATIONS:
+        raise ParameterError(f"n_organisations must be from 2 to {MAX_ORGANISATIONS} in a classroom (the teacher's page draws every organisation), got {n}")
     model = VizModel(settings)
     return Room(model, max_students=max_students, months_per_round=months_per_round, code=code)
 
