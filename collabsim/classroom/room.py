@@ -26,12 +26,13 @@ from typing import Any
 import numpy as np
 
 from ..crisis import intensity
-from ..engine import EV_BREAKDOWN, EV_CLIMB, EV_FALLBACK, EV_TURNOVER
 from ..kernels import CHOICE_BREAK, CHOICE_KEEP, CHOICE_SKIP
 from ..relationships import LEVEL_NAMES
 from ..scenarios import SECTORS
 from ..structure import COST
 from ..viz.session import VizModel
+from . import debrief
+from .debrief import Break
 
 CODE_ALPHABET = "ACDEFHJKLMNPRTUVWXY3479"
 """Room codes avoid letters and digits that read alike (0/O, 1/I/L, 5/S, 8/B, 2/Z, 6/G)."""
@@ -64,18 +65,6 @@ class Student:
     chosen_round: int = -1
     played: list[str] = field(default_factory=list)  # what each round did for them, in words
     news: list[str] = field(default_factory=list)  # what happened to their organisation last round
-
-
-@dataclass
-class Break:
-    """A broken commitment seen in the shared run (for the debrief)."""
-
-    month: int
-    culprit: int
-    victim: int
-    who: str  # "student" (chose to break), "model" (the rule, for a student too) or "teacher" (intervention)
-    trust_before: float
-    row: int
 
 
 def name_key(name: str) -> str:
@@ -247,8 +236,8 @@ class Room:
                 "trust": round(float(rel.trust[side, r]), 2),
                 "months_at_level": int(rel.months_at_level[r]),
                 "fitted_last_month": bool(r < fits.size and fits[r]),
-                "broken_by_them": _breaks_between(self.breaks, p, org),
-                "broken_by_you": _breaks_between(self.breaks, org, p),
+                "broken_by_them": debrief.breaks_between(self.breaks, p, org),
+                "broken_by_you": debrief.breaks_between(self.breaks, org, p),
             }
             for r, side, p in rows
         ]
@@ -330,14 +319,10 @@ class Room:
                 s.present = False
 
     def _record_breaks(self, before: np.ndarray, chosen: np.ndarray) -> None:
-        m, rel = self.model, self.model.rel
-        broken = m._month_arrays["broken"][: rel.size]
-        culprit_is_i = m._month_arrays["culprit_is_i"][: rel.size]
-        for r in np.flatnonzero(broken):
-            culprit, victim = (int(rel.i[r]), int(rel.j[r])) if culprit_is_i[r] else (int(rel.j[r]), int(rel.i[r]))
-            victim_dir = 1 if culprit_is_i[r] else 0
-            who = "student" if chosen[culprit, victim] == CHOICE_BREAK else "model"
-            self.breaks.append(Break(m.month, culprit, victim, who, float(before[victim_dir, r]), int(r)))
+        self.breaks += debrief.breaks_this_month(self.model, before, chosen)
+
+    def _record_month(self) -> None:
+        self.history.append(debrief.month_record(self.model, {s.name: s.org for s in self.students.values()}))
 
     def _record_news(self, chosen: np.ndarray) -> None:
         """What this month did to each student's relationships, in words, for their page."""
@@ -346,39 +331,13 @@ class Room:
         for s in self.students.values():
             for r in np.flatnonzero((rel.i == s.org) | (rel.j == s.org)):
                 p = int(rel.j[r] if rel.i[r] == s.org else rel.i[r])
-                line = _pair_news(M, r, p, bool(rel.i[r] == s.org), chosen[s.org, p] == CHOICE_SKIP, int(rel.level[r]))
+                line = debrief.pair_news(M, r, p, bool(rel.i[r] == s.org), chosen[s.org, p] == CHOICE_SKIP, int(rel.level[r]))
                 if line:
                     s.news.append(f"month {m.month}: {line}")
 
-    def _record_month(self) -> None:
-        rel = self.model.rel
-        rows = {}
-        for s in self.students.values():
-            mine = ((rel.i == s.org) | (rel.j == s.org)) & (rel.level >= 1)
-            idx = np.flatnonzero(mine)
-            # partners' trust in the student's organisation
-            theirs = np.where(rel.i[idx] == s.org, rel.trust[1, idx], rel.trust[0, idx])
-            rows[s.name] = {
-                "org": s.org,
-                "partners": int(idx.size),
-                "best_level": int(rel.level[idx].max()) if idx.size else 0,
-                "trust_in_them": round(float(theirs.mean()), 3) if idx.size else None,
-            }
-        self.history.append({"month": self.model.month, "students": rows})
-
     # ------------------------------------------------------------------ the teacher's view
     def repair_months(self, b: Break) -> int | None:
-        """Months until the victim's trust in the culprit was back where it was before the
-        break (``None``: not yet; censored at the current month)."""
-        hist = self.model.trust_history
-        if b.trust_before != b.trust_before:
-            return None
-        victim_dir = 0 if int(self.model.rel.i[b.row]) == b.victim else 1
-        for month in range(b.month, len(hist)):
-            snap = hist[month]
-            if b.row < snap.shape[1] and snap[victim_dir, b.row] >= b.trust_before - 1e-9:
-                return month - b.month
-        return None
+        return debrief.repair_months(self.model, b)
 
     def owner(self, org: int) -> str | None:
         for s in self.students.values():
@@ -489,33 +448,6 @@ def intervene(room: Room, kind: str, values: dict[str, Any]) -> str:
     raise RoomError(f"unknown intervention {kind!r}; allowed: {', '.join(INTERVENTIONS)}")
 
 
-def _pair_news(M: dict[str, np.ndarray], r: int, p: int, student_is_i: bool, skipped: bool, level: int) -> str:
-    """One pair's month, from the student's side (the engine's month arrays)."""
-    events = int(M["events"][r])
-    parts = []
-    if M["worked"][r]:
-        if M["level"][r] == 0:
-            parts.append(f"you had a first exchange with organisation {p}")
-        elif M["success"][r]:
-            parts.append(f"your joint work with organisation {p} succeeded")
-        elif M["broken"][r]:
-            culprit_is_you = bool(M["culprit_is_i"][r]) == student_is_i
-            parts.append(f"you broke your commitment to organisation {p}" if culprit_is_you else f"organisation {p} broke its commitment to you")
-        else:
-            parts.append(f"your joint work with organisation {p} failed (an honest failure)")
-    elif skipped:
-        parts.append(f"you left organisation {p} out")
-    if events & EV_BREAKDOWN:
-        parts.append(f"your relationship with organisation {p} broke down (back to merely aware)")
-    elif events & EV_CLIMB:
-        parts.append(f"your relationship with organisation {p} rose to {LEVEL_NAMES[level]}")
-    elif events & EV_FALLBACK:
-        parts.append(f"your relationship with organisation {p} fell back to {LEVEL_NAMES[level]}")
-    if events & EV_TURNOVER:
-        parts.append(f"new staff: trust between you and organisation {p} partly reset")
-    return "; ".join(parts)
-
-
 def _as_org(p: Any) -> int:
     try:
         return int(p)
@@ -525,10 +457,6 @@ def _as_org(p: Any) -> int:
 
 def _list(orgs: set[int]) -> str:
     return ", ".join(str(p) for p in sorted(orgs)) or "none yet"
-
-
-def _breaks_between(breaks: list[Break], culprit: int, victim: int) -> int:
-    return sum(1 for b in breaks if b.culprit == culprit and b.victim == victim)
 
 
 def check_round_months(value: Any, what: str = "months per round") -> int:
