@@ -221,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
 
     sub.add_parser("viz", help="the browser page (see 'collabsim viz --help')", add_help=False)
+    sub.add_parser("classroom", help="a participatory run: each student plays one organisation (see 'collabsim classroom --help')", add_help=False)
     return parser
 
 
@@ -532,20 +533,39 @@ def cmd_scenarios(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def cmd_viz(rest: list[str]) -> int:
-    """Hand everything after ``viz`` to ``collabsim.viz.cli.main`` (imported only now)."""
+def _hand_over(rest: list[str], feature: str, load: Any) -> int:
+    """Run a command that needs the viz extra: ``load()`` imports its ``main`` only now."""
     from .extras import MissingExtra, require
 
     if not {"-h", "--help"} & set(rest):
         try:
-            require("viz", "collabsim viz (the browser page)")
+            require("viz", feature)
         except MissingExtra as exc:
             print(f"collabsim: error: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
-    from .viz.cli import main as viz_main
+    return int(load()(list(rest)) or 0)
 
-    code = viz_main(list(rest))
-    return int(code or 0)
+
+def cmd_viz(rest: list[str]) -> int:
+    """Hand everything after ``viz`` to ``collabsim.viz.cli.main`` (imported only now)."""
+
+    def load() -> Any:
+        from .viz.cli import main as viz_main
+
+        return viz_main
+
+    return _hand_over(rest, "collabsim viz (the browser page)", load)
+
+
+def cmd_classroom(rest: list[str]) -> int:
+    """Hand everything after ``classroom`` to ``collabsim.classroom.cli.main`` (imported only now)."""
+
+    def load() -> Any:
+        from .classroom.cli import main as classroom_main
+
+        return classroom_main
+
+    return _hand_over(rest, "collabsim classroom (the participatory run)", load)
 
 
 COMMANDS = {
@@ -566,6 +586,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "viz":
         return cmd_viz(argv[1:])
+    if argv and argv[0] == "classroom":
+        return cmd_classroom(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

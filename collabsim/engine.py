@@ -39,7 +39,7 @@ from . import streams
 from ._jit import jit
 from .capacity import _allocate
 from .crisis import intensity_one
-from .kernels import first_contacts, hear, joint_work, learn, pair_facts, repair_one, staff_leave, age_pairs
+from .kernels import CHOICE_SKIP, first_contacts, hear, joint_work, learn, pair_facts, repair_one, staff_leave, age_pairs
 from .levels import AWARE, COLLABORATION, NETWORKING, TOP, escalate_pass, BREAKDOWN, FALLBACK, CLIMB
 from .meetings import good_meeting_one, meeting_signal_one
 from .metrics import pair_counts
@@ -190,8 +190,23 @@ def refresh_capacity(S, P, K, O, R, M, Fd, shock):  # pragma: no cover - compile
             spare[o] = budget[o]
     size = S[SIZE]
     if size:
-        _allocate(R[0][:size], R[1][:size], R[2][:size], R[18], S[CAP], spare, M[7][:size], M[8][:size], K[0][COST], step_cost)
+        level = unchosen(O[13], R[0][:size], R[1][:size], R[2][:size])
+        _allocate(R[0][:size], R[1][:size], level, R[18], S[CAP], spare, M[7][:size], M[8][:size], K[0][COST], step_cost)
     return size
+
+
+@jit
+def unchosen(choice, i, j, level):  # pragma: no cover - compiled
+    """The levels the allocation sees: a tie a student chose to leave out this month
+    (``CHOICE_SKIP``, classroom mode, ``O[13]``) counts as aware, so it costs nothing and
+    does not work; ``level`` itself when nobody plays (``choice`` is (0, 0))."""
+    if choice.shape[0] == 0:
+        return level
+    out = level.copy()
+    for r in range(level.size):
+        if choice[i[r], j[r]] == CHOICE_SKIP or choice[j[r], i[r]] == CHOICE_SKIP:
+            out[r] = AWARE
+    return out
 
 
 @jit
@@ -349,7 +364,7 @@ def work(S, C, P, K, O, R, M, shock, allocated):  # pragma: no cover - compiled
         meeting_support, P[BACKBONE_REPAIR_BOOST], P[HONEST_FAILURE_SEVERITY], celebration,
         1.0 + P[CRISIS_SHARED_VALUE] * shock,
         worked, success, broken_now, culprit_is_i, out_level,
-        successes, failures, broken, work_at_level, collaborated, value,
+        successes, failures, broken, work_at_level, collaborated, value, O[13],
     )
     if n_worked:
         C[C_SUCCESSES] += n_success

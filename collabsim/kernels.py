@@ -123,6 +123,13 @@ def apply_rule(rule, trust, damage, pos, neg, cap, dirs, rows, signal, level, de
               decay_mult[0] if one_mult else decay_mult[k], p)
 
 
+CHOICE_SKIP, CHOICE_KEEP, CHOICE_BREAK = 1, 2, 3
+"""A student's choice about one partner for the coming month (classroom mode), in
+``choice[own, partner]`` (an (n, n) int8 matrix, (0, 0) when nobody plays; 0: the model
+decides): leave the tie out of this month's capacity, or, if the joint work fails on
+the student's side, keep the commitment (an honest failure) or break it."""
+
+
 @jit
 def joint_work(
     allocated, contact, u, i, j, level, trust, damage, pos, neg, rule, rule_p, cap, mandate, mismatch, same_sector,
@@ -130,7 +137,7 @@ def joint_work(
     mismatch_penalty, shared_support, meeting_support,
     repair_boost, honest_severity, celebration, need,
     out_worked, out_success, out_broken, out_culprit_is_i, out_level,
-    successes, failures, broken_count, work_at_level, collaborated, value,
+    successes, failures, broken_count, work_at_level, collaborated, value, choice,
 ):  # pragma: no cover
     """One month of joint work for ``rows``: outcome, both partners learn, records.
 
@@ -147,6 +154,7 @@ def joint_work(
     uniform draws per pair: success, culprit, broken. ``value`` gets one entry per
     working pair, in row order; it may be ``u[0]`` itself (entry ``k`` is written after
     draw ``u[0, r]``, ``r >= k``, was read).
+    ``choice``: students' choices (``CHOICE_KEEP``, ``CHOICE_BREAK``), (0, 0) for none.
     Returns ``(pairs that worked, successes, months of joint work at level >= 1, broken
     commitments)``.
     """
@@ -180,6 +188,10 @@ def joint_work(
         culprit_rel = reliability[a] if culprit_is_i else reliability[b]
         gap = max(0.0, ladder[NEED, lvl] - weaker)
         broken = (not success) and (u[2, r] < broken_commitment_chance_one(culprit_rel, gap)) and lvl >= 1
+        if choice.shape[0]:  # classroom: a student whose side failed keeps or breaks the commitment
+            chosen = choice[a, b] if culprit_is_i else choice[b, a]
+            if chosen == CHOICE_KEEP or chosen == CHOICE_BREAK:
+                broken = (not success) and lvl >= 1 and chosen == CHOICE_BREAK
         s_ij, s_ji = signals_one(lvl, success, broken, culprit_is_i, honest_severity, celebration, ladder)
         mult = repair_one(skill[a], skill[b], served[a] or served[b], repair_boost)
         d = float(lvl) / TOP

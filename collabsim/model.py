@@ -321,6 +321,7 @@ class CollaborationModel(mesa.Model):
         self._fawarded = np.zeros(len(self.funders), dtype=np.int64)
         self._fheld = np.zeros((len(self.funders), 0), dtype=bool)
         self.orgs.spare = self.orgs.budget.copy()
+        self.choices = np.zeros((0, 0), dtype=np.int8)  # classroom: allow_choices()
         self._month_arrays = {name: np.zeros(0, dtype=dtype) for name, dtype in _MONTH_ARRAYS}
         self._state = None
         self._sync_table()
@@ -341,10 +342,18 @@ class CollaborationModel(mesa.Model):
             rel, o, st = self.rel, self.orgs, self.rel._store
             pos, neg = self._evidence()
             R = tuple(st[name] for name in _TABLE_COLUMNS) + (rel.flat("trust"), rel.flat("damage"), rel.flat("base_trust"), pos, neg, rel._keys, rel._key_rows)
-            O = (o.sector, o.skill, o.reliability, o.hierarchical, o.mandate, o.base_capacity, o.grant, o.capacity_gain, o.budget, o.grants_won, self.forum_member, self._served, o.spare)
+            O = (o.sector, o.skill, o.reliability, o.hierarchical, o.mandate, o.base_capacity, o.grant, o.capacity_gain, o.budget, o.grants_won, self.forum_member, self._served, o.spare, self.choices)
             M = tuple(self._month_arrays[name] for name, _ in _MONTH_ARRAYS)
             self._state = (self._S, self._C, self._P, self._K, O, R, M, (self._F, self._fgrant, self._fheld, self._fawarded))
         return self._state
+
+    def allow_choices(self) -> np.ndarray:
+        """Classroom mode: the (n, n) matrix of students' choices the engine reads
+        (``kernels.CHOICE_*`` at ``[own, partner]``; 0: the model decides)."""
+        if self.choices.shape[0] != self.n:
+            self.choices = np.zeros((self.n, self.n), dtype=np.int8)
+            self._state = None
+        return self.choices
 
     @property
     def changed(self) -> np.ndarray:
