@@ -133,3 +133,17 @@ def test_common_random_numbers_pair_runs_that_differ_in_one_mechanism():
     assert first is not None and first > 1
     a, b = _frame(off), _frame(on)
     pd.testing.assert_frame_equal(a.iloc[:first], b.iloc[:first], check_exact=True)
+
+
+OUTPUT_DIGEST = "4bf4f1340c1568f663a8f6f23c0210ce1107a66c765fd24bee5ae01f81a61172"
+"""``output_digest.output_digest()`` of the current model. Change it only with a change
+meant to change the model's output (print it with ``python tests/output_digest.py``)."""
+
+
+def test_outputs_match_the_committed_digest():
+    """Every output of a fixed set of runs (each scenario and trust rule, on the sweep path
+    and the Mesa path with interventions, the default run at full size) is what it was
+    when the digest was committed: a speed-up or refactor cannot change a bit unnoticed."""
+    from tests.output_digest import output_digest
+
+    assert output_digest() == OUTPUT_DIGEST, "the model's output changed (see tests/output_digest.py)"
