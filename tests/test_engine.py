@@ -10,6 +10,8 @@ import collabsim
 from collabsim import _jit, engine, streams
 from collabsim.run import run_metrics
 
+from .output_digest import _intervene
+
 RULES = ("two_layer", "two_layer_damped", "smoothing", "beta")
 SMALL = dict(n_organisations=14, months=30)
 
@@ -36,20 +38,6 @@ def test_mesa_path_and_sweep_path_are_bit_identical(scenario, rule):
     assert whole.summary() == stepped.summary()
     assert whole.steps == stepped.steps == SMALL["months"]
     assert sweep["known_pairs"].iloc[-1] > sweep["known_pairs"].iloc[0]  # the run did something
-
-
-def _intervene(model: collabsim.CollaborationModel, month: int) -> None:
-    if month == 4:
-        model.set_backbone(True, capacity=5)
-    elif month == 7:
-        model.start_mandate(pressure=0.8, deadline_months=12, required_level=3)
-    elif month == 9:
-        model.inject_broken_commitment(0, 1)
-        model.inject_broken_commitment(int(model.rel.i[0]), int(model.rel.j[0]))
-    elif month == 11:
-        model.replace_staff_at(2)
-    elif month == 15:
-        model.set_backbone(False)
 
 
 @pytest.mark.parametrize("rule", RULES)
@@ -144,6 +132,6 @@ def test_outputs_match_the_committed_digest():
     """Every output of a fixed set of runs (each scenario and trust rule, on the sweep path
     and the Mesa path with interventions, the default run at full size) is what it was
     when the digest was committed: a speed-up or refactor cannot change a bit unnoticed."""
-    from tests.output_digest import output_digest
+    from .output_digest import output_digest
 
     assert output_digest() == OUTPUT_DIGEST, "the model's output changed (see tests/output_digest.py)"
