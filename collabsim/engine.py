@@ -108,6 +108,21 @@ def room_needed(n: int) -> int:
     return 3 * int(n) + 2
 
 
+SMALL_TABLE_ROWS = 4096
+"""A community whose every possible pair, plus a month's room, fits in this many rows
+(up to 88 organisations) gets them all at once (``table_capacity``)."""
+
+
+def table_capacity(n: int) -> int:
+    """Rows a new relationship table starts with: room for every possible pair and a
+    month's additions when that is small (the run is then one compiled call, never
+    stopping for the table to grow), else 10 per organisation (it grows by a quarter
+    when a month could overflow it). Capacity never changes a result."""
+    n = int(n)
+    every_pair = n * (n - 1) // 2 + room_needed(n)
+    return every_pair if every_pair <= SMALL_TABLE_ROWS else max(64, 10 * n)
+
+
 # --- the month -----------------------------------------------------------------------------
 @jit
 def one_month(S, C, P, K, O, R, M, Fd):  # pragma: no cover - compiled
@@ -165,9 +180,12 @@ def serve(S, P, O):  # pragma: no cover - compiled
         served[:] = True
         return
     key = np.uint64(streams.month_key(S[SEED], streams.SERVE, S[MONTH]))
-    u = np.empty(n)
+    # each draw is a whole number of 2**-53: sorting those whole numbers gives the draws'
+    # order (ties too), with the integer sort the pair index compiles anyway (one sort
+    # compiled instead of two)
+    u = np.empty(n, dtype=np.int64)
     for o in range(n):
-        u[o] = streams.uniform(key, o, 0)
+        u[o] = np.int64(streams.uniform(key, o, 0) * 9007199254740992.0)
     order = np.argsort(u, kind="mergesort")
     for q in range(capacity):
         served[order[q]] = True
@@ -327,14 +345,6 @@ def work(S, C, P, K, O, R, M, shock, allocated):  # pragma: no cover - compiled
     k_success = np.uint64(streams.month_key(seed, streams.SUCCESS, month))
     k_culprit = np.uint64(streams.month_key(seed, streams.CULPRIT, month))
     k_broken = np.uint64(streams.month_key(seed, streams.BROKEN, month))
-    contact = np.empty(k, dtype=np.bool_)
-    u = np.empty((3, k))
-    for r in range(k):
-        a, b = np.int64(i[r]), np.int64(j[r])
-        contact[r] = level[r] == AWARE and streams.uniform(k_contact, a, b) < P[CHANCE_CONTACT]
-        u[0, r] = streams.uniform(k_success, a, b)
-        u[1, r] = streams.uniform(k_culprit, a, b)
-        u[2, r] = streams.uniform(k_broken, a, b)
     if shock != 0.0 and S[MONTH] == P[SHOCK_MONTH]:
         disrupt(S, C, P, K, R, shock)
     collaborated = np.zeros(served.size, dtype=np.int64)
@@ -342,7 +352,7 @@ def work(S, C, P, K, O, R, M, shock, allocated):  # pragma: no cover - compiled
     meeting_support = P[MEETING_SUPPORT] if P[REGULAR_MEETINGS] != 0.0 else 0.0
     celebration = P[CELEBRATION_BOOST] if P[CELEBRATE_SUCCESSES] != 0.0 else 0.0
     n_worked, n_success, n_joint, n_broken = joint_work(
-        works[:allocated], contact, u, i[:k], j[:k], level[:k], trust, damage, pos, neg,
+        works[:allocated], (k_contact, k_success, k_culprit, k_broken), P[CHANCE_CONTACT], i[:k], j[:k], level[:k], trust, damage, pos, neg,
         rule, rule_p, cap, mandate, mismatch, same_sector,
         reliability, skill, served, forum_member, rivalry, ladder, w,
         P[STYLE_MISMATCH_PENALTY], P[CRISIS_SHARED_SUPPORT] * shock,
@@ -756,4 +766,4 @@ def metrics_row(S, C, P, K, O, R, row):  # pragma: no cover - compiled
         row[7 + N_COUNTS + q] = C[q]
 
 
-__all__ = ["P_NAMES", "F_NAMES", "ROW_NAMES", "EVENT_KINDS", "one_month", "run_months", "metrics_row", "room_needed", "replace_staff", "add_pairs", "break_down", "spread"]
+__all__ = ["P_NAMES", "F_NAMES", "ROW_NAMES", "EVENT_KINDS", "one_month", "run_months", "metrics_row", "room_needed", "table_capacity", "replace_staff", "add_pairs", "break_down", "spread"]

@@ -100,7 +100,7 @@ class CollaborationModel(mesa.Model):
         )
         self._rule_p = kernels.rule_parameters(params)
         self._setup_organisations()
-        self.rel = RelationshipTable(self.n, capacity=max(64, 10 * self.n), with_evidence=params["trust_rule"] == "beta")
+        self.rel = RelationshipTable(self.n, capacity=engine.table_capacity(self.n), with_evidence=params["trust_rule"] == "beta")
         self._served = np.zeros(self.n, dtype=bool)
         self.funders = [Funder(self)] + [Funder(self, rules) for rules in extra_funders]
         self.funder = self.funders[0]

@@ -66,16 +66,27 @@ def test_interventions_mid_run_are_the_same_on_both_paths(scenario, rule):
 
 def test_the_table_grows_between_compiled_calls_without_changing_a_result():
     """A table that starts too small grows between engine calls; the run is unchanged."""
-    big = collabsim.CollaborationModel(seed=3, n_organisations=30, months=60)
-    small = collabsim.CollaborationModel(seed=3, n_organisations=30, months=60)
-    assert small.rel.capacity == big.rel.capacity
-    big.rel._reserve(5000)
+    big = collabsim.CollaborationModel(seed=3, n_organisations=100, months=60)
+    small = collabsim.CollaborationModel(seed=3, n_organisations=100, months=60)
+    start = small.rel.capacity
+    assert start == big.rel.capacity == engine.table_capacity(100) == 1000
+    big.rel._reserve(20000)
     big._sync_table()
     big.run()
     small.run()
-    assert small.rel.capacity < 5000
+    assert start < small.rel.capacity < 20000
     pd.testing.assert_frame_equal(_frame(big), _frame(small), check_exact=True)
     pd.testing.assert_frame_equal(big.relationships(), small.relationships(), check_exact=True)
+
+
+def test_a_small_community_gets_every_pair_at_once():
+    """Every possible pair and a month's room fit: the table never grows (one compiled call)."""
+    assert engine.table_capacity(40) == 40 * 39 // 2 + engine.room_needed(40)
+    assert engine.table_capacity(89) == 890 and engine.table_capacity(10_000) == 100_000
+    model = collabsim.CollaborationModel(seed=3, months=120)
+    start = model.rel.capacity
+    model.run()
+    assert model.rel.capacity == start
 
 
 def test_the_engine_ran_compiled():
