@@ -113,14 +113,21 @@ SMALL_TABLE_ROWS = 4096
 (up to 88 organisations) gets them all at once (``table_capacity``)."""
 
 
+ROWS_PER_ORGANISATION = 20
+"""A larger community's table starts with this many rows per organisation: the default
+run ends with about 13 pairs per organisation, plus a month's room (3 per organisation)."""
+
+
 def table_capacity(n: int) -> int:
     """Rows a new relationship table starts with: room for every possible pair and a
     month's additions when that is small (the run is then one compiled call, never
-    stopping for the table to grow), else 10 per organisation (it grows by a quarter
-    when a month could overflow it). Capacity never changes a result."""
+    stopping for the table to grow), else ``ROWS_PER_ORGANISATION`` per organisation; the
+    table grows by a quarter when a month could overflow it. The stores are zeroed by the
+    system page by page as rows are first written, so rows never used cost address space,
+    not resident memory, while growing costs a copy. Capacity never changes a result."""
     n = int(n)
     every_pair = n * (n - 1) // 2 + room_needed(n)
-    return every_pair if every_pair <= SMALL_TABLE_ROWS else max(64, 10 * n)
+    return every_pair if every_pair <= SMALL_TABLE_ROWS else max(64, ROWS_PER_ORGANISATION * n)
 
 
 # --- the month -----------------------------------------------------------------------------
@@ -480,8 +487,12 @@ def escalate(S, C, P, K, R, M, allocated):  # pragma: no cover - compiled
     i, j = R[0], R[1]
     changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
     key = np.uint64(streams.month_key(S[SEED], streams.BREAKDOWN, S[MONTH]))
-    rows = np.empty(size, dtype=np.int64)
-    u = np.empty(size)
+    m = 0
+    for r in range(size):
+        if broken_now[r] and not changed[r]:
+            m += 1
+    rows = np.empty(m, dtype=np.int64)  # the month's broken commitments, not the whole table
+    u = np.empty(m)
     m = 0
     for r in range(size):
         if broken_now[r] and not changed[r]:

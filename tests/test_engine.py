@@ -66,10 +66,10 @@ def test_interventions_mid_run_are_the_same_on_both_paths(scenario, rule):
 
 def test_the_table_grows_between_compiled_calls_without_changing_a_result():
     """A table that starts too small grows between engine calls; the run is unchanged."""
-    big = collabsim.CollaborationModel(seed=3, n_organisations=100, months=60)
-    small = collabsim.CollaborationModel(seed=3, n_organisations=100, months=60)
+    big = collabsim.CollaborationModel(seed=3, n_organisations=100, months=300, contact_rate=0.3)
+    small = collabsim.CollaborationModel(seed=3, n_organisations=100, months=300, contact_rate=0.3)
     start = small.rel.capacity
-    assert start == big.rel.capacity == engine.table_capacity(100) == 1000
+    assert start == big.rel.capacity == engine.table_capacity(100) == 2000
     big.rel._reserve(20000)
     big._sync_table()
     big.run()
@@ -82,7 +82,7 @@ def test_the_table_grows_between_compiled_calls_without_changing_a_result():
 def test_a_small_community_gets_every_pair_at_once():
     """Every possible pair and a month's room fit: the table never grows (one compiled call)."""
     assert engine.table_capacity(40) == 40 * 39 // 2 + engine.room_needed(40)
-    assert engine.table_capacity(89) == 890 and engine.table_capacity(10_000) == 100_000
+    assert engine.table_capacity(89) == 1780 and engine.table_capacity(10_000) == 200_000
     model = collabsim.CollaborationModel(seed=3, months=120)
     start = model.rel.capacity
     model.run()
