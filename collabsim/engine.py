@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from . import streams
-from ._jit import jit
+from ._jit import hot, jit
 from .capacity import _allocate
 from .crisis import intensity_one
 from .kernels import first_contacts, hear, joint_work, learn, pair_facts, repair_one, staff_leave, age_pairs
@@ -131,7 +131,7 @@ def table_capacity(n: int) -> int:
 
 
 # --- the month -----------------------------------------------------------------------------
-@jit
+@hot  # inlined into run_months: one compiled library fewer to build (first compile), one call less a month
 def one_month(S, C, P, K, O, R, M, Fd):  # pragma: no cover - compiled
     """One month, in the order of ODD section 3. The caller keeps ``room_needed`` free rows."""
     changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
