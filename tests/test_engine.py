@@ -138,7 +138,7 @@ OUTPUT_DIGEST = "4bf4f1340c1568f663a8f6f23c0210ce1107a66c765fd24bee5ae01f81a6117
 """``output_digest.output_digest()`` of the current model. Change it only with a change
 meant to change the model's output (print it with ``python tests/output_digest.py``)."""
 
-VERIFIED_ON = {("3.11", "2.4", "3.3", "0.68")}
+VERIFIED_ON = {("3.11", "2.4", "3.3", "0.68"), ("3.12", "2.5", "3.5", "0.68")}
 """Library stacks (Python, numpy, Mesa, numba; major.minor) on which ``OUTPUT_DIGEST``
 was computed. Other versions of the libraries that draw the community (numpy, through
 Mesa's generator) or compile the engine may give other bits without any change of ours."""
