@@ -4,13 +4,24 @@ For 40, 1,000 and 10,000 organisations (120 months each), through
 ``CollaborationModel(...).run()``: seconds per run and per month, organisation-months per
 second, peak memory per organisation (Python allocations by tracemalloc, and the peak
 resident memory of a fresh process, warm compile cache, less its peak before the run), and
-the share of a run spent outside the compiled engine (data collection). In the same run it
+the share of a run spent outside the compiled engine (data collection), and the sweep path
+(``run.run_metrics``, what a sweep worker runs: metrics only) for the default run, in wall
+and CPU milliseconds. In the same run it
 times a bare numpy kernel of the two-layer trust update over the same number of
 relationships and prints the ratio of a full month to that kernel. Targets (issue 13): the
 default run <= 5 ms (<= 3 ms through the sweep path, ``benchmarks/sweep_throughput.py``);
 10,000 organisations x 120 months <= 1 s; <= 2 KB per organisation (peak resident). The
 machine's load average is printed with the figures: on a shared machine, compare runs
 made in the same minute.
+
+Peak resident memory, precisely: a fresh Python process imports collabsim and runs a
+40-organisation, 12-month model (the compiled engine is loaded from numba's cache, or
+compiled), then reads its peak resident set (``VmHWM`` in ``/proc/self/status``): the
+baseline, which holds the interpreter, numpy, pandas, Mesa, numba and the compiled code.
+It then builds and runs the measured model in one ``run()`` and reads ``VmHWM`` again. The
+figure per organisation is (peak after - baseline) / organisations: everything the run
+made resident at its peak, model, agents, relationship table, the engine's scratch arrays
+and the freed memory the allocator keeps, but not the libraries or the compiled code.
 
 Times are the best of ``--repeats`` runs of the same seed (the median is printed too),
 after a first run that loads the compiled engine from numba's cache (or compiles it, the
@@ -97,6 +108,23 @@ def bare_kernel_seconds(k: int, repeats: int = 20) -> float:
     return best
 
 
+def sweep_path_ms(repeats: int = 200) -> dict:
+    """The default run through the sweep path (``run.run_metrics``): best and median of
+    ``repeats`` runs (seeds 0, 1, ...), wall and CPU (this thread) milliseconds."""
+    from collabsim.run import run_metrics
+
+    wall, cpu = [], []
+    for seed in range(repeats):
+        w, c = time.perf_counter(), time.thread_time()
+        run_metrics(seed=seed)
+        cpu.append(time.thread_time() - c)
+        wall.append(time.perf_counter() - w)
+    return {
+        "sweep_path_best_ms": round(1e3 * min(wall), 2), "sweep_path_median_ms": round(1e3 * float(np.median(wall)), 2),
+        "sweep_path_best_cpu_ms": round(1e3 * min(cpu), 2), "sweep_path_median_cpu_ms": round(1e3 * float(np.median(cpu)), 2),
+    }
+
+
 def measure(n: int, months: int, repeats: int) -> dict:
     runs = []
     for _ in range(repeats):  # the same run each time: the best is the code's speed, not a light seed
@@ -142,14 +170,17 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     CollaborationModel(seed=0, months=12).run()  # loads (or, on a new machine, compiles) the passes
     first_run = time.perf_counter() - start
+    sweep = sweep_path_ms()
     rows = [measure(n, args.months, args.repeats if n <= 1000 else min(args.repeats, 3)) for n in args.sizes]
     cols = list(rows[0])
     print(" | ".join(cols))
     for row in rows:
         print(" | ".join(str(row[c]) for c in cols))
+    print(f"sweep path (run_metrics), default run: best {sweep['sweep_path_best_ms']} ms, median {sweep['sweep_path_median_ms']} ms wall; "
+          f"best {sweep['sweep_path_best_cpu_ms']} ms, median {sweep['sweep_path_median_cpu_ms']} ms CPU (target <= 3 ms)")
     print(f"first run in this process (loading or compiling the compiled passes): {first_run:.2f} s")
     print(f"load average: {os.getloadavg()}")
-    print(json.dumps({"load_average": os.getloadavg(), "python": sys.version.split()[0], "collabsim": collabsim.__version__, "first_run_seconds": round(first_run, 3), "results": rows}, indent=2))
+    print(json.dumps({"load_average": os.getloadavg(), "python": sys.version.split()[0], "collabsim": collabsim.__version__, "first_run_seconds": round(first_run, 3), "sweep_path": sweep, "results": rows}, indent=2))
     return 0
 
 

@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from . import streams
-from ._jit import jit
+from ._jit import hot, jit
 from .capacity import _allocate
 from .crisis import intensity_one
 from .kernels import CHOICE_SKIP, first_contacts, hear, joint_work, learn, pair_facts, repair_one, staff_leave, age_pairs
@@ -108,8 +108,30 @@ def room_needed(n: int) -> int:
     return 3 * int(n) + 2
 
 
+SMALL_TABLE_ROWS = 4096
+"""A community whose every possible pair, plus a month's room, fits in this many rows
+(up to 88 organisations) gets them all at once (``table_capacity``)."""
+
+
+ROWS_PER_ORGANISATION = 20
+"""A larger community's table starts with this many rows per organisation: the default
+run ends with about 13 pairs per organisation, plus a month's room (3 per organisation)."""
+
+
+def table_capacity(n: int) -> int:
+    """Rows a new relationship table starts with: room for every possible pair and a
+    month's additions when that is small (the run is then one compiled call, never
+    stopping for the table to grow), else ``ROWS_PER_ORGANISATION`` per organisation; the
+    table grows by a quarter when a month could overflow it. The stores are zeroed by the
+    system page by page as rows are first written, so rows never used cost address space,
+    not resident memory, while growing costs a copy. Capacity never changes a result."""
+    n = int(n)
+    every_pair = n * (n - 1) // 2 + room_needed(n)
+    return every_pair if every_pair <= SMALL_TABLE_ROWS else max(64, ROWS_PER_ORGANISATION * n)
+
+
 # --- the month -----------------------------------------------------------------------------
-@jit
+@hot  # inlined into run_months: one compiled library fewer to build (first compile), one call less a month
 def one_month(S, C, P, K, O, R, M, Fd):  # pragma: no cover - compiled
     """One month, in the order of ODD section 3. The caller keeps ``room_needed`` free rows."""
     changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
@@ -165,9 +187,12 @@ def serve(S, P, O):  # pragma: no cover - compiled
         served[:] = True
         return
     key = np.uint64(streams.month_key(S[SEED], streams.SERVE, S[MONTH]))
-    u = np.empty(n)
+    # each draw is a whole number of 2**-53: sorting those whole numbers gives the draws'
+    # order (ties too), with the integer sort the pair index compiles anyway (one sort
+    # compiled instead of two)
+    u = np.empty(n, dtype=np.int64)
     for o in range(n):
-        u[o] = streams.uniform(key, o, 0)
+        u[o] = np.int64(streams.uniform(key, o, 0) * 9007199254740992.0)
     order = np.argsort(u, kind="mergesort")
     for q in range(capacity):
         served[order[q]] = True
@@ -342,14 +367,6 @@ def work(S, C, P, K, O, R, M, shock, allocated):  # pragma: no cover - compiled
     k_success = np.uint64(streams.month_key(seed, streams.SUCCESS, month))
     k_culprit = np.uint64(streams.month_key(seed, streams.CULPRIT, month))
     k_broken = np.uint64(streams.month_key(seed, streams.BROKEN, month))
-    contact = np.empty(k, dtype=np.bool_)
-    u = np.empty((3, k))
-    for r in range(k):
-        a, b = np.int64(i[r]), np.int64(j[r])
-        contact[r] = level[r] == AWARE and streams.uniform(k_contact, a, b) < P[CHANCE_CONTACT]
-        u[0, r] = streams.uniform(k_success, a, b)
-        u[1, r] = streams.uniform(k_culprit, a, b)
-        u[2, r] = streams.uniform(k_broken, a, b)
     if shock != 0.0 and S[MONTH] == P[SHOCK_MONTH]:
         disrupt(S, C, P, K, R, shock)
     collaborated = np.zeros(served.size, dtype=np.int64)
@@ -357,7 +374,7 @@ def work(S, C, P, K, O, R, M, shock, allocated):  # pragma: no cover - compiled
     meeting_support = P[MEETING_SUPPORT] if P[REGULAR_MEETINGS] != 0.0 else 0.0
     celebration = P[CELEBRATION_BOOST] if P[CELEBRATE_SUCCESSES] != 0.0 else 0.0
     n_worked, n_success, n_joint, n_broken = joint_work(
-        works[:allocated], contact, u, i[:k], j[:k], level[:k], trust, damage, pos, neg,
+        works[:allocated], (k_contact, k_success, k_culprit, k_broken), P[CHANCE_CONTACT], i[:k], j[:k], level[:k], trust, damage, pos, neg,
         rule, rule_p, cap, mandate, mismatch, same_sector,
         reliability, skill, served, forum_member, rivalry, ladder, w,
         P[STYLE_MISMATCH_PENALTY], P[CRISIS_SHARED_SUPPORT] * shock,
@@ -485,8 +502,12 @@ def escalate(S, C, P, K, R, M, allocated):  # pragma: no cover - compiled
     i, j = R[0], R[1]
     changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
     key = np.uint64(streams.month_key(S[SEED], streams.BREAKDOWN, S[MONTH]))
-    rows = np.empty(size, dtype=np.int64)
-    u = np.empty(size)
+    m = 0
+    for r in range(size):
+        if broken_now[r] and not changed[r]:
+            m += 1
+    rows = np.empty(m, dtype=np.int64)  # the month's broken commitments, not the whole table
+    u = np.empty(m)
     m = 0
     for r in range(size):
         if broken_now[r] and not changed[r]:
@@ -771,4 +792,4 @@ def metrics_row(S, C, P, K, O, R, row):  # pragma: no cover - compiled
         row[7 + N_COUNTS + q] = C[q]
 
 
-__all__ = ["P_NAMES", "F_NAMES", "ROW_NAMES", "EVENT_KINDS", "one_month", "run_months", "metrics_row", "room_needed", "replace_staff", "add_pairs", "break_down", "spread"]
+__all__ = ["P_NAMES", "F_NAMES", "ROW_NAMES", "EVENT_KINDS", "one_month", "run_months", "metrics_row", "room_needed", "table_capacity", "replace_staff", "add_pairs", "break_down", "spread"]

@@ -22,7 +22,7 @@ from .levels import COLLABORATION, TOP
 from .structure import NEED, RIVALRY, STAKE, VALUE
 from .outcomes import broken_commitment_chance_one, signals_one, success_probability_one
 from .referral import follow_referral, hearers_into, referred_one
-from .streams import add64, mul64
+from .streams import add64, mul64, uniform
 from .trust import beta_one, smoothing_one, two_layer_damped_one, two_layer_one
 
 RULE_CODES = {"two_layer": 0, "smoothing": 1, "beta": 2, "two_layer_damped": 3}
@@ -132,7 +132,7 @@ the student's side, keep the commitment (an honest failure) or break it."""
 
 @jit
 def joint_work(
-    allocated, contact, u, i, j, level, trust, damage, pos, neg, rule, rule_p, cap, mandate, mismatch, same_sector,
+    allocated, keys, chance_contact, i, j, level, trust, damage, pos, neg, rule, rule_p, cap, mandate, mismatch, same_sector,
     reliability, skill, served, forum_member, rivalry, ladder, w,
     mismatch_penalty, shared_support, meeting_support,
     repair_boost, honest_severity, celebration, need,
@@ -148,26 +148,27 @@ def joint_work(
     and the community value of each pair's month (``value``, summed by the caller).
     Who works: a pair at networking or above when both partners fitted it into their
     capacity (``allocated``; pairs met this month were not allocated), an aware pair with
-    chance ``chance_contact`` (``contact``, drawn by the caller). A month of joint work
-    at networking or above counts toward the months the pair needs at its level
-    (``work_at_level``); a month without (no capacity) does not. ``u`` holds three
-    uniform draws per pair: success, culprit, broken. ``value`` gets one entry per
-    working pair, in row order; it may be ``u[0]`` itself (entry ``k`` is written after
-    draw ``u[0, r]``, ``r >= k``, was read).
+    chance ``chance_contact``. A month of joint work at networking or above counts toward
+    the months the pair needs at its level (``work_at_level``); a month without (no
+    capacity) does not. ``keys`` are the month's keys (``streams.month_key``) of the
+    contact, success, culprit and broken draws: a pair's draw is keyed by the pair, so it
+    is drawn only where it decides something (the same number whenever it is drawn).
+    ``value`` gets one entry per working pair, in row order.
     ``choice``: students' choices (``CHOICE_KEEP``, ``CHOICE_BREAK``), (0, 0) for none.
     Returns ``(pairs that worked, successes, months of joint work at level >= 1, broken
     commitments)``.
     """
     n_worked = n_success = n_joint = n_broken = 0
+    k_contact, k_success, k_culprit, k_broken = keys
     for r in range(level.size):
+        a, b = np.int64(i[r]), np.int64(j[r])
         if level[r] >= 1:
             if not (r < allocated.size and allocated[r]):
                 continue
-        elif not contact[r]:
+        elif not uniform(k_contact, a, b) < chance_contact:
             continue
         k = n_worked
         n_worked += 1
-        a, b = i[r], j[r]
         lvl = level[r]
         weaker = min(trust[r], trust[cap + r])
         align = alignment_one(mandate, a, b)
@@ -180,14 +181,14 @@ def joint_work(
             lvl, np.sqrt(reliability[a] * reliability[b]), (skill[a] + skill[b]) / 2.0, align, weaker,
             1.0 if mismatch[r] else 0.0, mismatch_penalty, support, w[RIVALRY] * rivalry[r], ladder, w,
         )
-        success = u[0, r] < prob
+        success = uniform(k_success, a, b) < prob
         unrel_a, unrel_b = 1.0 - reliability[a], 1.0 - reliability[b]
         total = unrel_a + unrel_b
         share = unrel_a / total if total > 0 else 0.5
-        culprit_is_i = u[1, r] < share
+        culprit_is_i = uniform(k_culprit, a, b) < share
         culprit_rel = reliability[a] if culprit_is_i else reliability[b]
         gap = max(0.0, ladder[NEED, lvl] - weaker)
-        broken = (not success) and (u[2, r] < broken_commitment_chance_one(culprit_rel, gap)) and lvl >= 1
+        broken = (not success) and (uniform(k_broken, a, b) < broken_commitment_chance_one(culprit_rel, gap)) and lvl >= 1
         if choice.shape[0]:  # classroom: a student whose side failed keeps or breaks the commitment
             chosen = choice[a, b] if culprit_is_i else choice[b, a]
             if chosen == CHOICE_KEEP or chosen == CHOICE_BREAK:
@@ -282,7 +283,8 @@ def first_contacts(
             t[0, m] = t[1, m] = t0
             d[0, m] = d[1, m] = h
             m += 1
-    return a[:m], b[:m], t[:, :m], d[:, :m]
+    # contiguous, as the Python path's are: ``write_new_pairs`` is compiled for one layout
+    return a[:m], b[:m], np.ascontiguousarray(t[:, :m]), np.ascontiguousarray(d[:, :m])
 
 
 @hot

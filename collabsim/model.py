@@ -100,7 +100,7 @@ class CollaborationModel(mesa.Model):
         )
         self._rule_p = kernels.rule_parameters(params)
         self._setup_organisations()
-        self.rel = RelationshipTable(self.n, capacity=max(64, 10 * self.n), with_evidence=params["trust_rule"] == "beta")
+        self.rel = RelationshipTable(self.n, capacity=engine.table_capacity(self.n), with_evidence=params["trust_rule"] == "beta")
         self._served = np.zeros(self.n, dtype=bool)
         self.funders = [Funder(self)] + [Funder(self, rules) for rules in extra_funders]
         self.funder = self.funders[0]
@@ -330,9 +330,10 @@ class CollaborationModel(mesa.Model):
         """Month arrays and held partnerships follow the table's capacity; the engine sees its size."""
         cap = self.rel.capacity
         if self._fheld.shape[1] != cap:
-            self._fheld = _grown(self._fheld, cap)
-            self._month_arrays = {name: _grown(arr, cap) for name, arr in self._month_arrays.items()}
             self._state = None
+            self._fheld = _grown(self._fheld, cap)
+            for name in list(self._month_arrays):  # one at a time: an old array goes once copied
+                self._month_arrays[name] = _grown(self._month_arrays.pop(name), cap)
         self._S[engine.SIZE] = self.rel.size
         self._S[engine.CAP] = cap
 
@@ -379,6 +380,7 @@ class CollaborationModel(mesa.Model):
         """Free rows for a month's new pairs (the engine never grows the table itself)."""
         needed = self.rel.size + engine.room_needed(self.n)
         if needed > self.rel.capacity:
+            self._state = None  # the engine's hold on the old stores: each goes once it is copied
             self.rel._reserve(needed)
             self._sync_table()
 

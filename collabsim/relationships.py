@@ -136,7 +136,7 @@ class RelationshipTable:
         self._reserve(self.size + a.size)  # room for every candidate: rows past size stay zero
         st = self._store
         added = insert_pairs(
-            a, b, np.asarray(trust, dtype=float).reshape(2, -1), np.asarray(damage, dtype=float).reshape(2, -1),
+            a, b, np.ascontiguousarray(trust, dtype=float).reshape(2, -1), np.ascontiguousarray(damage, dtype=float).reshape(2, -1),
             self.size, self._cap, self.n, month, st["i"], st["j"], st["trust"].reshape(-1), st["base_trust"].reshape(-1),
             st["damage"].reshape(-1), st["first_contact"], st["collab_month"], st["work_month"],
             self._keys, self._key_rows,

@@ -10,6 +10,8 @@ import collabsim
 from collabsim import _jit, engine, streams
 from collabsim.run import run_metrics
 
+from .output_digest import _intervene
+
 RULES = ("two_layer", "two_layer_damped", "smoothing", "beta")
 SMALL = dict(n_organisations=14, months=30)
 
@@ -38,20 +40,6 @@ def test_mesa_path_and_sweep_path_are_bit_identical(scenario, rule):
     assert sweep["known_pairs"].iloc[-1] > sweep["known_pairs"].iloc[0]  # the run did something
 
 
-def _intervene(model: collabsim.CollaborationModel, month: int) -> None:
-    if month == 4:
-        model.set_backbone(True, capacity=5)
-    elif month == 7:
-        model.start_mandate(pressure=0.8, deadline_months=12, required_level=3)
-    elif month == 9:
-        model.inject_broken_commitment(0, 1)
-        model.inject_broken_commitment(int(model.rel.i[0]), int(model.rel.j[0]))
-    elif month == 11:
-        model.replace_staff_at(2)
-    elif month == 15:
-        model.set_backbone(False)
-
-
 @pytest.mark.parametrize("rule", RULES)
 @pytest.mark.parametrize("scenario", sorted(collabsim.SCENARIOS))
 def test_interventions_mid_run_are_the_same_on_both_paths(scenario, rule):
@@ -78,16 +66,27 @@ def test_interventions_mid_run_are_the_same_on_both_paths(scenario, rule):
 
 def test_the_table_grows_between_compiled_calls_without_changing_a_result():
     """A table that starts too small grows between engine calls; the run is unchanged."""
-    big = collabsim.CollaborationModel(seed=3, n_organisations=30, months=60)
-    small = collabsim.CollaborationModel(seed=3, n_organisations=30, months=60)
-    assert small.rel.capacity == big.rel.capacity
-    big.rel._reserve(5000)
+    big = collabsim.CollaborationModel(seed=3, n_organisations=100, months=300, contact_rate=0.3)
+    small = collabsim.CollaborationModel(seed=3, n_organisations=100, months=300, contact_rate=0.3)
+    start = small.rel.capacity
+    assert start == big.rel.capacity == engine.table_capacity(100) == 2000
+    big.rel._reserve(20000)
     big._sync_table()
     big.run()
     small.run()
-    assert small.rel.capacity < 5000
+    assert start < small.rel.capacity < 20000
     pd.testing.assert_frame_equal(_frame(big), _frame(small), check_exact=True)
     pd.testing.assert_frame_equal(big.relationships(), small.relationships(), check_exact=True)
+
+
+def test_a_small_community_gets_every_pair_at_once():
+    """Every possible pair and a month's room fit: the table never grows (one compiled call)."""
+    assert engine.table_capacity(40) == 40 * 39 // 2 + engine.room_needed(40)
+    assert engine.table_capacity(89) == 1780 and engine.table_capacity(10_000) == 200_000
+    model = collabsim.CollaborationModel(seed=3, months=120)
+    start = model.rel.capacity
+    model.run()
+    assert model.rel.capacity == start
 
 
 def test_the_engine_ran_compiled():
@@ -133,3 +132,36 @@ def test_common_random_numbers_pair_runs_that_differ_in_one_mechanism():
     assert first is not None and first > 1
     a, b = _frame(off), _frame(on)
     pd.testing.assert_frame_equal(a.iloc[:first], b.iloc[:first], check_exact=True)
+
+
+OUTPUT_DIGEST = "4bf4f1340c1568f663a8f6f23c0210ce1107a66c765fd24bee5ae01f81a61172"
+"""``output_digest.output_digest()`` of the current model. Change it only with a change
+meant to change the model's output (print it with ``python tests/output_digest.py``)."""
+
+VERIFIED_ON = {("3.11", "2.4", "3.3", "0.68"), ("3.12", "2.5", "3.5", "0.68")}
+"""Library stacks (Python, numpy, Mesa, numba; major.minor) on which ``OUTPUT_DIGEST``
+was computed. Other versions of the libraries that draw the community (numpy, through
+Mesa's generator) or compile the engine may give other bits without any change of ours."""
+
+
+def _stack() -> tuple[str, ...]:
+    import sys
+
+    import mesa
+    import numba
+
+    return tuple(".".join(v.split(".")[:2]) for v in (f"{sys.version_info[0]}.{sys.version_info[1]}", np.__version__, mesa.__version__, numba.__version__))
+
+
+def test_outputs_match_the_committed_digest():
+    """Every output of a fixed set of runs (each scenario and trust rule, on the sweep path
+    and the Mesa path with interventions, the default run at full size) is what it was
+    when the digest was committed: a speed-up or refactor cannot change a bit unnoticed.
+    On a library stack the digest was not computed on, other outputs are no evidence
+    against our code: the test is skipped then, saying so."""
+    from .output_digest import output_digest
+
+    got = output_digest()
+    if got != OUTPUT_DIGEST and _stack() not in VERIFIED_ON:
+        pytest.skip(f"no committed output digest for Python, numpy, Mesa, numba {_stack()} (verified on {sorted(VERIFIED_ON)}); this stack gives {got}")
+    assert got == OUTPUT_DIGEST, "the model's output changed (see tests/output_digest.py)"

@@ -133,3 +133,26 @@ def test_single_run_manifest_has_model_code_and_git(tmp_path):
         assert manifest["git"] is None
     else:
         assert manifest["git"]["commit"] == head and isinstance(manifest["git"]["dirty"], bool)
+
+
+def test_parameter_columns_are_typed_per_point_as_per_row():
+    """``complete_rows`` types each parameter once per point and spreads it over the rows:
+    the same columns (values and dtypes, None included) as typing every row's value."""
+    from collabsim.sweep.design import design_from_dict
+    from collabsim.sweep.engine import make_task, run_batch
+    from collabsim.sweep.rows import complete_rows, effective_parameters, typed_column
+
+    design = design_from_dict(
+        {"scenario": "funder_mandate", "months": 3, "replicates": 2, "root_seed": 1, "set": {"n_organisations": 6},
+         "vary": {"trust_rule": ["beta", "smoothing"], "funding_end_month": [None, 2]}},
+        "<test>",
+    )
+    table = run_batch(*make_task(design, list(range(design.n_runs))))
+    got = complete_rows(table, design)
+    for name in PARAMETERS:
+        if name == "seed" or name in table.columns:
+            continue
+        per_row = typed_column(name, [effective_parameters(design, int(p))[name] for p in table["point"]])
+        pd.testing.assert_series_equal(got[name], pd.Series(per_row, name=name), check_exact=True)
+    assert got["funding_end_month"].isna().any() and (got["funding_end_month"] == 2).any()
+    assert list(got["scenario"].unique()) == ["funder_mandate"] and got["scenario"].dtype == "string"

@@ -47,8 +47,10 @@ from .preflight import check_workers
 from .rows import complete_rows, typed_column
 from .store import FORMAT, FORMAT_VERSION, SweepStore, echo, git_commit, missing_runs, model_code, versions
 
-MAX_BATCH = 64
-"""Upper bound on runs per task."""
+MAX_BATCH = 256
+"""Upper bound on runs per task: a batch is stored as one Parquet part, whose cost in the
+parent (columns typed, converted and written) is mostly per part, not per run; 256
+default runs are about a second of a worker's time, what a crash can cost to redo."""
 
 MAX_POOL_RESTARTS = 5
 """A sweep gives up after this many broken pools (workers dying again and again)."""

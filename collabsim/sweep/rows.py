@@ -80,13 +80,13 @@ def complete_rows(table: pd.DataFrame, design: "Design") -> pd.DataFrame:
     table = table.reset_index(drop=True)
     points, where = np.unique(table["point"].to_numpy(), return_inverse=True)
     per_point = [effective_parameters(design, int(p)) for p in points]
-    extra: dict[str, Any] = {SCENARIO_COLUMN: pd.array([design.scenario] * len(table), dtype="string")}
+    # each column typed once per point, then spread over the rows (``take``): the same
+    # column as typing every row's value, without a Python object per row and parameter
+    extra: dict[str, Any] = {SCENARIO_COLUMN: pd.array([design.scenario], dtype="string").take(np.zeros(len(table), dtype=np.intp))}
     for name in PARAMETERS:
         if name == "seed" or name in table.columns:
             continue
-        by_point = np.empty(len(per_point), dtype=object)
-        by_point[:] = [params[name] for params in per_point]
-        extra[name] = typed_column(name, by_point[where])
+        extra[name] = typed_column(name, [params[name] for params in per_point]).take(where)
     keys = [c for c in ("run_id", "point", "replicate", "seed") if c in table.columns]
     rest = [c for c in table.columns if c not in keys]
     return pd.concat([table[keys], pd.DataFrame(extra), table[rest]], axis=1)
