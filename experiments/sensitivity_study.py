@@ -224,6 +224,9 @@ def targets(Y: dict[str, dict[str, np.ndarray]], n_org: np.ndarray) -> dict[tupl
 
 CACHE = ROOT / ".cache" / "sensitivity"
 _CACHE_DIR: dict[str, Path | None] = {"dir": CACHE}
+TIMING: list[dict[str, float]] = []
+"""Wall and CPU seconds of every block of runs of this study (from the cache's records when
+the runs were made by an earlier, interrupted call), so the reported time is the runs' time."""
 
 
 def cached(key: str, compute: Any) -> np.ndarray:
@@ -231,15 +234,21 @@ def cached(key: str, compute: Any) -> np.ndarray:
     stopped in its Sobol' part resumes without running its Morris part again."""
     from collabsim.sweep.store import model_code
 
-    if _CACHE_DIR.get("dir") is None:
-        return compute()
-    path = _CACHE_DIR["dir"] / f"{key}-{model_code()[:16]}.npy"
-    if path.is_file():
-        return np.load(path)
-    raw = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, raw)
-    return raw
+    path = None if _CACHE_DIR.get("dir") is None else _CACHE_DIR["dir"] / f"{key}-{model_code()[:16]}.npy"
+    if path is not None and path.is_file():
+        timing = {**json.loads(path.with_suffix(".json").read_text(encoding="utf-8")), "cached": True}
+    else:
+        wall, cpu = time.time(), _cpu()
+        raw = compute()
+        timing = {"runs": len(raw), "seconds": time.time() - wall, "cpu_seconds": _cpu() - cpu}
+        if path is None:
+            TIMING.append(timing)
+            return raw
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, raw)
+        path.with_suffix(".json").write_text(json.dumps(timing) + "\n", encoding="utf-8")
+    TIMING.append(timing)
+    return np.load(path)
 
 
 # ----------------------------------------------------------------------- Morris
@@ -369,6 +378,7 @@ def sobol(factors: list[str], n_start: int, n_max: int, workers: int, seed: int)
                 rows.append({"output": output, "parameter": name, "N": N, "S1": res["S1"][k], "S1_conf": res["S1_conf"][k],
                              "ST": res["ST"][k], "ST_conf": res["ST_conf"][k]})
         table = pd.DataFrame(rows)
+        table["rank_ST"] = table.groupby("output")["ST"].rank(ascending=False, method="first").astype(int)
         table["S1_le_ST"] = table["S1"] - table["S1_conf"] <= table["ST"] + table["ST_conf"]
         worst = float(table["ST_conf"].max())
         print(f"  Sobol' N={N}: largest ST CI half-width {worst:.3f}", flush=True)
@@ -474,11 +484,10 @@ def study(target: Path, trajectories: int, sobol_n_start: int, sobol_n_max: int,
           cache: Path | None = CACHE) -> dict:
     """The whole study into ``target``; raw outputs cached in ``cache`` (None: no cache)."""
     _CACHE_DIR["dir"] = cache
+    TIMING.clear()
     target.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    cpu0 = _cpu()
     table, stability, levels, morris_info = morris(trajectories, workers, seed, rules)
-    morris_time = time.time() - start
     table.to_csv(target / "morris.csv", index=False, float_format="%.6g")
     stability.to_csv(target / "morris_stability.csv", index=False, float_format="%.4g")
     levels.to_csv(target / "rule_levels.csv", index=False, float_format="%.6g")
@@ -489,15 +498,17 @@ def study(target: Path, trajectories: int, sobol_n_start: int, sobol_n_max: int,
     sob, sobol_info = sobol(top, sobol_n_start, sobol_n_max, workers, seed + 101)
     sob.to_csv(target / "sobol.csv", index=False, float_format="%.4g")
     sobol_figure(sob, target / "sobol")
-    wall = time.time() - start
-    cpu = _cpu() - cpu0
-    summary = {"cpu_seconds": round(cpu), "cpu_minutes": round(cpu / 60, 1), "cpu_ms_per_run": round(1000 * cpu / max(1, morris_info["runs"] + sobol_info["runs"]), 1),
-               "morris": morris_info, "sobol": sobol_info, "top_factors": top, "workers": workers,
-               "wall_seconds": round(wall), "morris_seconds": round(morris_time), "sobol_seconds": round(wall - morris_time),
-               "wall_minutes": round(wall / 60, 1), "runs": morris_info["runs"] + sobol_info["runs"]}
+    analysis = time.time() - start - sum(t["seconds"] for t in TIMING if not t.get("cached"))
+    runs = sum(t["runs"] for t in TIMING)
+    run_seconds = sum(t["seconds"] for t in TIMING)
+    cpu = sum(t["cpu_seconds"] for t in TIMING)
+    summary = {"morris": morris_info, "sobol": sobol_info, "top_factors": top, "workers": workers, "runs": runs,
+               "run_minutes": round(run_seconds / 60, 1), "runs_per_second": round(runs / max(run_seconds, 1e-9)),
+               "cpu_minutes": round(cpu / 60, 1), "cpu_ms_per_run": round(1000 * cpu / max(1, runs), 1),
+               "quiet_two_core_minutes": round(cpu / 2 / 60, 1), "analysis_minutes": round(analysis / 60, 1)}
     (target / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (target / "manifest.json").write_text(json.dumps(manifest({"trajectories": trajectories, "sobol_n_start": sobol_n_start, "sobol_n_max": sobol_n_max, "seed": seed, "workers": workers}, summary), indent=2, default=str) + "\n", encoding="utf-8")
-    print(f"sensitivity study: {summary['runs']} runs in {wall:.0f} s", flush=True)
+    print(f"sensitivity study: {runs} runs in {run_seconds:.0f} s ({cpu:.0f} CPU s), analysis {analysis:.0f} s", flush=True)
     return summary
 
 

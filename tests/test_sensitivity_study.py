@@ -136,5 +136,6 @@ def test_a_tiny_study_writes_every_table(tmp_path: Path) -> None:
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["versions"] and manifest["model_code"] and manifest["ranges"]["trust_gain"] == list(study.RANGES["trust_gain"])
     assert summary["runs"] == 2 * (D + 1) * len(study.ARMS) * 2 + 4 * (len(summary["top_factors"]) + 3)
+    assert summary["cpu_ms_per_run"] > 0 and summary["run_minutes"] > 0
     for name in ("morris_mu_sigma", "morris_mu_sigma_rules", "sobol"):
         assert (tmp_path / f"{name}.svg").is_file() and (tmp_path / f"{name}.png").stat().st_size > 1000
