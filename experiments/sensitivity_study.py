@@ -292,32 +292,45 @@ def morris(r: int, workers: int, seed: int, rules: tuple[str, ...]) -> tuple[pd.
     traj = np.arange(len(X)) // (D + 1)
     seeds = [sa.noise_seed(seed, int(t), float(x)) for t, x in zip(traj, X[:, -1])]
     n_org = np.array([p["n_organisations"] for p in points], dtype=float)
-    tables, stability, levels = [], [], []
+    tables, stability, per_rule = [], [], {}
     for rule in rules:
         tasks = [(k, arm, rule) for arm in ARMS for k in range(len(X))]
         raw = cached(f"morris-{rule}-r{r}-s{seed}", lambda: run_all(list(points), seeds, tasks, workers, f"Morris {rule}"))
         Y = {arm: raw[a * len(X):(a + 1) * len(X)] for a, arm in enumerate(ARMS)}
-        for (arm, output), y in targets(Y, n_org).items():
+        per_rule[rule] = targets(Y, n_org)
+        for (arm, output), y in per_rule[rule].items():
             t, s = morris_table(prob, X, y, rule, arm, output, seed)
             tables.append(t)
             stability.append(s)
-        levels.append(rule_levels(rule, targets(Y, n_org), traj))
     info = {"factors": D, "trajectories": r, "points": len(X), "levels": 4, "rules": list(rules), "arms": list(ARMS),
             "runs": len(X) * len(ARMS) * len(rules), "repaired_share": float(np.mean(repaired))}
-    return pd.concat(tables, ignore_index=True), pd.DataFrame(stability), pd.concat(levels, ignore_index=True), info
+    return pd.concat(tables, ignore_index=True), pd.DataFrame(stability), rule_levels(per_rule, traj), info
 
 
-def rule_levels(rule: str, values: dict[tuple[str, str], np.ndarray], traj: np.ndarray) -> pd.DataFrame:
-    """Each output's mean over the screened points (one value per trajectory, so that the CI
-    rests on independent units), under one trust rule."""
+def _mean_ci(x: np.ndarray) -> tuple[float, float, float]:
+    """Mean and t-based 95% CI over independent units."""
     from scipy import stats
 
+    mean = float(x.mean())
+    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else np.nan
+    return mean, mean - half, mean + half
+
+
+def rule_levels(per_rule: dict[str, dict[tuple[str, str], np.ndarray]], traj: np.ndarray) -> pd.DataFrame:
+    """Each output's mean over the screened points under each trust rule, and its paired
+    difference from the default rule (same points, same seeds). One value per trajectory, so
+    that the CIs rest on independent units."""
+    ref = DEFAULTS["trust_rule"]
+    means = {rule: {key: pd.Series(y).groupby(traj).mean().to_numpy() for key, y in values.items()} for rule, values in per_rule.items()}
     rows = []
-    for (arm, output), y in values.items():
-        per_traj = pd.Series(y).groupby(traj).mean().to_numpy()
-        mean, sem = per_traj.mean(), per_traj.std(ddof=1) / np.sqrt(len(per_traj))
-        half = float(stats.t.ppf(0.975, len(per_traj) - 1) * sem) if len(per_traj) > 1 else np.nan
-        rows.append({"rule": rule, "arm": arm, "output": output, "mean": mean, "lower": mean - half, "upper": mean + half, "trajectories": len(per_traj)})
+    for rule, values in means.items():
+        for (arm, output), y in values.items():
+            mean, lower, upper = _mean_ci(y)
+            row = {"rule": rule, "arm": arm, "output": output, "mean": mean, "lower": lower, "upper": upper, "trajectories": len(y)}
+            if ref in means and rule != ref:
+                diff, dlo, dhi = _mean_ci(y - means[ref][(arm, output)])
+                row.update(diff_vs_default=diff, diff_lower=dlo, diff_upper=dhi)
+            rows.append(row)
     return pd.DataFrame(rows)
 
 

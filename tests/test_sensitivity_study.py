@@ -139,3 +139,23 @@ def test_a_tiny_study_writes_every_table(tmp_path: Path) -> None:
     assert summary["cpu_ms_per_run"] > 0 and summary["run_minutes"] > 0
     for name in ("morris_mu_sigma", "morris_mu_sigma_rules", "sobol"):
         assert (tmp_path / f"{name}.svg").is_file() and (tmp_path / f"{name}.png").stat().st_size > 1000
+
+
+def test_committed_results_are_the_studys_and_say_what_they_met() -> None:
+    """results/sensitivity holds every factor, rule, arm and output of the study's design, and
+    its summary states the Sobol' precision that the table shows (not a target typed in)."""
+    import pandas as pd
+
+    folder = ROOT / "results" / "sensitivity"
+    morris = pd.read_csv(folder / "morris.csv")
+    assert set(morris["parameter"]) == set(study.problem()["names"])
+    assert set(morris["rule"]) == set(study.RULES) and set(morris["arm"]) == set(study.ARMS) and set(morris["output"]) == set(study.OUTPUTS)
+    summary = json.loads((folder / "summary.json").read_text())
+    sobol = pd.read_csv(folder / "sobol.csv")
+    assert summary["sobol"]["max_ST_conf"] == pytest.approx(sobol["ST_conf"].max(), rel=1e-3)
+    assert summary["sobol"]["target_met"] == bool(sobol["ST_conf"].max() <= study.ST_HALFWIDTH + 5e-4)
+    assert summary["sobol"]["S1_le_ST_all"] == bool(sobol["S1_le_ST"].all())
+    assert (sobol["N"] == summary["sobol"]["N"]).all()
+    assert summary["morris"]["repaired_share"] == 0
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["ranges"] == {k: list(v) for k, v in study.study_ranges().items()}
