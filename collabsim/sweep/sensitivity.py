@@ -158,3 +158,142 @@ def _chart(table: pd.DataFrame, method: str, path: Path) -> None:
         ax.set_title(metric, fontsize=9)
     fig.suptitle(f"Sensitivity ({'Morris' if method == 'morris' else 'Sobol'}), final month")
     save_png(fig, path)
+
+
+# ----------------------------------------------------------------------- screening tools
+# Used by experiments/sensitivity_study.py (issue 14): Morris screening of every numeric
+# registry parameter, with its own elementary effects so that they can be bootstrapped and
+# split into independent screenings (SALib's analyse gives one CI per parameter only).
+
+
+def ladder_groups() -> tuple[tuple[str, ...], ...]:
+    """Parameter tuples that must not decrease along the tuple (``parameters.check_consistency``).
+
+    ``base_success_*`` must not *increase* with the level, so it appears reversed (collaboration
+    first): then every tuple reads "must not decrease".
+    """
+    from ..parameters import _ORDERED
+
+    bases = tuple(f"base_success_{lv}" for lv in ("collaboration", "cooperation", "coordination", "networking", "aware"))
+    return (*_ORDERED, bases)
+
+
+def repair_ladder(params: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Map a sampled point onto a valid ladder: along each ordered tuple, a value below the one
+    before it is raised to it (a running maximum). Returns the point and whether it changed.
+
+    Why a map and not a rejection: Morris and Sobol' need every sampled point evaluated. The
+    map is a deterministic part of the function being analysed, so the indices stay valid;
+    a factor's effect then includes the neighbours it pushes, which happens only where the
+    sampled ranges of two rungs overlap (the study reports how often).
+    """
+    out = dict(params)
+    changed = False
+    for names in ladder_groups():
+        present = [n for n in names if n in out]
+        if len(present) < 2:
+            continue
+        for lower, higher in zip(present, present[1:]):
+            if out[higher] < out[lower]:
+                out[higher] = out[lower]
+                changed = True
+    return out, changed
+
+
+def noise_seed(root_seed: int, *keys: float | int) -> int:
+    """A run seed from ``root_seed`` and keys (a trajectory number, a dummy factor's value).
+
+    A dummy factor's value goes into the seed, so moving the dummy changes the random streams
+    and nothing else: its elementary effects are pure run-to-run noise, the honest floor
+    below which a parameter's effect cannot be told from chance. (Under a seed shared along
+    a trajectory, a dummy that draws nothing is zero by construction.)
+    """
+    words = [int(root_seed) & 0xFFFFFFFF]
+    for key in keys:
+        words.append(int(round(float(key) * 1e9)) & 0xFFFFFFFFFFFF if isinstance(key, float) else int(key) & 0xFFFFFFFF)
+    return int(np.random.SeedSequence(words).generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def elementary_effects(X: np.ndarray, Y: np.ndarray, bounds: Sequence[Sequence[float]]) -> np.ndarray:
+    """Elementary effects of a Morris sample, one row per trajectory, one column per factor.
+
+    ``X`` is SALib's sample (r trajectories of D + 1 points, one factor moved per step), ``Y``
+    one output per point. Each effect is the output change per unit of the factor's range
+    (as SALib's ``morris.analyze`` computes it), so effects of different factors compare.
+    """
+    bounds = np.asarray(bounds, dtype=float)
+    D = bounds.shape[0]
+    r = X.shape[0] // (D + 1)
+    if r * (D + 1) != X.shape[0] or Y.shape[0] != X.shape[0]:
+        raise ValueError(f"a Morris sample of {D} factors has a multiple of {D + 1} rows; got X {X.shape}, Y {Y.shape}")
+    Xn = ((X - bounds[:, 0]) / (bounds[:, 1] - bounds[:, 0])).reshape(r, D + 1, D)
+    Yt = Y.reshape(r, D + 1)
+    dX = np.diff(Xn, axis=1)  # (r, D, D): step k moves one factor
+    moved = np.abs(dX).argmax(axis=2)  # (r, D)
+    step = np.take_along_axis(dX, moved[..., None], axis=2)[..., 0]
+    dY = np.diff(Yt, axis=1)
+    EE = np.full((r, D), np.nan)
+    rows = np.repeat(np.arange(r), D)
+    EE[rows, moved.ravel()] = (dY / step).ravel()
+    if np.isnan(EE).any():
+        raise ValueError("a trajectory does not move every factor exactly once; is X a Morris sample of these bounds?")
+    return EE
+
+
+def morris_indices(EE: np.ndarray) -> dict[str, np.ndarray]:
+    """mu, mu* and sigma of elementary effects (rows: trajectories)."""
+    return {"mu": EE.mean(axis=0), "mu_star": np.abs(EE).mean(axis=0), "sigma": EE.std(axis=0, ddof=1)}
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Rank 1 = largest; works along the last axis."""
+    order = np.argsort(-values, axis=-1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, values.shape[-1] + 1), axis=-1)
+    return ranks
+
+
+def bootstrap_mu_star(EE: np.ndarray, n_boot: int = 1000, conf: float = 0.95, seed: int = 0) -> dict[str, np.ndarray]:
+    """Percentile bootstrap over trajectories: CI of each factor's mu* and of its rank."""
+    rng = np.random.default_rng(seed)
+    r = EE.shape[0]
+    A = np.abs(EE)
+    boot = np.stack([A[rng.integers(0, r, r)].mean(axis=0) for _ in range(n_boot)])
+    ranks = _ranks(boot)
+    a = (1 - conf) / 2
+    return {
+        "mu_star_lower": np.quantile(boot, a, axis=0), "mu_star_upper": np.quantile(boot, 1 - a, axis=0),
+        "rank_lower": np.quantile(ranks, a, axis=0, method="lower"), "rank_upper": np.quantile(ranks, 1 - a, axis=0, method="higher"),
+    }
+
+
+def rank_agreement(a: np.ndarray, b: np.ndarray, k: int) -> dict[str, float]:
+    """How two screenings' mu* agree: Spearman's rho over all factors and the share of the
+    top ``k`` of one that is also in the top ``k`` of the other."""
+    from scipy.stats import spearmanr
+
+    rho = float(spearmanr(a, b).statistic) if np.ptp(a) > 0 and np.ptp(b) > 0 else float("nan")
+    top_a, top_b = set(np.argsort(-a)[:k]), set(np.argsort(-b)[:k])
+    return {"spearman": rho, "top_k_overlap": len(top_a & top_b) / k}
+
+
+def split_stability(EE: np.ndarray, k: int, splits: int = 20, seed: int = 0) -> dict[str, float]:
+    """Rank stability shown by independent screenings: the trajectories are split at random into
+    two disjoint halves (two independent screenings of r/2 trajectories each), ``splits``
+    times; the agreement of the halves' mu* (median and lowest over the splits) is a lower
+    bound for the stability of the screening that uses all r trajectories."""
+    rng = np.random.default_rng(seed)
+    r = EE.shape[0]
+    A = np.abs(EE)
+    rhos, overlaps = [], []
+    for _ in range(splits):
+        perm = rng.permutation(r)
+        one, two = perm[: r // 2], perm[r // 2: 2 * (r // 2)]
+        agree = rank_agreement(A[one].mean(axis=0), A[two].mean(axis=0), k)
+        rhos.append(agree["spearman"])
+        overlaps.append(agree["top_k_overlap"])
+    return {
+        "trajectories_per_half": r // 2, "splits": splits, "k": k,
+        "spearman_median": float(np.nanmedian(rhos)), "spearman_min": float(np.nanmin(rhos)),
+        "top_k_overlap_median": float(np.median(overlaps)), "top_k_overlap_min": float(np.min(overlaps)),
+    }
