@@ -45,7 +45,7 @@ from .design import Design
 from .errors import RunFailed, SweepError, UserError
 from .preflight import check_workers
 from .rows import complete_rows, typed_column
-from .store import FORMAT, FORMAT_VERSION, SweepStore, echo, git_commit, missing_runs, model_code, versions
+from .store import FORMAT, FORMAT_VERSION, SweepStore, echo, code_hash, git_commit, missing_runs, model_code, versions
 
 MAX_BATCH = 64
 """Upper bound on runs per task."""
@@ -396,7 +396,9 @@ def base_manifest(design: Design, kind: str, command: list[str], extra: dict[str
         "design": design.to_dict(),
         "versions": versions(),
         "model_code": model_code(),
+        "code": code_hash(),
         "git": git_commit(),
+        "effective_parameters": {"every_point": design.base_values(), "varied_per_point": "design.points"},
         "collect": design.collect,
         "command": command,
         "columns": {
