@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "experiments"))
 
 import analysis  # noqa: E402
+import precision  # noqa: E402
 import findings  # noqa: E402
 
 QUESTIONS = ("q1_time", "q2_funder", "q3_history", "q4_backbone_skills", "q5_competition")
@@ -48,9 +49,9 @@ def quick_design(design: dict, name: str) -> dict:
         vary["min_months_per_level"] = [0, 4, 8]
     elif name == "q2_funder":
         vary["funder_pressure"] = [0.0, 0.5, 1.0]
-        vary["funder_deadline_months"] = [6, 24]
+        vary["funder_deadline_months"] = [12, 24]
     elif name == "q4_backbone_skills":
-        vary["collaborative_skill"] = [0.3, 0.7]
+        vary["collaborative_skill"] = [0.3, 0.5]
         vary["n_organisations"] = [20, 40]
     elif name == "q3_history":
         vary["history_of_harm"] = [0.0, 0.6]
@@ -82,6 +83,18 @@ def write_toml(design: dict, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def write_manifest(target: Path, sweep: dict | None = None, **extra) -> None:
+    """``target/manifest.json``: the sweep's manifest (design, full effective parameters,
+    versions, model code) and, at analysis time, the git commit, every dependency's version
+    and the hash of all the code (collabsim/, collabsim/sweep/, experiments/) that made the folder."""
+    from collabsim.sweep.store import code_hash, git_commit, versions
+
+    manifest = dict(sweep or {})
+    manifest["results"] = {"folder": target.name, "git": git_commit(), "versions": versions(), "code": code_hash(),
+                           "made_by": "experiments/run_all.py", **{k: v for k, v in extra.items() if v is not None}}
+    (target / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+
+
 def collabsim_cmd(*args: str, quiet: bool = False) -> None:
     cmd = [sys.executable, "-m", "collabsim.cli", *args] + (["--quiet"] if quiet else [])
     print("$ collabsim " + " ".join(args), flush=True)
@@ -94,14 +107,20 @@ def run_question(name: str, quick: bool, raw: Path, out: Path, workers: int | No
         design = quick_design(design, name)
     raw_dir = raw / name
     raw_dir.mkdir(parents=True, exist_ok=True)
-    design_path = raw / f"{name}.toml"
-    write_toml(design, design_path)
     extra = ["--workers", str(workers)] if workers else []
-    collabsim_cmd("sweep", str(design_path), "--out", str(raw_dir), *extra, quiet=quiet)
+
+    def run_sweep(d: dict, path: Path, into: Path) -> None:
+        write_toml(d, path)
+        collabsim_cmd("sweep", str(path), "--out", str(into), *extra, quiet=quiet)
+
+    record = None
+    if name in precision.TARGETS:  # replicates from the precision of the key paired difference
+        design["replicates"], record = precision.choose(name, design, raw, run_sweep, quick)
+    run_sweep(design, raw / f"{name}.toml", raw_dir)
     collabsim_cmd("report", str(raw_dir), quiet=quiet)
     target = out / name
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(raw_dir / "manifest.json", target / "manifest.json")
+    write_manifest(target, json.loads((raw_dir / "manifest.json").read_text(encoding="utf-8")), precision=record)
     report = raw_dir / "report"
     if report.is_dir():
         if (target / "report").exists():
