@@ -1,4 +1,4 @@
-"""The ``collabsim`` command: run, sweep, export, report, sensitivity, params, metrics, scenarios, viz.
+"""The ``collabsim`` command: run, sweep, export, report, replicates, sensitivity, params, metrics, scenarios, viz.
 
 Exit codes: 0 done, 2 bad input (one clear message, nothing written), 1 anything else.
 Run ``collabsim COMMAND --help`` for each command's options and examples; ``docs/cli.md``
@@ -29,6 +29,7 @@ examples:
   collabsim run --scenario police_community --set history_of_harm=0.8 --seed 1 --out out/run1
   collabsim sweep experiments/examples/trust_gain_x_pressure.toml --out out/sweep1
   collabsim report out/sweep1
+  collabsim replicates out/sweep1 --metric durable_collaborations --halfwidth 1
   collabsim export out/sweep1 --format csv --shape wide
   collabsim sensitivity experiments/examples/sensitivity_small.toml --method morris --out out/sa1
   collabsim sweep design.toml --out out/sweep1 --scheduler tcp://127.0.0.1:8786
@@ -80,10 +81,24 @@ REPORT_EPILOG = """\
 examples:
   collabsim report out/tg
   collabsim report out/tg --metrics mean_trust pairs_collaboration
+  collabsim report out/tg --reference funder_pressure=0.5 --adjust bh
 
 Writes under DIR/report/: by_month.csv and final.csv (mean, sd and 95% CI over replicates
 per design point), effects.csv, and PNG figures (time series with bands, one- and
-two-parameter effect plots, heat maps for two-parameter grids)."""
+two-parameter effect plots, heat maps for two-parameter grids); contrasts.csv,
+interactions.csv and contrasts.md: paired differences against each factor's reference level
+(or, for [[points]], against a reference point) with 95% CI, d_z and raw and adjusted p
+(Holm, or BH with --adjust bh, over every test of the report); survival.csv: Kaplan-Meier
+medians of first_collaboration_month (censored at the last month), never its mean."""
+
+REPLICATES_EPILOG = """\
+examples:
+  collabsim replicates out/pilot --metric durable_collaborations --halfwidth 1
+  collabsim replicates out/pilot --metric mean_trust --halfwidth 0.01 --format csv > need.csv
+
+For each paired contrast of 'collabsim report' (same seeds, other factors held), the
+smallest n with t(n-1) * sd / sqrt(n) <= H, sd being the SD of the pilot's per-seed
+differences. Run the pilot with the design you will use, at 10-20 replicates."""
 
 SENSITIVITY_EPILOG = """\
 examples:
@@ -173,10 +188,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FILE", help="the file to write (default: DIR/export/runs_SHAPE.FORMAT)")
     _add_common(p)
 
-    p = sub.add_parser("report", help="means and 95%% CIs over replicates, tables and figures", description="Summarise a sweep directory.", epilog=REPORT_EPILOG, formatter_class=fmt)
+    p = sub.add_parser("report", help="means and 95%% CIs over replicates, paired contrasts, tables and figures", description="Summarise a sweep directory.", epilog=REPORT_EPILOG, formatter_class=fmt)
     p.add_argument("dir", metavar="DIR")
-    p.add_argument("--metrics", nargs="+", metavar="NAME", help="metrics to draw (tables always hold every metric)")
+    p.add_argument("--metrics", nargs="+", metavar="NAME", help="metrics to draw and to compare in contrasts.csv (default: a few key ones; the mean tables always hold every metric)")
+    p.add_argument("--reference", action="append", metavar="NAME=VALUE", help="reference level of a varied factor (default: its first level), or point=N for a [[points]] design (repeatable)")
+    p.add_argument("--adjust", choices=("holm", "bh"), default="holm", help="multiplicity adjustment over the report's tests: holm (family-wise error, default) or bh (false discovery rate)")
     _add_common(p)
+
+    p = sub.add_parser("replicates", help="replicates needed for a chosen CI half-width of each paired contrast, from a pilot sweep", description="From a pilot sweep: how many replicates each paired contrast of 'collabsim report' needs for a given CI half-width.", epilog=REPLICATES_EPILOG, formatter_class=fmt)
+    p.add_argument("dir", metavar="DIR", help="the pilot sweep's directory")
+    p.add_argument("--metric", action="append", required=True, metavar="NAME", help="metric whose contrasts must reach the half-width (repeatable; same unit for all)")
+    p.add_argument("--halfwidth", required=True, metavar="H", help="target half-width of the CI of each paired difference, in the metric's unit")
+    p.add_argument("--conf", type=float, default=0.95, metavar="LEVEL", help="confidence level (default 0.95)")
+    p.add_argument("--reference", action="append", metavar="NAME=VALUE", help="as for 'collabsim report'")
+    p.add_argument("--format", choices=("table", "csv"), default="table")
 
     p = sub.add_parser("sensitivity", help="global sensitivity analysis (SALib: Morris or Sobol')", description="Global sensitivity analysis with SALib.", epilog=SENSITIVITY_EPILOG, formatter_class=fmt)
     p.add_argument("design", metavar="DESIGN.toml")
@@ -389,9 +414,29 @@ def cmd_export(args: argparse.Namespace, argv: Sequence[str]) -> int:
 def cmd_report(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .sweep.report import make_report
 
-    written = make_report(args.dir, metrics=args.metrics, quiet=args.quiet)
+    written = make_report(args.dir, metrics=args.metrics, quiet=args.quiet, references=args.reference, adjust=args.adjust)
     if not args.quiet:
+        print((Path(args.dir) / "report" / "contrasts.md").read_text(encoding="utf-8"))
         print(f"collabsim report: {len(written)} files in {Path(args.dir) / 'report'}")
+    return EXIT_OK
+
+
+def cmd_replicates(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from .sweep.report import replicates_needed
+
+    table = replicates_needed(args.dir, args.metric, args.halfwidth, conf=args.conf, references=args.reference)
+    if args.format == "csv":
+        print(table.to_csv(index=False), end="")
+        return EXIT_OK
+    shown = table.drop(columns=["kind", "target_halfwidth", "conf"]).copy()
+    if not shown["given"].astype(bool).any():
+        shown = shown.drop(columns="given")
+    for column in ("diff", "sd_diff", "pilot_halfwidth"):
+        shown[column] = shown[column].map(lambda v: f"{v:.3g}")
+    print(shown.fillna("").to_string(index=False))
+    print(f"\nTarget: each {args.conf:g} CI of a paired difference within +-{table['target_halfwidth'].iloc[0]:g}; "
+          f"the largest need is {int(table['replicates_needed'].max())} replicates (pilot: {int(table['pilot_n'].max())}). "
+          "A pilot's SD is itself uncertain: re-check the half-widths in the full run's contrasts.csv.")
     return EXIT_OK
 
 
@@ -507,6 +552,7 @@ COMMANDS = {
     "run": cmd_run,
     "sweep": cmd_sweep,
     "report": cmd_report,
+    "replicates": cmd_replicates,
     "export": cmd_export,
     "sensitivity": cmd_sensitivity,
     "params": cmd_params,

@@ -9,7 +9,16 @@ Tables (every metric):
 * ``effects.csv``: one-parameter effects at the last month: for each value of a varied
   parameter, the mean over the other points, then mean and CI over replicates (every
   point shares the replicate seeds, so a replicate is the unit of the interval);
-* ``effects_2d.csv``: the same for pairs of varied parameters on a grid.
+* ``effects_2d.csv``: the same for pairs of varied parameters on a grid;
+* ``contrasts.csv``, ``interactions.csv`` and ``contrasts.md``: paired differences (common
+  random numbers) against a reference level or point, with CIs, d_z, raw and Holm (or BH)
+  adjusted p-values over the whole report (``collabsim.sweep.contrasts`` says what is compared);
+* ``survival.csv``: times to an event (``first_collaboration_month``) per design point as
+  Kaplan-Meier medians with CIs and the share censored; these columns are left out of the mean
+  tables above, because a mean of censored times is biased.
+
+``[[points]]`` designs get no ``effects*.csv`` (a point may change several parameters at once,
+so a per-parameter average over points would mix factors) but point-by-point contrasts.
 
 Figures (the metrics given by ``--metrics``, or a few key ones): time series with bands
 (``timeseries_METRIC.png``), one-parameter effects (``effect_PARAM.png``), interaction
@@ -27,6 +36,8 @@ import pandas as pd
 
 from ..metric_info import final_label, label
 from ..parameters import PARAMETERS, unknown_name_message
+from ..stats import METHODS, adjust_pvalues, kaplan_meier
+from .contrasts import TIME_TO_EVENT, evaluate, plan_pairs
 from .errors import UserError
 from .store import KEY_COLUMNS, atomic_write_text, echo, load_runs, read_manifest
 
@@ -75,8 +86,8 @@ def is_grid(values: pd.Series) -> bool:
     return values.nunique(dropna=False) <= GRID_MAX_VALUES
 
 
-def make_report(root: str | os.PathLike, metrics: Sequence[str] | None = None, quiet: bool = False) -> list[Path]:
-    """Write the report of a sweep directory; return the files written."""
+def load_sweep(root: str | os.PathLike, metrics: Sequence[str] | None, option: str = "--metrics") -> tuple[dict, pd.DataFrame, list[str], list[str], list[str]]:
+    """Manifest, rows, varied parameters, every metric column and the chosen metrics of a sweep."""
     root = Path(root)
     if not root.is_dir():
         raise UserError(f"{root}: no such directory")
@@ -89,13 +100,41 @@ def make_report(root: str | os.PathLike, metrics: Sequence[str] | None = None, q
     if metrics:
         for name in metrics:
             if name not in all_metrics:
-                raise UserError(f"--metrics: {unknown_name_message(name, all_metrics, 'metric')}")
+                raise UserError(f"{option}: {unknown_name_message(name, all_metrics, 'metric')}")
         shown = list(dict.fromkeys(metrics))
     else:
-        shown = [m for m in KEY_METRICS if m in all_metrics] or all_metrics[:4]
+        shown = [m for m in KEY_METRICS if m in all_metrics] or [m for m in all_metrics if m not in TIME_TO_EVENT][:4]
+    return manifest, df, varied, all_metrics, shown
+
+
+def design_kind(manifest: dict) -> str:
+    """How the design chose its points (``vary``, ``points``, ``sample``, ``single``, ...)."""
+    return str(manifest.get("design", {}).get("kind", "single"))
+
+
+def make_report(
+    root: str | os.PathLike,
+    metrics: Sequence[str] | None = None,
+    quiet: bool = False,
+    references: Sequence[str] | None = None,
+    adjust: str = "holm",
+) -> list[Path]:
+    """Write the report of a sweep directory; return the files written.
+
+    ``metrics`` are drawn and compared (the contrasts' multiplicity family is every contrast
+    and interaction of these metrics); ``references`` are ``NAME=VALUE`` texts choosing the
+    reference level of a factor (or ``point=N``); ``adjust`` is ``holm`` or ``bh``.
+    """
+    if adjust not in METHODS:
+        raise UserError(f"--adjust: {adjust!r} is not one of {', '.join(METHODS)}")
+    root = Path(root)
+    manifest, df, varied, all_metrics, shown = load_sweep(root, metrics)
+    kind = design_kind(manifest)
     stored = df["run_id"].nunique()
     if stored < manifest["runs_total"]:
         echo(f"collabsim report: only {stored} of {manifest['runs_total']} runs are stored; the report covers those", quiet)
+    mean_metrics = [m for m in all_metrics if m not in TIME_TO_EVENT]
+    drawn = [m for m in shown if m not in TIME_TO_EVENT]
 
     out = root / "report"
     out.mkdir(exist_ok=True)
@@ -106,29 +145,124 @@ def make_report(root: str | os.PathLike, metrics: Sequence[str] | None = None, q
         written.append(out / name)
 
     point_cols = ["point", *varied]
-    by_month = interval(df.groupby(point_cols + ["month"], sort=True, dropna=False), all_metrics)
+    by_month = interval(df.groupby(point_cols + ["month"], sort=True, dropna=False), mean_metrics)
     save_csv(by_month, "by_month.csv")
     last = int(df["month"].max())
     final_rows = df[df["month"] == last]
     final = by_month[by_month["month"] == last].reset_index(drop=True)
     save_csv(final, "final.csv")
 
-    effects, effects_2d = one_and_two_way(final_rows, varied, all_metrics)
+    effects, effects_2d = one_and_two_way(final_rows, varied, mean_metrics) if kind != "points" else (None, None)
     if effects is not None:
         save_csv(effects, "effects.csv")
     if effects_2d is not None:
         save_csv(effects_2d, "effects_2d.csv")
+    survival = survival_table(final_rows, point_cols, [m for m in all_metrics if m in TIME_TO_EVENT], last)
 
-    for metric in shown:
+    contrasts, interactions, text = contrast_tables(final_rows, kind, varied, shown, references, adjust)
+    for table, name in ((contrasts, "contrasts.csv"), (interactions, "interactions.csv"), (survival, "survival.csv")):
+        if table is not None:
+            save_csv(table, name)
+        else:  # a table of an earlier report (other metrics) must not pass for this one's
+            (out / name).unlink(missing_ok=True)
+    atomic_write_text(out / "contrasts.md", text)
+    written.append(out / "contrasts.md")
+
+    for metric in drawn:
         written.append(save_png(_timeseries_figure(by_month, metric, varied), out / f"timeseries_{metric}.png"))
-    for param in varied:
-        written.append(save_png(_effect_figure(effects, final, param, shown), out / f"effect_{param}.png"))
+    for metric in [m for m in shown if m in TIME_TO_EVENT]:
+        written.append(save_png(_survival_figure(final_rows, metric, varied, last), out / f"survival_{metric}.png"))
+    if not drawn:
+        return written
+    for param in varied if kind != "points" else []:
+        written.append(save_png(_effect_figure(effects, final, param, drawn), out / f"effect_{param}.png"))
     if effects_2d is not None:
         for (a, b), _ in list(effects_2d.groupby(["a", "b"], sort=False))[:MAX_PAIRS]:
             pair = effects_2d[(effects_2d["a"] == a) & (effects_2d["b"] == b)]
-            written.append(save_png(_interaction_figure(pair, a, b, shown), out / f"interaction_{a}_x_{b}.png"))
-            written.append(save_png(_heatmap_figure(pair, a, b, shown), out / f"heatmap_{a}_x_{b}.png"))
+            written.append(save_png(_interaction_figure(pair, a, b, drawn), out / f"interaction_{a}_x_{b}.png"))
+            written.append(save_png(_heatmap_figure(pair, a, b, drawn), out / f"heatmap_{a}_x_{b}.png"))
     return written
+
+
+def survival_table(final_rows: pd.DataFrame, point_cols: list[str], columns: list[str], month: int) -> pd.DataFrame | None:
+    """Per point and time-to-event column: Kaplan-Meier median with CI and the share censored."""
+    rows = []
+    for column in columns:
+        for key, group in final_rows.groupby(point_cols, sort=True, dropna=False):
+            values = group[column].to_numpy(float)
+            observed = values <= month
+            km = kaplan_meier(np.where(observed, values, month), observed)
+            med = km.median()
+            rows.append({**dict(zip(point_cols, key if isinstance(key, tuple) else (key,))), "metric": column, "n": km.n,
+                         "events": km.events, "censored_share": km.censored_share, "censored_at": month,
+                         "median": med.estimate, "median_low": med.lower, "median_high": med.upper, "median_text": str(med)})
+    return pd.DataFrame(rows) if rows else None
+
+
+def contrast_tables(final_rows: pd.DataFrame, kind: str, varied: list[str], metrics: Sequence[str], references: Sequence[str] | None, adjust: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str]:
+    """contrasts.csv and interactions.csv rows (p adjusted over both together) and the markdown text."""
+    plan = plan_pairs(final_rows, kind, varied, metrics, references)
+    rows = [evaluate(pair) | {"_kind": pair.kind} for pair in plan.pairs]
+    if rows:
+        table = pd.DataFrame(rows)
+        table["p_adjusted"] = adjust_pvalues(table["p"].to_numpy(float), adjust)
+        family = int(table["p"].notna().sum())
+        table["adjustment"] = f"{adjust} over {family}"
+        split = [table[table["_kind"] == k].drop(columns="_kind").dropna(axis=1, how="all") for k in ("contrast", "interaction")]
+        contrasts, interactions = (part.reset_index(drop=True) if len(part) else None for part in split)
+        plan.notes.append(
+            f"p: two-sided, unadjusted; p_adjusted: {'Holm (family-wise error)' if adjust == 'holm' else 'Benjamini-Hochberg (false discovery rate)'} "
+            f"over all {family} tests of this report (contrasts and interactions of {', '.join(metrics)}). 95% CIs are not adjusted."
+        )
+    else:
+        contrasts = interactions = None
+    return contrasts, interactions, contrasts_markdown(contrasts, interactions, plan.notes)
+
+
+CONTRAST_COLUMNS = [("metric", "metric"), ("factor", "factor"), ("level", "level"), ("reference", "vs"), ("given", "given"), ("n", "n"),
+                    ("diff", "diff"), ("ci", "95% CI"), ("d_z", "d_z"), ("corr", "r(a,b)"), ("median_reference", "median ref"),
+                    ("median_level", "median level"), ("share_level_first", "level first (of informative seeds)"), ("p", "p"), ("p_adjusted", "p adj")]
+INTERACTION_COLUMNS = [("metric", "metric"), ("factor_a", "A"), ("level_a", "A level"), ("factor_b", "B"), ("level_b", "B level"),
+                       ("given", "given"), ("n", "n"), ("effect_at_reference_a", "B effect at A ref"), ("effect_at_level_a", "B effect at A level"),
+                       ("diff", "interaction"), ("ci", "95% CI"), ("d_z", "d_z"), ("p", "p"), ("p_adjusted", "p adj")]
+
+
+def contrasts_markdown(contrasts: pd.DataFrame | None, interactions: pd.DataFrame | None, notes: list[str]) -> str:
+    """The report's contrasts as markdown tables a person can read (also printed by the command)."""
+    parts = ["# Paired contrasts (common random numbers)", "", *(f"- {note}" for note in notes), ""]
+    for title, table, columns in (("Differences against the reference", contrasts, CONTRAST_COLUMNS), ("Interactions (difference of paired differences)", interactions, INTERACTION_COLUMNS)):
+        if table is None:
+            continue
+        parts += [f"## {title}", "", _markdown(table, columns), ""]
+    return "\n".join(parts)
+
+
+def _markdown(table: pd.DataFrame, columns: list[tuple[str, str]]) -> str:
+    table = table.copy()
+    if "ci_low" in table:
+        table["ci"] = [f"[{_cell(lo)}, {_cell(hi)}]" if pd.notna(lo) else "" for lo, hi in zip(table["ci_low"], table["ci_high"])]
+    if "share_level_first" in table:
+        table["share_level_first"] = [
+            (f"{first:.0f} of {k:.0f}" + (f": {_cell(v)} [{_cell(lo)}, {_cell(hi)}]" if k else "")) if pd.notna(k) else ""
+            for first, k, v, lo, hi in zip(table["level_first"], table["informative"], table["share_level_first"], table["share_low"], table["share_high"])
+        ]
+    keep = [(c, h) for c, h in columns if c in table and table[c].astype(str).str.len().gt(0).any()]
+    lines = ["| " + " | ".join(h for _, h in keep) + " |", "|" + "|".join("---" for _ in keep) + "|"]
+    for _, row in table.iterrows():
+        lines.append("| " + " | ".join(_cell(row[c], c) for c, _ in keep) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: Any, column: str = "") -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if column in ("p", "p_adjusted"):
+        return "<0.0001" if value < 1e-4 else f"{value:.4f}"
+    if isinstance(value, (int, np.integer)):
+        return str(value)
+    return f"{value:.3g}"
 
 
 def one_and_two_way(final_rows: pd.DataFrame, varied: list[str], metrics: list[str]) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
@@ -182,6 +316,8 @@ def _label(row: pd.Series, varied: list[str]) -> str:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):  # a category, written as in the design
+        return "true" if value else "false"
     if isinstance(value, (float, np.floating)):
         return f"{value:.3g}"
     return str(value)
@@ -211,6 +347,26 @@ def _timeseries_figure(by_month: pd.DataFrame, metric: str, varied: list[str]) -
         ax.set_title(f"{metric}: {len(points)} design points (grey: each point's mean)")
     ax.set_xlabel("month")
     ax.set_ylabel(label(metric))
+    return fig
+
+
+def _survival_figure(final_rows: pd.DataFrame, metric: str, varied: list[str], month: int) -> Any:
+    """Kaplan-Meier curve with its 95% band per design point (the first MAX_LINES), censored share in the legend."""
+    fig, (ax,) = _figure(1, 7.0, 4.2)
+    for k, (point, group) in enumerate(list(final_rows.groupby("point", sort=True))[:MAX_LINES]):
+        values = group[metric].to_numpy(float)
+        observed = values <= month
+        km = kaplan_meier(np.where(observed, values, month), observed)
+        x = np.concatenate([[0.0], km.time])
+        color = f"C{k % 10}"
+        ax.step(x, np.concatenate([[1.0], km.survival]), where="post", color=color, lw=1.5,
+                label=f"{_label(group.iloc[0], varied)} ({km.censored_share:.0%} censored)")
+        ax.fill_between(x, np.concatenate([[1.0], km.lower]), np.concatenate([[1.0], km.upper]), step="post", color=color, alpha=0.15, lw=0)
+    ax.set_xlabel("month")
+    ax.set_ylabel(f"share without an event ({metric})")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7, loc="best")
+    ax.set_title(f"{metric}: Kaplan-Meier, 95% band, censored at month {month}")
     return fig
 
 
@@ -273,3 +429,51 @@ def _heatmap_figure(pair: pd.DataFrame, a: str, b: str, metrics: list[str]) -> A
         ax.set_title(f"{final_label(metric)}, mean", fontsize=9)
         fig.colorbar(image, ax=ax)
     return fig
+
+
+# ------------------------------------------------------------------------------ runs from precision
+def contrast_label(labels: dict[str, str], kind: str) -> str:
+    """One line naming a contrast: "backbone true - false", or "backbone true x funder_pressure 1"."""
+    if kind == "interaction":
+        return (f"interaction {labels['factor_a']} {labels['level_a']}-{labels['reference_a']} x "
+                f"{labels['factor_b']} {labels['level_b']}-{labels['reference_b']}")
+    if labels["factor"] == "point":
+        return f"{labels['level']} - {labels['reference']}"
+    return f"{labels['factor']} {labels['level']} - {labels['reference']}"
+
+
+def replicates_needed(root: str | os.PathLike, metrics: Sequence[str], halfwidth: float, conf: float = 0.95, references: Sequence[str] | None = None) -> pd.DataFrame:
+    """From a pilot sweep: the replicates each paired contrast needs for a CI of +- ``halfwidth``.
+
+    The contrasts are the report's (main and simple effects, interactions, or point-by-point
+    differences); the SD of each one's per-seed differences in the pilot sets the count
+    (``collabsim.stats.replicates_for_halfwidth``). ``halfwidth`` is in the metrics' own unit,
+    hence one metric family at a time.
+    """
+    from ..stats import replicates_for_halfwidth
+    from .contrasts import per_seed_differences
+
+    if not metrics:
+        raise UserError("--metric: give at least one metric (the half-width is in its unit)")
+    try:  # check --halfwidth and --conf before reading the runs; the message names the option
+        replicates_for_halfwidth([0.0, 1.0], halfwidth, conf=conf)
+    except ValueError as exc:
+        raise UserError(f"--{exc}") from None
+    h = float(halfwidth)
+    manifest, df, varied, _all, chosen = load_sweep(root, metrics, option="--metric")
+    for name in chosen:
+        if name in TIME_TO_EVENT:
+            raise UserError(f"--metric: {name} is a censored time to an event; a CI half-width of a mean difference does not apply to it (choose a count or a mean metric)")
+    final_rows = df[df["month"] == df["month"].max()]
+    plan = plan_pairs(final_rows, design_kind(manifest), varied, chosen, references)
+    if not plan.pairs:
+        raise UserError(f"{root}: {' '.join(plan.notes)}")
+    rows = []
+    for pair in plan.pairs:
+        diffs = per_seed_differences(pair)
+        effect = evaluate(pair, conf=conf)
+        need = replicates_for_halfwidth(diffs, h, conf=conf)
+        rows.append({"metric": pair.metric, "contrast": contrast_label(pair.labels, pair.kind), "given": pair.labels.get("given", ""),
+                     "kind": pair.kind, "pilot_n": len(diffs), "diff": effect["diff"], "sd_diff": effect["sd_diff"],
+                     "pilot_halfwidth": (effect["ci_high"] - effect["ci_low"]) / 2, "target_halfwidth": h, "conf": conf, "replicates_needed": need})
+    return pd.DataFrame(rows)
