@@ -82,7 +82,7 @@ def horizon_and_settling(df: pd.DataFrame, out: Path, name: str, metric_labels: 
         study.effect_line(ax, hz[hz.metric == m], "month", lab)
         ax.axvline(answer, color="k", ls=":", lw=0.8)
         ax.set_xlabel("month the answer is read")
-        ax.set_ylabel(f"paired difference: {lab}")
+        ax.set_ylabel(f"{lab}\n(paired difference)")
     study.finish(fig, out / "horizon.png", title, f"{note}; dotted: the month the answer is read ({answer}); error bars: 95% CI of the paired difference over {int(hz.n.min())} seeds")
     settle = [study.settling(df, m, w, last - 60, last) for m in metric_labels for w in where_settle]
     st = pd.DataFrame(settle)
@@ -183,6 +183,10 @@ def q1_time(raw: Path, out: Path, design: dict) -> dict:
         ax.legend(loc="upper left", fontsize=6)
     for ax in axes[::2]:
         ax.set_ylabel("share of pairs with the event")
+    early = pairs[(pairs.contact >= 0) & (pairs.contact <= answer)]  # the cohort the month-120 reading sees, followed to the end
+    for event in ("work", "collab"):
+        t_, o_ = censor_at(early, event, last)
+        pair_rows.append({"event": f"{event}_met_by_{answer}", "read_at": last, **study.km_row(t_, o_), **cluster_median_ci(early, event, last)})
     pt = pd.DataFrame(pair_rows)
     study.write_csv(pt, out / "pair_times.csv")
     study.finish(fig, out / "pair_times_km.png", "Q1. How long pairs take: first contact, first joint work, collaboration (Kaplan–Meier)",
@@ -257,8 +261,8 @@ def cluster_median_ci(pairs: pd.DataFrame, event: str, read: int, draws: int = 2
         meds.append(study.kaplan_meier(t_, o_).median().estimate)
     meds = np.asarray(meds)
     lo, hi = (float(np.percentile(meds, q, method="nearest")) for q in (2.5, 97.5))  # "nearest": a bound may be inf (not reached)
-    return {"median_low_runs": lo, "median_high_runs": hi,
-            "median_ci_runs_text": f"[{lo:g}, {hi:g}]" if np.isfinite([lo, hi]).all() else f"[{lo:g}, not reached]"}
+    text = "not reached" if not np.isfinite(lo) else f"[{lo:g}, {hi:g}]" if np.isfinite(hi) else f"[{lo:g}, not reached]"
+    return {"median_low_runs": lo, "median_high_runs": hi, "median_ci_runs_text": text}
 
 
 # --------------------------------------------------------------------------- Q2
@@ -347,9 +351,9 @@ def q2_funder(raw: Path, out: Path, design: dict) -> dict:
                               {"funder_pressure": 0.0}, {"funder_pressure": 1.0}, answer, [{"funder_pressure": 0.0}, {"funder_pressure": 1.0}],
                               "Q2. Does the effect of full pressure depend on the month it is read?", f"pressure 1.0 minus none, deadline {dl}, no backbone")
     b = con[con.metric == "breakdowns"]
-    power = {"median_sd_diff": float(b.sd_diff.median()), "median_mde80": float(b.mde80.median()),
+    power = {"power": 0.8, "median_sd_diff": float(b.sd_diff.median()), "median_mde80": float(b.mde80.median()),
              "median_mde80_bonferroni": float(b.mde80_bonferroni.median()), "median_power_for_3": float(b.power_for_3.median())}
-    return {"replicates": reps, "answer_month": answer, "last_month": last, "horizon": hz, "power_breakdowns": power,
+    return {"replicates": reps, "answer_month": answer, "last_month": last, "reference_deadline": dl, "horizon": hz, "power_breakdowns": power,
             "significant_cells": {m: int(con[(con.metric == m)].significant.sum()) for m in metrics},
             "cells": int(len(b))}
 
@@ -556,15 +560,17 @@ def replicate_stability(root: Path, raw: Path, out: Path, quick: bool, workers: 
     study.write_csv(table, target_dir / "precision.csv")
     for old in ("replicate_stability.csv", "replicate_stability.png"):
         (target_dir / old).unlink(missing_ok=True)
-    fig, axes = plt.subplots(1, max(1, len(curves)), figsize=(PAGE, 2.5), squeeze=False)
+    fig, axes = plt.subplots(1, max(1, len(curves)), figsize=(PAGE, 2.9), squeeze=False)
     for ax, (q, (steps, halves, t)) in zip(axes[0], curves.items()):
-        ax.plot(steps, halves, lw=1.2, label="half-width with the first n seeds")
+        keep = [i for i, k in enumerate(steps) if k >= 5]  # a handful of seeds gives no usable SD
+        ks, hs = [steps[i] for i in keep], [halves[i] for i in keep]
+        ax.plot(ks, hs, lw=1.2, label="reached with the first n seeds")
         ax.axhline(t.halfwidth, color="#d95f02", ls="--", lw=1, label="target")
-        ax.set_title(f"{q}\n{t.metric}", fontsize=7)
+        ax.set_title(textwrap.fill(f"{q.split('_')[0].upper()}: {t.metric.replace('_', ' ')} ({t.unit})", 22), fontsize=7)
         ax.set_xlabel("seeds")
-        ax.set_ylim(0, min(max(halves[len(halves) // 10:] + [t.halfwidth]) * 1.3, max(halves)))
+        ax.set_ylim(0, max(hs + [t.halfwidth]) * 1.05)
     axes[0][0].set_ylabel("95% CI half-width of the\nkey paired difference")
-    axes[0][0].legend(fontsize=5.5)
+    axes[0][-1].legend(fontsize=5.5, loc="upper right")
     study.finish(fig, target_dir / "precision.png", "How many replicates? The precision of the difference each answer rests on",
                  "per question: the key contrast's 95% CI half-width as seeds are added (full study), and the target the replicate count was chosen for (experiments/precision.py)")
     write_manifest(target_dir, None, targets={q: {**vars(t)} for q, t in precision.TARGETS.items()},

@@ -1,7 +1,9 @@
 """Regenerate every result of collabsim from scratch: the five research questions and the
 global sensitivity analysis (DESIGN.md, "Experiments the project must answer").
 
-Each question has a sweep design in ``experiments/``. This script runs each design
+Each question has a sweep design in ``experiments/``. Its replicate count comes from a pilot
+of the question's key contrast (``experiments/precision.py``: the seeds needed for a target
+CI half-width of that paired difference). This script runs each design
 through the real sweep engine (``collabsim sweep``, resumable: run it again after an
 interruption and it continues), makes the generic report (``collabsim report``), then
 draws the question's own figures and tables into ``results/<question>/``. At the end of a
@@ -9,12 +11,12 @@ full run, every ``results/<folder>/FINDINGS.md`` is rendered again from its temp
 ``experiments/findings/`` (``experiments/findings.py``), so the text follows the new tables.
 
 Usage:
-    python experiments/run_all.py            # the full study (about 4 minutes on 2 cores)
+    python experiments/run_all.py            # the full study (Q1-Q5 sweeps about 17 minutes on 2 busy cores; see the FINDINGS)
     python experiments/run_all.py --quick    # a small version (a few minutes): results/quick/
     python experiments/run_all.py --only q2_funder --workers 2
 
 Raw sweep outputs (Parquet) go under ``.cache/sweeps/`` and are not committed; the
-figures (PNG), tables (CSV), manifests and summaries in ``results/`` are.
+figures (PNG and SVG), tables (CSV), manifests and summaries in ``results/`` are.
 """
 
 from __future__ import annotations

@@ -67,9 +67,10 @@ def first_event(df: pd.DataFrame, metric: str, keys: list[str], horizon: int | N
 def km_row(times: np.ndarray, observed: np.ndarray) -> dict[str, Any]:
     """Kaplan–Meier summary of one arm: median with its CI ("not reached" = inf), censored share."""
     km = kaplan_meier(times, observed)
-    med = km.median()
+    med, q10 = km.median(), km.quantile(0.1)
     return {"n": km.n, "events": km.events, "censored_share": km.censored_share,
-            "median": med.estimate, "median_low": med.lower, "median_high": med.upper, "median_text": str(med)}
+            "median": med.estimate, "median_low": med.lower, "median_high": med.upper, "median_text": str(med),
+            "q10": q10.estimate, "q10_text": str(q10)}
 
 
 def km_table(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
