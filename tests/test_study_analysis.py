@@ -115,7 +115,7 @@ def test_sweep_manifest_names_versions_code_hash_and_effective_parameters() -> N
     m = base_manifest(load_design(ROOT / "experiments" / "q2_funder.toml"), "sweep", ["test"])
     for name in ("scipy", "SALib", "matplotlib", "numpy", "numba", "mesa", "pandas"):
         assert m["versions"].get(name, "not installed") != "not installed", name
-    assert len(m["code"]["sha256"]) == 64 and "experiments/**/*.{py,toml,md,csv}" in m["code"]["covers"]
+    assert len(m["code"]["sha256"]) == 64 and "experiments/**/*.{py,toml,csv}" in m["code"]["covers"]
     params = m["effective_parameters"]["every_point"]
     assert params["funding_end_month"] == 60 and "trust_gain" in params
 

@@ -114,20 +114,21 @@ def model_code() -> str:
 def code_hash() -> dict[str, Any]:
     """SHA-256 of all the code that can produce a result folder: every ``.py`` file of the
     package (``collabsim/sweep/`` and the command line included) and, when it runs from a
-    clone, every ``.py``, ``.toml`` and template file under ``experiments/``. Unlike
-    ``model_code`` (which decides whether a sweep may resume), an edit to the analysis or a
-    findings template changes this hash too."""
+    clone, every ``.py``, ``.toml`` and ``.csv`` file under ``experiments/`` (designs, analysis,
+    observed communities). Unlike ``model_code`` (which decides whether a sweep may resume), an
+    edit to the analysis changes this hash too. The FINDINGS templates are not hashed: they
+    make no table or figure, and ``experiments/findings.py --check`` ties each FINDINGS.md to them."""
     package = Path(__file__).resolve().parents[1]
     files = sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
     experiments = package.parent / "experiments"
     if (package.parent / "pyproject.toml").is_file() and experiments.is_dir():
-        files += sorted(p for p in experiments.rglob("*") if p.is_file() and p.suffix in (".py", ".toml", ".md", ".csv") and "__pycache__" not in p.parts)
+        files += sorted(p for p in experiments.rglob("*") if p.is_file() and p.suffix in (".py", ".toml", ".csv") and "__pycache__" not in p.parts)
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(package.parent).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
-    covers = ["collabsim/**/*.py"] + (["experiments/**/*.{py,toml,md,csv}"] if any(experiments in p.parents for p in files) else [])
+    covers = ["collabsim/**/*.py"] + (["experiments/**/*.{py,toml,csv}"] if any(experiments in p.parents for p in files) else [])
     return {"sha256": digest.hexdigest(), "files": len(files), "covers": covers}
 
 
