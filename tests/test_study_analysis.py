@@ -134,7 +134,7 @@ def test_code_hash_changes_with_an_experiments_file(tmp_path: Path, monkeypatch:
     assert store.code_hash()["sha256"] != before
 
 
-@pytest.mark.parametrize("folder", [*QUESTIONS, "replicates"])
+@pytest.mark.parametrize("folder", [*QUESTIONS, "replicates", "validity"])
 def test_every_results_folder_has_a_full_manifest(folder: str) -> None:
     manifest = json.loads((ROOT / "results" / folder / "manifest.json").read_text(encoding="utf-8"))
     res = manifest["results"]
