@@ -290,7 +290,7 @@ def q2_funder(raw: Path, out: Path, design: dict) -> dict:
     study.write_csv(pd.DataFrame(pooled), out / "backbone_interaction_pooled.csv")
 
     fig, axes = plt.subplots(len(Q2_FLOWS), 2, figsize=(PAGE, 7.4), sharey=True, layout="constrained")
-    fig.get_layout_engine().set(rect=(0, 0.07, 1, 0.95), hspace=0.06)
+    fig.get_layout_engine().set(rect=(0, 0.07, 1, 1), hspace=0.06)  # constrained layout places the suptitle
     for row, (metric, label) in enumerate(Q2_FLOWS.items()):
         c = con[con.metric == metric]
         vmax = float(np.nanmax(np.abs(c["diff"]))) or 1.0

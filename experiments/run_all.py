@@ -92,6 +92,10 @@ def write_manifest(target: Path, sweep: dict | None = None, **extra) -> None:
     from collabsim.sweep.store import code_hash, git_commit, versions
 
     manifest = dict(sweep or {})
+    if "effective_parameters" in manifest:  # a sweep made before the run length and seeds were filled in
+        from collabsim.sweep.engine import effective_parameters
+
+        manifest["effective_parameters"] = effective_parameters(manifest["effective_parameters"]["every_point"], manifest["design"]["months"])
     manifest["results"] = {"folder": target.name, "git": git_commit(), "versions": versions(), "code": code_hash(),
                            "made_by": "experiments/run_all.py", **{k: v for k, v in extra.items() if v is not None}}
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")

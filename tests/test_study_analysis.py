@@ -117,7 +117,7 @@ def test_sweep_manifest_names_versions_code_hash_and_effective_parameters() -> N
         assert m["versions"].get(name, "not installed") != "not installed", name
     assert len(m["code"]["sha256"]) == 64 and "experiments/**/*.{py,toml,csv}" in m["code"]["covers"]
     params = m["effective_parameters"]["every_point"]
-    assert params["funding_end_month"] == 60 and "trust_gain" in params
+    assert params["funding_end_month"] == 60 and "trust_gain" in params and params["months"] == 240
 
 
 def test_code_hash_changes_with_an_experiments_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,7 +142,7 @@ def test_every_results_folder_has_a_full_manifest(folder: str) -> None:
     assert {"scipy", "SALib", "matplotlib", "numpy", "numba", "mesa", "pandas"} <= set(res["versions"])
     assert len(res["code"]["sha256"]) == 64
     if folder in QUESTIONS:
-        assert manifest["effective_parameters"]["every_point"] and manifest["design"]["points"]
+        assert manifest["effective_parameters"]["every_point"]["months"] == manifest["design"]["months"] and manifest["design"]["points"]
         p = res["precision"]
         assert p["replicates_chosen"] == manifest["design"]["replicates"] and p["target"]["halfwidth"] > 0 and p["pilot_replicates"] >= 2
 
