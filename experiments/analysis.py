@@ -290,7 +290,7 @@ def q2_funder(raw: Path, out: Path, design: dict) -> dict:
     study.write_csv(pd.DataFrame(pooled), out / "backbone_interaction_pooled.csv")
 
     fig, axes = plt.subplots(len(Q2_FLOWS), 2, figsize=(PAGE, 7.4), sharey=True, layout="constrained")
-    fig.get_layout_engine().set(rect=(0, 0.07, 1, 1), hspace=0.06)  # constrained layout places the suptitle
+    fig.get_layout_engine().set(rect=(0, 0.07, 1, 0.93), hspace=0.06)  # room for the title above and the note below
     for row, (metric, label) in enumerate(Q2_FLOWS.items()):
         c = con[con.metric == metric]
         vmax = float(np.nanmax(np.abs(c["diff"]))) or 1.0
@@ -303,7 +303,7 @@ def q2_funder(raw: Path, out: Path, design: dict) -> dict:
             axes[row][col].set_xlabel("funder deadline (months)")
         axes[row][0].set_ylabel("funder_pressure")
         fig.colorbar(im, ax=axes[row].tolist(), label=textwrap.fill(label, 26), shrink=0.95, pad=0.02)
-    fig.suptitle("Q2. What mandated collaboration adds and costs, by pressure and deadline", fontsize=9, fontweight="bold")
+    fig.text(0.5, 0.975, "Q2. What mandated collaboration adds and costs, by pressure and deadline", ha="center", va="center", fontsize=9, fontweight="bold")
     fig.text(0.5, 0.005, textwrap.fill(
         f"paired difference from no pressure (same deadline, backbone and seeds), read at month {answer}; money ends at month 60 in every arm; "
         f"{reps} seeds per cell; * = Benjamini–Hochberg-adjusted p < 0.05 over the {len(c)} cells of a row; breakdowns and formations are events "
