@@ -290,7 +290,7 @@ def q2_funder(raw: Path, out: Path, design: dict) -> dict:
     study.write_csv(pd.DataFrame(pooled), out / "backbone_interaction_pooled.csv")
 
     fig, axes = plt.subplots(len(Q2_FLOWS), 2, figsize=(PAGE, 7.4), sharey=True, layout="constrained")
-    fig.get_layout_engine().set(rect=(0, 0.07, 1, 0.93), hspace=0.06)  # room for the title above and the note below
+    fig.get_layout_engine().set(rect=(0, 0.065, 1, 0.885), hspace=0.06)  # (left, bottom, width, height): room for the title and the note
     for row, (metric, label) in enumerate(Q2_FLOWS.items()):
         c = con[con.metric == metric]
         vmax = float(np.nanmax(np.abs(c["diff"]))) or 1.0
