@@ -310,7 +310,7 @@ def q2_funder(raw: Path, out: Path, design: dict) -> dict:
         f"counted to month {answer} (same unit), durable collaborations a number of pairs at month {answer} (a state): they are shown apart, not subtracted", 130),
         ha="center", va="bottom", fontsize=6.5, color="#333")
     fig.savefig(out / "harm_vs_help_heatmap.png", dpi=200)
-    fig.savefig(out / "harm_vs_help_heatmap.svg")
+    fig.savefig(out / "harm_vs_help_heatmap.svg", metadata=study.SVG_META)
     plt.close(fig)
 
     dl = 12

@@ -25,7 +25,9 @@ from scipy import stats  # noqa: E402
 from collabsim.stats import adjust_pvalues, interaction, kaplan_meier, paired_censored_test, paired_difference  # noqa: E402
 
 plt.rcParams.update({"font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "legend.fontsize": 7,
-                     "xtick.labelsize": 7, "ytick.labelsize": 7, "svg.fonttype": "none"})
+                     "xtick.labelsize": 7, "ytick.labelsize": 7, "svg.fonttype": "none",
+                     "svg.hashsalt": "collabsim"})  # the same figure gives the same SVG bytes (no random ids)
+SVG_META = {"Date": None}  # nor a creation date
 COLUMN = 3.5  # inches: one journal column
 PAGE = 7.2  # inches: the full page width
 BAND = "band: 95% CI of the mean over replicate seeds (Student t)"
@@ -281,7 +283,7 @@ def finish(fig, path: Path, title: str, subtitle: str) -> None:
     height = fig.get_figheight()
     fig.tight_layout(rect=(0, min(0.4, 0.12 * lines / height), 1, 1 - min(0.3, 0.17 * title_lines / height)))
     fig.savefig(path, dpi=200)
-    fig.savefig(path.with_suffix(".svg"))
+    fig.savefig(path.with_suffix(".svg"), metadata=SVG_META)
     plt.close(fig)
 
 
