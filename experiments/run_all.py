@@ -1,7 +1,9 @@
 """Regenerate every result of collabsim from scratch: the five research questions and the
 global sensitivity analysis (DESIGN.md, "Experiments the project must answer").
 
-Each question has a sweep design in ``experiments/``. This script runs each design
+Each question has a sweep design in ``experiments/``. Its replicate count comes from a pilot
+of the question's key contrast (``experiments/precision.py``: the seeds needed for a target
+CI half-width of that paired difference). This script runs each design
 through the real sweep engine (``collabsim sweep``, resumable: run it again after an
 interruption and it continues), makes the generic report (``collabsim report``), then
 draws the question's own figures and tables into ``results/<question>/``. At the end of a
@@ -9,12 +11,12 @@ full run, every ``results/<folder>/FINDINGS.md`` is rendered again from its temp
 ``experiments/findings/`` (``experiments/findings.py``), so the text follows the new tables.
 
 Usage:
-    python experiments/run_all.py            # the full study (about 4 minutes on 2 cores)
+    python experiments/run_all.py            # the full study (Q1-Q5 sweeps about 17 minutes on 2 busy cores; see the FINDINGS)
     python experiments/run_all.py --quick    # a small version (a few minutes): results/quick/
     python experiments/run_all.py --only q2_funder --workers 2
 
 Raw sweep outputs (Parquet) go under ``.cache/sweeps/`` and are not committed; the
-figures (PNG), tables (CSV), manifests and summaries in ``results/`` are.
+figures (PNG and SVG), tables (CSV), manifests and summaries in ``results/`` are.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "experiments"))
 
 import analysis  # noqa: E402
+import precision  # noqa: E402
 import findings  # noqa: E402
 import new_questions  # noqa: E402  (Q6-Q8: celebration and turnover, trust rules, multisector clusters)
 
@@ -49,9 +52,9 @@ def quick_design(design: dict, name: str) -> dict:
         vary["min_months_per_level"] = [0, 4, 8]
     elif name == "q2_funder":
         vary["funder_pressure"] = [0.0, 0.5, 1.0]
-        vary["funder_deadline_months"] = [6, 24]
+        vary["funder_deadline_months"] = [12, 24]
     elif name == "q4_backbone_skills":
-        vary["collaborative_skill"] = [0.3, 0.7]
+        vary["collaborative_skill"] = [0.3, 0.5]
         vary["n_organisations"] = [20, 40]
     elif name == "q3_history":
         vary["history_of_harm"] = [0.0, 0.6]
@@ -83,6 +86,22 @@ def write_toml(design: dict, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def write_manifest(target: Path, sweep: dict | None = None, **extra) -> None:
+    """``target/manifest.json``: the sweep's manifest (design, full effective parameters,
+    versions, model code) and, at analysis time, the git commit, every dependency's version
+    and the hash of all the code (collabsim/, collabsim/sweep/, experiments/) that made the folder."""
+    from collabsim.sweep.store import code_hash, git_commit, versions
+
+    manifest = dict(sweep or {})
+    if "effective_parameters" in manifest:  # a sweep made before the run length and seeds were filled in
+        from collabsim.sweep.engine import effective_parameters
+
+        manifest["effective_parameters"] = effective_parameters(manifest["effective_parameters"]["every_point"], manifest["design"]["months"])
+    manifest["results"] = {"folder": target.name, "git": git_commit(), "versions": versions(), "code": code_hash(),
+                           "made_by": "experiments/run_all.py", **{k: v for k, v in extra.items() if v is not None}}
+    (target / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+
+
 def collabsim_cmd(*args: str, quiet: bool = False) -> None:
     cmd = [sys.executable, "-m", "collabsim.cli", *args] + (["--quiet"] if quiet else [])
     print("$ collabsim " + " ".join(args), flush=True)
@@ -97,14 +116,20 @@ def run_question(name: str, quick: bool, raw: Path, out: Path, workers: int | No
         return new_questions.run(name, design, quick, raw, out, workers, quiet)
     raw_dir = raw / name
     raw_dir.mkdir(parents=True, exist_ok=True)
-    design_path = raw / f"{name}.toml"
-    write_toml(design, design_path)
     extra = ["--workers", str(workers)] if workers else []
-    collabsim_cmd("sweep", str(design_path), "--out", str(raw_dir), *extra, quiet=quiet)
+
+    def run_sweep(d: dict, path: Path, into: Path) -> None:
+        write_toml(d, path)
+        collabsim_cmd("sweep", str(path), "--out", str(into), *extra, quiet=quiet)
+
+    record = None
+    if name in precision.TARGETS:  # replicates from the precision of the key paired difference
+        design["replicates"], record = precision.choose(name, design, raw, run_sweep, quick)
+    run_sweep(design, raw / f"{name}.toml", raw_dir)
     collabsim_cmd("report", str(raw_dir), quiet=quiet)
     target = out / name
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(raw_dir / "manifest.json", target / "manifest.json")
+    write_manifest(target, json.loads((raw_dir / "manifest.json").read_text(encoding="utf-8")), precision=record)
     report = raw_dir / "report"
     if report.is_dir():
         if (target / "report").exists():

@@ -179,7 +179,12 @@ def main(argv: list[str] | None = None) -> int:
         writer = csv.DictWriter(fh, fieldnames=["check", "figure", "value"])
         writer.writeheader()
         writer.writerows(rows)
-    print(f"wrote {out / 'validity.csv'}")
+    sys.path.insert(0, str(ROOT / "experiments"))
+    from run_all import write_manifest
+
+    write_manifest(out, None, command=["python", "experiments/validity_checks.py", *(argv if argv is not None else sys.argv[1:])],
+                   seeds=args.seeds, parameters="registry defaults and each check's scenario (see the functions above)")
+    print(f"wrote {out / 'validity.csv'} and {out / 'manifest.json'}")
     return 0
 
 

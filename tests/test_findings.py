@@ -171,3 +171,37 @@ def test_a_bad_template_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None
     assert "Traceback" not in proc.stderr
     assert "q.md, line 2: placeholder {{q/t.csv | k=2 | v}}: no row matches 'k=2'" in proc.stderr
     assert not (results / "q" / "FINDINGS.md").exists()
+
+
+# ----------------------------------------------------------------------------- the study's statistics
+STUDY = ("q1_time", "q2_funder", "q3_history", "q4_backbone_skills", "q5_competition", "replicates")
+
+
+@pytest.mark.parametrize("name", STUDY)
+def test_no_template_quotes_a_censored_mean_or_an_unadjusted_star(name: str) -> None:
+    """Issue 14: months to an event are read as Kaplan-Meier medians (never a mean of censored
+    months), and several tests in one answer are adjusted: a template may not cite the old
+    columns that did otherwise (first_*_mean, harm_minus_help, harm_outweighs_help)."""
+    fields = [m.group(1).split("|")[2].strip() for m in findings.PLACEHOLDER.finditer((findings.TEMPLATES / f"{name}.md").read_text(encoding="utf-8"))]
+    bad = [f for f in fields if (f.startswith("first_") and f.endswith(("_mean", "_ci_low", "_ci_high"))) or "harm_minus_help" in f or "harm_outweighs" in f or "replicate_stability" in f]
+    assert not bad, f"{name}.md cites {bad}"
+
+
+@pytest.mark.parametrize("name", STUDY[:-1])
+def test_each_question_states_its_horizon_and_precision(name: str) -> None:
+    text = (findings.TEMPLATES / f"{name}.md").read_text(encoding="utf-8")
+    assert "**Horizon" in text and f"{name}/horizon.csv" in text and f"{name}/settling.csv" in text
+    assert "results.precision.replicates_needed" in text and "results.precision.replicates_chosen" in text
+
+
+def test_tables_behind_the_answers_carry_ci_effect_size_and_adjusted_p() -> None:
+    for table in ("q2_funder/pressure_deadline_backbone.csv", "q4_backbone_skills/backbone_skills.csv", "q5_competition/scarcity_effects.csv",
+                  "q3_history/history_effects.csv", "q1_time/durable_effects.csv"):
+        rows = findings._read_csv(ROOT / "results" / table)
+        assert rows and {"diff", "diff_low", "diff_high", "d_z", "p_adj", "adjust", "family_size"} <= set(rows[0]), table
+        for r in rows:
+            assert float(r["diff_low"]) <= float(r["diff"]) <= float(r["diff_high"]), (table, r)
+            assert float(r["p_adj"]) >= float(r["pvalue"]) - 1e-12, (table, r)
+    for table in ("q1_time/time_to_first_collaboration.csv", "q3_history/history_and_meetings.csv", "q1_time/pair_times.csv"):
+        rows = findings._read_csv(ROOT / "results" / table)
+        assert {"median_text", "censored_share"} <= set(rows[0]) and not any(c.endswith("_mean") and c.startswith("first_") for c in rows[0]), table

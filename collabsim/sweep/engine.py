@@ -45,7 +45,7 @@ from .design import Design
 from .errors import RunFailed, SweepError, UserError
 from .preflight import check_workers
 from .rows import complete_rows, typed_column
-from .store import FORMAT, FORMAT_VERSION, SweepStore, echo, git_commit, missing_runs, model_code, versions
+from .store import FORMAT, FORMAT_VERSION, SweepStore, echo, code_hash, git_commit, missing_runs, model_code, versions
 
 MAX_BATCH = 256
 """Upper bound on runs per task: a batch is stored as one Parquet part, whose cost in the
@@ -382,6 +382,14 @@ def _dask_window(client: Any) -> int:
 
 
 # ----------------------------------------------------------------------- the whole sweep
+def effective_parameters(base: dict[str, Any], months: int) -> dict[str, Any]:
+    """Every parameter a run of the design uses: registry defaults, the scenario's presets and
+    ``[set]``, with the design's run length; the varied ones and the seeds are given per point
+    and per replicate in ``design``."""
+    return {"every_point": {**base, "months": months, "seed": "one per replicate: design.seeds"},
+            "varied_per_point": "design.points (they override every_point)"}
+
+
 def base_manifest(design: Design, kind: str, command: list[str], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The manifest of a sweep directory (the store adds sessions and timestamps)."""
     manifest = {
@@ -398,7 +406,9 @@ def base_manifest(design: Design, kind: str, command: list[str], extra: dict[str
         "design": design.to_dict(),
         "versions": versions(),
         "model_code": model_code(),
+        "code": code_hash(),
         "git": git_commit(),
+        "effective_parameters": effective_parameters(design.base_values(), design.months),
         "collect": design.collect,
         "command": command,
         "columns": {

@@ -53,7 +53,7 @@ def versions() -> dict[str, str]:
 
     from .. import __version__
 
-    return {
+    found = {
         "collabsim": __version__,
         "mesa": mesa.__version__,
         "numpy": numpy.__version__,
@@ -63,6 +63,33 @@ def versions() -> dict[str, str]:
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
+    found.update(dependency_versions())
+    return found
+
+
+STUDY_PACKAGES = ("scipy", "SALib", "matplotlib", "tqdm", "networkx", "llvmlite", "dask", "distributed")
+"""Packages an analysis of a sweep also uses (statistics, figures), beside collabsim's own requirements."""
+
+
+def dependency_versions() -> dict[str, str]:
+    """Installed version of every requirement of collabsim and of ``STUDY_PACKAGES``
+    ("not installed" for an optional one that is absent): a figure or a p-value can change
+    with SciPy or matplotlib as much as a run can with numba."""
+    import re
+    from importlib import metadata
+
+    try:
+        required = metadata.requires("collabsim") or []
+    except metadata.PackageNotFoundError:  # running from a source tree that is not installed
+        required = []
+    names = {re.split(r"[ ;<>=!~\[(]", req, maxsplit=1)[0] for req in required if "extra ==" not in req}
+    out = {}
+    for name in sorted(names | set(STUDY_PACKAGES), key=str.lower):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
 
 
 NOT_MODEL_CODE = ("cli.py", "odd.py", "__main__.py", "_version.py", "extras.py", "logs.py")
@@ -82,6 +109,27 @@ def model_code() -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def code_hash() -> dict[str, Any]:
+    """SHA-256 of all the code that can produce a result folder: every ``.py`` file of the
+    package (``collabsim/sweep/`` and the command line included) and, when it runs from a
+    clone, every ``.py``, ``.toml`` and ``.csv`` file under ``experiments/`` (designs, analysis,
+    observed communities). Unlike ``model_code`` (which decides whether a sweep may resume), an
+    edit to the analysis changes this hash too. The FINDINGS templates are not hashed: they
+    make no table or figure, and ``experiments/findings.py --check`` ties each FINDINGS.md to them."""
+    package = Path(__file__).resolve().parents[1]
+    files = sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
+    experiments = package.parent / "experiments"
+    if (package.parent / "pyproject.toml").is_file() and experiments.is_dir():
+        files += sorted(p for p in experiments.rglob("*") if p.is_file() and p.suffix in (".py", ".toml", ".csv") and "__pycache__" not in p.parts)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(package.parent).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    covers = ["collabsim/**/*.py"] + (["experiments/**/*.{py,toml,csv}"] if any(experiments in p.parents for p in files) else [])
+    return {"sha256": digest.hexdigest(), "files": len(files), "covers": covers}
 
 
 def git_commit() -> dict[str, Any] | None:

@@ -1,0 +1,127 @@
+"""How many replicates each question runs, chosen from the precision of the difference it rests on.
+
+Why: an answer is a paired difference between two arms (common random numbers), so the
+replicate count must make that difference's confidence interval as narrow as the answer
+needs. (The study used to judge it by one arm's running mean settling within 5%, which says
+nothing about a difference's precision.) For each question a small pilot sweep runs only the
+key contrast; ``collabsim.stats.replicates_for_halfwidth`` turns the SD of its per-seed
+differences into the count that reaches the target CI half-width; the question's sweep then
+runs that many (never fewer than the design file's ``replicates``, never more than ``cap``).
+Target, pilot and chosen count go into the question's manifest and into
+``results/replicates/precision.csv``.
+
+The pilot's seeds are the first replicate seeds of the question's own design (replicate r's
+seed does not depend on the replicate count), so the pilot is re-used, not wasted, by the
+full sweep; the chosen count is an expected precision (the full run re-estimates the SD).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Target:
+    """The key contrast of a question and the CI half-width it must reach."""
+
+    factor: str  # the varied parameter of the contrast
+    reference: Any  # level a (the difference is b - a)
+    level: Any  # level b
+    fixed: dict[str, Any]  # the other varied parameters, held at these values
+    metric: str  # a column of the sweep's monthly table
+    read: str  # "final" (value at ``month``) or "first" (first month the metric is above 0)
+    month: int  # the month the answer is read
+    halfwidth: float  # target 95% CI half-width of the paired difference, in the metric's unit
+    unit: str
+    why: str
+    pilot: int = 12
+    cap: int = 200
+    extra_set: dict[str, Any] = field(default_factory=dict)
+
+
+TARGETS: dict[str, Target] = {
+    "q1_time": Target("min_months_per_level", 4, 8, {"trust_gain": 0.1, "trust_loss": 0.3}, "collaborations_formed", "first", 120,
+                      0.5, "months", "months to the community's first collaboration, required patience 8 vs 4 months", pilot=12, cap=120),
+    "q2_funder": Target("funder_pressure", 0.0, 0.5, {"funder_deadline_months": 12, "backbone": False}, "breakdowns", "final", 96,
+                        2.0, "breakdowns", "extra breakdowns under pressure 0.5 (deadline 12): a half-width of 2 gives about 80% power "
+                        "for an effect of 3 at the 5% level", pilot=16, cap=200),
+    "q3_history": Target("regular_meetings", False, True, {"history_of_harm": 0.6}, "harmed_pairs_cooperating", "final", 120,
+                         1.0, "pairs", "pairs across the harmed divide at cooperation or above, meetings vs none at harm 0.6", pilot=12, cap=150),
+    "q4_backbone_skills": Target("backbone", False, True, {"collaborative_skill": 0.5, "n_organisations": 40}, "durable_collaborations", "final", 120,
+                                 1.0, "pairs", "durable collaborations a backbone adds (skill 0.5, 40 organisations)", pilot=12, cap=120),
+    "q5_competition": Target("funding_scarcity", 0.0, 0.5, {}, "cross_sector_pairs_cooperating", "final", 120,
+                             1.5, "pairs", "cross-sector pairs at cooperation or above, scarcity 0.5 vs none", pilot=12, cap=150),
+}
+
+
+def per_seed(df: pd.DataFrame, metric: str, read: str, month: int) -> pd.Series:
+    """One value per run (indexed by replicate): the metric at ``month``, or the first month it
+    is above zero (a run that never gets there counts as ``month`` + 1: for the pilot's SD only)."""
+    if read == "final":
+        return df[df.month == month].set_index("replicate")[metric].sort_index()
+    hit = df[(df[metric] > 0) & (df.month <= month)].groupby("replicate")["month"].min()
+    reps = np.sort(df.replicate.unique())
+    return hit.reindex(reps).fillna(month + 1)
+
+
+def pilot_design(name: str, design: dict, target: Target, replicates: int) -> dict:
+    """The question's design cut to the key contrast: two points, ``replicates`` seeds."""
+    small = {k: v for k, v in design.items() if k not in ("vary", "set")}
+    small["replicates"] = replicates
+    small["months"] = max(target.month, 1)
+    small["set"] = {**design.get("set", {}), **target.fixed, **target.extra_set}
+    small["vary"] = {target.factor: [target.reference, target.level]}
+    return small
+
+
+def choose(name: str, design: dict, raw: Path, run_sweep, quick: bool) -> tuple[int, dict]:
+    """Run the pilot of question ``name`` and return (replicates for the full sweep, record).
+
+    ``run_sweep(design_dict, toml_path, out_dir)`` runs a design (run_all's sweep call).
+    """
+    from collabsim.stats import paired_difference, replicates_for_halfwidth
+
+    target = TARGETS[name]
+    floor = int(design["replicates"])
+    pilot_n = 4 if quick else target.pilot
+    cap = 8 if quick else target.cap
+    pd_design = pilot_design(name, design, target, pilot_n)
+    out = raw / f"pilot_{name}"
+    run_sweep(pd_design, raw / f"pilot_{name}.toml", out)
+    df = pd.read_parquet(out / "runs", columns=["replicate", "month", target.factor, target.metric])
+    a = per_seed(df[df[target.factor] == target.reference], target.metric, target.read, target.month)
+    b = per_seed(df[df[target.factor] == target.level], target.metric, target.read, target.month)
+    diffs = (b - a).to_numpy(dtype=float)
+    effect = paired_difference(a.to_numpy(dtype=float), b.to_numpy(dtype=float))
+    needed = replicates_for_halfwidth(diffs, target.halfwidth)
+    chosen = int(min(max(needed, floor), cap))
+    record = {
+        "target": {k: v for k, v in asdict(target).items() if k not in ("pilot", "cap")},
+        "pilot_replicates": pilot_n,
+        "pilot_diff": effect.diff,
+        "pilot_sd_diff": effect.sd_diff,
+        "pilot_corr": effect.corr,
+        "replicates_needed": needed,
+        "replicates_floor": floor,
+        "replicates_cap": cap,
+        "replicates_chosen": chosen,
+        "cap_binds": needed > cap,
+        "rule": "chosen = min(max(needed, the design file's replicates), cap); needed = replicates_for_halfwidth(pilot per-seed differences, target half-width)",
+    }
+    return chosen, record
+
+
+def achieved_halfwidths(a: np.ndarray, b: np.ndarray, steps: list[int]) -> list[float]:
+    """95% CI half-width of the paired difference using only the first k seeds, for each k."""
+    from collabsim.stats import paired_difference
+
+    out = []
+    for k in steps:
+        out.append(paired_difference(a[:k], b[:k]).halfwidth if k >= 2 else math.nan)
+    return out
