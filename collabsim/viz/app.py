@@ -45,8 +45,19 @@ from collabsim.viz.controls import (
     intervene_replace_staff,
 )
 from collabsim.viz.explain import explain_month, harmed_pair, interesting_pair, pair_story, pair_story_png
-from collabsim.viz.charts import network_spec, org_card_lines, series_spec
+from collabsim.viz.charts import (
+    CHOOSER_LIMIT,
+    network_data,
+    network_view,
+    org_card_lines,
+    org_from_label,
+    org_label,
+    series_data,
+    series_signals,
+    series_view,
+)
 from collabsim.viz.explain import PAIR_PX
+from collabsim.viz.livechart import LiveVega
 from collabsim.viz.network import funder_status
 from collabsim.viz.numbers import checkpoint_table, record_lines
 from collabsim.viz.session import Settings, VizModel, initial_scenario, pending_changes, seed_text
@@ -211,6 +222,7 @@ class PageState:
             return
         with self._gen_lock:
             generation = self._play_generation
+        due = time.monotonic()  # when the next month is due: a steady beat, not a pause after each drawing
         while self.playing.value and generation == self._play_generation:
             start = time.monotonic()
             more = self.step_once(generation)
@@ -219,8 +231,9 @@ class PageState:
                 time.sleep(0.005)
             if not more:
                 break
-            rest = 1.0 / SPEEDS.get(self.speed.value, 5.0) - (time.monotonic() - start)
-            time.sleep(max(rest, YIELD_S))
+            now = time.monotonic()
+            due = max(due + 1.0 / SPEEDS.get(self.speed.value, 5.0), now - 0.5)  # never race to catch up a long stall
+            time.sleep(max(due - now, YIELD_S))
         if generation == self._play_generation:
             self.playing.set(False)
 
@@ -279,6 +292,29 @@ class PageState:
         if first is not None and first != k:
             self.pair.set((first, k))
         self.org.set(k)
+
+    # --- the same by keyboard ------------------------------------------------------
+    def choose_org(self, text: str) -> None:
+        """The first chooser: an organisation's card (a click on it on the network does the same)."""
+        try:
+            k = org_from_label(text, self.model.value.n)
+        except ValueError as exc:
+            self.message.set(("error", str(exc)))
+            return
+        self.org.set(k)
+
+    def choose_partner(self, text: str) -> None:
+        """The second chooser: the story of the first organisation and this one."""
+        first = self.org.value
+        try:
+            k = org_from_label(text, self.model.value.n)
+        except ValueError as exc:
+            self.message.set(("error", str(exc)))
+            return
+        if first is None or first == k:
+            self.message.set(("info", "Choose the first organisation, then another one for the pair's story."))
+            return
+        self.pair.set((first, k))
 
     # --- pair story -------------------------------------------------------------
     def choose_pair(self, a: str, b: str) -> None:
@@ -352,29 +388,42 @@ def PendingNote(state: PageState, model: VizModel) -> None:
 
 
 @solara.component
+def RunButtons(state: PageState, model: VizModel) -> None:
+    """Reset / Play / Step (they follow the month: Step is off once the run is over)."""
+    state.counter.get()
+    playing = state.playing.value
+    with solara.Row(gap="6px"):
+        solara.Button("Reset", color="primary", on_click=state.reset)
+        solara.Button("❚❚ Pause" if playing else "▶ Play", color="primary", on_click=state.play_pause, disabled=not model.running and not playing)
+        solara.Button("Step", color="primary", on_click=state.step, disabled=playing or not model.running)
+
+
+@solara.component
+def OnScreen(state: PageState, model: VizModel) -> None:
+    """The run on screen (scenario, seed, month): redrawn every month on its own, not the whole card."""
+    state.counter.get()
+    solara.Text(
+        f"On screen: scenario {model.scenario_name}, seed {model.params['seed']}, month {model.month} of {model.params['months']}."
+        + ("" if model.running else " The run is over."),
+        style=TEXT_STYLE,
+    )
+
+
+@solara.component
 def RunCard(state: PageState, model: VizModel) -> None:
     """Scenario, seed, Reset / Play / Step, play speed and where to pause."""
     state.version.get()
-    state.counter.get()
-    playing = state.playing.value
     with solara.Card("Run"):
         solara.Select(label="Scenario", values=list(SCENARIOS), value=state.settings.scenario, on_value=state.choose_scenario)
         solara.InputText(
             label="Seed (empty: a new random run)", value=seed_text(state.settings.seed),
             on_value=state.set_seed, continuous_update=False,
         )
-        with solara.Row(gap="6px"):
-            solara.Button("Reset", color="primary", on_click=state.reset)
-            solara.Button("❚❚ Pause" if playing else "▶ Play", color="primary", on_click=state.play_pause, disabled=not model.running and not playing)
-            solara.Button("Step", color="primary", on_click=state.step, disabled=playing or not model.running)
+        RunButtons(state, model)
         with solara.Row(gap="6px"):
             solara.Select(label="Play speed (months per second)", values=list(SPEEDS), value=state.speed.value, on_value=state.set_speed)
             solara.InputText(label="Pause at month", value=state.stop_at.value, on_value=state.set_stop_at, continuous_update=False)
-        solara.Text(
-            f"On screen: scenario {model.scenario_name}, seed {model.params['seed']}, month {model.month} of {model.params['months']}."
-            + ("" if model.running else " The run is over."),
-            style=TEXT_STYLE,
-        )
+        OnScreen(state, model)
         PendingNote(state, model)
         kind, text = state.message.value
         if text:
@@ -404,15 +453,15 @@ def ParameterCard(state: PageState, model: VizModel) -> None:
 
 
 @solara.component
-def InterventionsCard(state: PageState, model: VizModel, counter: int) -> None:
-    """Interventions while the model runs."""
+def InterventionsCard(state: PageState, model: VizModel, backbone_on: bool) -> None:
+    """Interventions while the model runs (redrawn when the backbone comes or goes, not every month)."""
     pressure, set_pressure = solara.use_state("0.6")
     deadline, set_deadline = solara.use_state("24")
     victim, set_victim = solara.use_state("0")
     culprit, set_culprit = solara.use_state("1")
     org, set_org = solara.use_state("0")
     with solara.Card("Intervene"):
-        if model.backbone is None:
+        if not backbone_on:
             solara.Button("Add backbone", on_click=state.add_backbone, color="primary", outlined=True)
         else:
             solara.Button("Remove backbone", on_click=state.remove_backbone, color="primary", outlined=True)
@@ -488,6 +537,29 @@ def OrgCard(state: PageState, model: VizModel, counter: int) -> None:
 
 
 @solara.component
+def OrgChooser(state: PageState, model: VizModel, org: int | None, pair: tuple[int, int] | None) -> None:
+    """The keyboard's way to what a click on the network does: an organisation's card, then a pair's story.
+
+    Two selects (Tab to one, Enter or arrow keys to open it, arrows and Enter to choose; typing
+    a number jumps to it); for communities beyond ``CHOOSER_LIMIT``, two number boxes (Enter).
+    """
+    partner = pair[1] if pair is not None and org is not None and pair[0] == org else None
+    if model.n <= CHOOSER_LIMIT:
+        labels = [org_label(model, k) for k in range(model.n)]
+        with solara.Row(gap="12px"):
+            solara.Select(label="Organisation (its card)", values=labels, value=None if org is None else labels[org],
+                          on_value=state.choose_org)
+            solara.Select(label="and organisation (the pair's story)", values=labels,
+                          value=None if partner is None else labels[partner], on_value=state.choose_partner)
+    else:
+        with solara.Row(gap="12px"):
+            solara.InputText(label="Organisation (its card)", value="" if org is None else str(org),
+                             on_value=state.choose_org, continuous_update=False)
+            solara.InputText(label="and organisation (the pair's story)", value="" if partner is None else str(partner),
+                             on_value=state.choose_partner, continuous_update=False)
+
+
+@solara.component
 def Dashboard(state: PageState, model: VizModel) -> None:
     """The main area: network, numbers and plots on the left; explanations, interventions and a pair on the right."""
     counter = state.counter.value
@@ -501,32 +573,40 @@ def Dashboard(state: PageState, model: VizModel) -> None:
 
     def draw_network() -> dict[str, Any]:
         with model.lock:
-            return network_spec(model, chosen)
+            return network_data(model, chosen)
 
-    def draw_series() -> dict[str, Any]:
+    def draw_series() -> tuple[dict[str, Any], dict[str, int]]:
         with model.lock:
-            return series_spec(model)
+            return series_data(model), series_signals(model)
 
+    # the specs stay the same for a run: the charts are embedded once per run and then only
+    # receive each month's data (LiveVega), so a month shows without a new chart
+    def views() -> tuple[dict[str, Any], dict[str, Any]]:
+        return network_view(model), series_view(model)
+
+    net_view, series_spec = solara.use_memo(views, [id(model)])
     net = solara.use_memo(draw_network, [id(model), counter, chosen])
-    series = solara.use_memo(draw_series, [id(model), series_key])
+    series, series_params = solara.use_memo(draw_series, [id(model), series_key])
     state.shown = counter
     with solara.Columns([3, 2]):
         with solara.Column():
             with solara.Card(f"Month {model.month}: the network"):
                 solara.Text(
                     funder_status(model).replace("\n", "; ") + ". Click an organisation for its card, a second for the pair's story; "
-                    "hover a tie for its level, trust, damage and months at that level.",
+                    "hover a tie for its level, trust, damage and months at that level. With the keyboard: the two choosers below.",
                     style={"font-size": "13px"},
                 )
-                solara.widgets.VegaLite.element(spec=net, on_click=state.click_network, listen_to_click=True)
+                OrgChooser(state, model, org, pair)
+                LiveVega.element(spec=net_view, datasets=net, signals={"month": model.month}, on_click=state.click_network, listen_to_click=True)
             NumbersCard(model, counter)
             with solara.Card("Over time"):
-                solara.widgets.VegaLite.element(spec=series)
+                LiveVega.element(spec=series_spec, datasets=series, signals=series_params)
         with solara.Column():
             ExplainCard(model, counter)
-            OrgCard(state, model, counter)
-            PairCard(state, model, counter)
-            InterventionsCard(state, model, counter)
+            # the cards that do not change with the month get the same arguments, so they are not redrawn
+            OrgCard(state, model, counter if org is not None else -1)
+            PairCard(state, model, counter if pair is not None else -1)
+            InterventionsCard(state, model, model.backbone is not None)
 
 
 @solara.component
