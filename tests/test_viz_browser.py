@@ -334,15 +334,70 @@ def test_text_is_readable_when_projected_and_every_control_is_keyboard_reachable
     small, cut = page.evaluate(TEXT_SIZES)
     assert small == [], small  # at least 12 px everywhere (the charts' text is set to 12 px too)
     assert cut == [], cut  # no button label cut off
-    # Tab through the page: the run controls, the pair story and the interventions are reachable
+    # Tab through the page: the run controls, the choosers, the pair story and the interventions are reachable
     page.locator("body").click(position={"x": 5, "y": 5})
     reached = set()
-    for _ in range(140):
+    for _ in range(160):
         page.keyboard.press("Tab")
-        reached.add(page.evaluate("() => (document.activeElement.innerText || document.activeElement.getAttribute('aria-label') || '').trim()"))
-    for name in ("Reset", "▶ Play", "Show pair", "Follow a busy pair", "Follow a harmed pair", "Add backbone",
-                 "Start funder mandate", "Break commitment", "Replace staff"):
-        assert name in reached, (name, sorted(reached)[:60])
+        reached.add(page.evaluate(FOCUSED))
+    for name in ("Reset", "▶ Play", "Step", "Scenario", "Seed (empty: a new random run)", "Play speed (months per second)",
+                 "Pause at month", "Organisation (its card)", "and organisation (the pair's story)", "Show pair",
+                 "Follow a busy pair", "Follow a harmed pair", "Add backbone", "Start funder mandate", "Break commitment",
+                 "Replace staff", "n organisations"):
+        assert name in reached, (name, sorted(reached)[:80])
+    tab.no_traceback()
+    tab.close()
+
+
+FOCUSED = """() => {
+    const a = document.activeElement;
+    const box = a.closest('.v-input');
+    const label = box && box.querySelector('label') ? box.querySelector('label').innerText.trim() : '';
+    return (a.getAttribute('aria-label') || label || a.innerText || '').trim();
+}"""
+"""What has the keyboard's focus: a control's aria-label or its field's label, or a button's text."""
+
+
+def _tab_to(page, label: str, presses: int = 160) -> None:
+    """Press Tab until the focus is on the field labelled ``label``."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED) == label:
+            return
+    raise AssertionError(f"Tab never reached {label!r}")
+
+
+def _choose_by_keyboard(page, label: str, index: int) -> None:
+    """Open the select that has the focus with Enter and take its ``index``-th entry with the arrow keys."""
+    assert page.evaluate(FOCUSED) == label
+    page.keyboard.press("Enter")
+    page.locator(".menuable__content__active").first.wait_for(timeout=10_000)
+    for _ in range(index + 1):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+
+
+def test_keyboard_alone_opens_an_organisations_card_and_a_pairs_story(server, browser):
+    """What a click on the network does, with the keyboard only: Tab, Enter, arrows, Enter."""
+    tab = Tab(browser, server)
+    page = tab.page
+    page.locator("body").press("Tab")  # the focus enters the page (no pointer is used from here on)
+    for _ in range(3):
+        page.keyboard.press("Shift+Tab")  # back to the page's start
+    for _ in range(2):
+        _tab_to(page, "Step")
+        month = tab.month()
+        page.keyboard.press("Enter")
+        tab.wait_month(month + 1)
+    _tab_to(page, "Organisation (its card)")
+    first = 3
+    _choose_by_keyboard(page, "Organisation (its card)", first)
+    body = tab.card(f"Organisation {first}")
+    assert f"Organisation {first}: " in body and "capacity this month" in body and "trusts it" in body
+    page.keyboard.press("Tab")
+    second = 7
+    _choose_by_keyboard(page, "and organisation (the pair's story)", second)
+    page.get_by_text(re.compile(rf"^Organisation {first} \(.+\) and organisation {second} \(")).first.wait_for(timeout=10_000)
     tab.no_traceback()
     tab.close()
 

@@ -540,8 +540,8 @@ def OrgCard(state: PageState, model: VizModel, counter: int) -> None:
 def OrgChooser(state: PageState, model: VizModel, org: int | None, pair: tuple[int, int] | None) -> None:
     """The keyboard's way to what a click on the network does: an organisation's card, then a pair's story.
 
-    Two selects (Tab to one, Enter or arrow keys to open it, arrows and Enter to choose; typing
-    a number jumps to it); for communities beyond ``CHOOSER_LIMIT``, two number boxes (Enter).
+    Two selects (Tab to one, Enter to open it, arrow keys and Enter to choose); for communities
+    beyond ``CHOOSER_LIMIT``, two number boxes (type, then Enter).
     """
     partner = pair[1] if pair is not None and org is not None and pair[0] == org else None
     if model.n <= CHOOSER_LIMIT:
