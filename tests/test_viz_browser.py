@@ -649,7 +649,8 @@ def test_the_lesson_plan_works_as_written(server, browser):
     """
     doc = _doc()
     for words in ("Pause at month", "Numbers to record", "Follow a busy pair", "Follow a harmed pair", "Start\n   funder mandate",
-                  "Remove backbone", "seed empty", "history_of_harm"):
+                  "Remove backbone", "seed empty", "history_of_harm", "Organisation (its card)",
+                  "and organisation (the pair's story)"):
         assert words in doc, words
     tab = Tab(browser, server)
     page = tab.page

@@ -126,7 +126,10 @@ def test_pair_story_has_trust_both_ways_and_its_events():
     assert story.trust_ab[-1] == pytest.approx(model.rel.trust[forward, row], abs=1e-6)
     assert story.trust_ba[-1] == pytest.approx(model.rel.trust[1 - forward, row], abs=1e-6)
     assert str(a) in story.summary and str(b) in story.summary
-    assert explain.pair_story_png(model, story)[:4] == b"\x89PNG"
+    data = charts.pair_data(story)  # what the story's chart draws
+    assert [t["trust"] for t in data["trust"][: story.months.size]] == [round(float(t), 3) for t in story.trust_ab]
+    assert {lv["month"] for lv in data["levels"]} == {int(m) for m, v in zip(story.months, story.level) if v >= 0}
+    assert _dataset_names(charts.pair_view(a, b)) == set(data)
 
 
 def test_pair_story_for_strangers_and_bad_numbers():

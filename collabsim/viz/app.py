@@ -44,7 +44,7 @@ from collabsim.viz.controls import (
     intervene_mandate,
     intervene_replace_staff,
 )
-from collabsim.viz.explain import explain_month, harmed_pair, interesting_pair, pair_story, pair_story_png
+from collabsim.viz.explain import explain_month, harmed_pair, interesting_pair, pair_story
 from collabsim.viz.charts import (
     CHOOSER_LIMIT,
     network_data,
@@ -52,11 +52,12 @@ from collabsim.viz.charts import (
     org_card_lines,
     org_from_label,
     org_label,
+    pair_data,
+    pair_view,
     series_data,
     series_signals,
     series_view,
 )
-from collabsim.viz.explain import PAIR_PX
 from collabsim.viz.livechart import LiveVega
 from collabsim.viz.network import funder_status
 from collabsim.viz.numbers import checkpoint_table, record_lines
@@ -66,8 +67,9 @@ TITLE = "collabsim: trust and collaboration between organisations"
 SPEEDS: dict[str, float] = {"1": 1.0, "2": 2.0, "5": 5.0, "10": 10.0}
 """Play speeds offered, in months per second (the page's drawing sets the real upper limit)."""
 DEFAULT_SPEED = "5"
-DRAW_WAIT_S = 5.0
-"""Longest Play waits for the page to draw a month before stepping on anyway."""
+DRAW_WAIT_S = 1.0
+"""Longest Play waits for the page to draw a month (the server's components, then the browser's
+network chart) before stepping on anyway."""
 SERIES_EVERY = 6
 """While playing, the over-time plots redraw every this many months (half of a month's drawing)."""
 YIELD_S = 0.04
@@ -105,7 +107,8 @@ class PageState:
         settings: the tab's choices for the next Reset.
         model: the tab's reactive model (Reset replaces its value).
         counter: bumped after every change to the model (a month, an intervention), so the
-            pictures redraw; ``shown`` is the counter value the page last drew.
+            pictures redraw; ``shown`` is the counter value the page last drew, ``drawn_month``
+            the month the browser last drew on the network (Play waits for both).
         playing, speed, stop_at: Play state, months per second, and the month Play pauses at.
         message: the last action's outcome or an error, shown under the controls.
         pair: the organisations whose story the explain panel tells.
@@ -117,6 +120,7 @@ class PageState:
         self.model = model
         self.counter = solara.reactive(0)
         self.shown = -1
+        self.drawn_month = -1
         self.playing = solara.reactive(False)
         self.speed = solara.reactive(DEFAULT_SPEED)
         self.stop_at = solara.reactive("")
@@ -126,6 +130,10 @@ class PageState:
         self.version = solara.reactive(0)
         self._play_generation = 0
         self._gen_lock = threading.Lock()
+
+    def network_drawn(self, month: int) -> None:
+        """The browser has drawn ``month`` on the network (``LiveVega.on_drawn``)."""
+        self.drawn_month = int(month)
 
     def _bump(self) -> None:
         self.counter.set(self.counter.value + 1)
@@ -227,7 +235,8 @@ class PageState:
             start = time.monotonic()
             more = self.step_once(generation)
             target = self.counter.value
-            while self.shown < target and time.monotonic() - start < DRAW_WAIT_S and self.playing.value:
+            month = self.model.value.month
+            while (self.shown < target or self.drawn_month < month) and time.monotonic() - start < DRAW_WAIT_S and self.playing.value:
                 time.sleep(0.005)
             if not more:
                 break
@@ -514,13 +523,22 @@ def PairCard(state: PageState, model: VizModel, counter: int) -> None:
         if pair is None:
             solara.Text("Choose two organisations (numbers on the network for small communities), or follow a busy or a harmed pair.", style=TEXT_STYLE)
             return
-        with model.lock:
-            story = pair_story(model, *pair)
-            png = pair_story_png(model, story) if story.row >= 0 else b""
-        solara.Text(story.summary, style=TEXT_STYLE)
-        if story.row >= 0:
-            solara.Image(png, width=f"{PAIR_PX}px")
-            BulletList([f"month {m}: {text}" for m, text in story.events[-12:]], font_size="13px")
+        PairStoryView(model, pair, counter)
+
+
+@solara.component
+def PairStoryView(model: VizModel, pair: tuple[int, int], counter: int) -> None:
+    """The story itself: a chart embedded once per pair that takes each month's data (as the network's)."""
+    def build_view() -> dict[str, Any]:
+        return pair_view(*pair)
+
+    view = solara.use_memo(build_view, [id(model), pair])
+    with model.lock:
+        story = pair_story(model, *pair)
+    solara.Text(story.summary, style=TEXT_STYLE)
+    if story.row >= 0:
+        LiveVega.element(spec=view, datasets=pair_data(story), signals={"month": model.month})
+        BulletList([f"month {m}: {text}" for m, text in story.events[-12:]], font_size="13px")
 
 
 @solara.component
@@ -597,7 +615,8 @@ def Dashboard(state: PageState, model: VizModel) -> None:
                     style={"font-size": "13px"},
                 )
                 OrgChooser(state, model, org, pair)
-                LiveVega.element(spec=net_view, datasets=net, signals={"month": model.month}, on_click=state.click_network, listen_to_click=True)
+                LiveVega.element(spec=net_view, datasets=net, signals={"month": model.month}, on_click=state.click_network,
+                                 listen_to_click=True, on_drawn=state.network_drawn)
             NumbersCard(model, counter)
             with solara.Card("Over time"):
                 LiveVega.element(spec=series_spec, datasets=series, signals=series_params)

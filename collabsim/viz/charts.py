@@ -21,6 +21,7 @@ from .network import FONT_PT, LABEL_LIMIT, LEVEL_STYLE, SECTOR_COLOURS, sector_l
 from .timeseries import INTERVENTION_COLOUR, time_marks
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .explain import PairStory
     from .session import VizModel
 
 NETWORK_SIZE = 560
@@ -304,3 +305,58 @@ def org_from_label(text: object, n: int) -> int:
     if not raw.isdigit() or not 0 <= int(raw) < n:
         raise ValueError(f"an organisation is a number from 0 to {n - 1}; got {str(text)!r}")
     return int(raw)
+
+
+PAIR_WIDTH = 560
+PAIR_HEIGHT = 200
+TRUST_COLOURS = ("#0072B2", "#D55E00")
+"""a's trust in b, b's trust in a (Okabe-Ito blue and vermillion; the lines also differ in dash)."""
+
+
+def pair_view(a: int, b: int) -> dict[str, Any]:
+    """A pair's story over time: trust both ways, the level as a bar along the bottom, events as rules.
+
+    The spec depends only on the pair (its legend names them); the months come from the named
+    datasets of ``pair_data``.
+    """
+    who = [f"{a} trusts {b}", f"{b} trusts {a}"]
+    x = {"field": "month", "type": "quantitative", "title": "month", "scale": {"nice": False, "zero": False}}
+    return {
+        "$schema": SCHEMA,
+        "title": {"text": f"pair {a}–{b}: trust both ways (bar at the bottom: level)", "anchor": "start"},
+        "width": PAIR_WIDTH, "height": PAIR_HEIGHT,
+        "layer": [
+            {"data": {"name": "levels"}, "mark": {"type": "rect", "height": 8, "y": PAIR_HEIGHT - 8},
+             "encoding": {"x": {**x, "field": "from"}, "x2": {"field": "to"},
+                          "color": {"field": "level", "type": "ordinal", "scale": _level_scale(range(len(LEVEL_NAMES))),
+                                    "legend": {"title": "level", "orient": "right"}},
+                          "tooltip": [{"field": "month"}, {"field": "level"}]}},
+            {"data": {"name": "events"}, "mark": {"type": "rule", "strokeDash": [4, 3]},
+             "encoding": {"x": x, "color": {"field": "kind", "type": "nominal",
+                                            "scale": {"domain": ["intervention", "broken commitment"],
+                                                      "range": [INTERVENTION_COLOUR, "#a50f15"]},
+                                            "legend": {"title": None, "orient": "bottom"}},
+                          "tooltip": [{"field": "month"}, {"field": "text"}]}},
+            {"data": {"name": "trust"}, "mark": {"type": "line", "strokeWidth": 2},
+             "encoding": {"x": x, "y": {"field": "trust", "type": "quantitative", "scale": {"domain": [0, 1]}, "title": "trust"},
+                          "color": {"field": "who", "type": "nominal", "scale": {"domain": who, "range": list(TRUST_COLOURS)},
+                                    "legend": {"title": None, "orient": "top"}},
+                          "strokeDash": {"field": "who", "type": "nominal", "scale": {"domain": who, "range": [[1, 0], [6, 3]]},
+                                         "legend": None},
+                          "tooltip": [{"field": "month"}, {"field": "who"}, {"field": "trust"}]}},
+        ],
+        "resolve": {"scale": {"color": "independent"}},
+        "config": CONFIG,
+    }
+
+
+def pair_data(story: "PairStory") -> dict[str, list[dict[str, Any]]]:
+    """The pair story's monthly data: trust each way, the level of each month, and the events."""
+    a, b = story.a, story.b
+    months = [int(m) for m in story.months]
+    trust = [{"month": m, "who": f"{a} trusts {b}", "trust": round(float(t), 3)} for m, t in zip(months, story.trust_ab)]
+    trust += [{"month": m, "who": f"{b} trusts {a}", "trust": round(float(t), 3)} for m, t in zip(months, story.trust_ba)]
+    levels = [{"month": m, "from": m - 0.5, "to": m + 0.5, "level": LEVEL_NAMES[int(v)]} for m, v in zip(months, story.level) if v >= 0]
+    events = [{"month": int(m), "kind": "intervention" if text.startswith("intervention") else "broken commitment", "text": text}
+              for m, text in story.events if text.startswith("intervention") or "broke" in text]
+    return {"trust": trust, "levels": levels, "events": events}

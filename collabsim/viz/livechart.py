@@ -7,7 +7,8 @@ same for a run (layout, scales, legends; named datasets ``{"data": {"name": ...}
 top-level ``params``) and the ``datasets`` and ``signals`` that change every month; a new month
 replaces the named datasets of the existing view (``view.data``) and sets its signals, so the
 view keeps its canvas, listeners and layout. A new spec (Reset, another community size)
-embeds a new view. ``drawn`` counts the browser's redraws (the page's Play waits on it).
+embeds a new view. ``drawn`` counts the browser's redraws and ``drawn_month`` says which month
+the last one showed (the page's Play waits for it, so it never runs ahead of the browser).
 
 It loads vega, vega-lite and vega-embed from Solara's asset folder exactly as Solara's widget
 does, so the page still needs no internet once ``collabsim viz --fetch-assets`` has run.
@@ -30,6 +31,7 @@ class LiveVega(v.VuetifyTemplate):
         signals: values of the spec's top-level ``params``, ``{name: value}``.
         listen_to_click: call ``on_click`` with the clicked mark's datum (or None).
         drawn: how many times the browser has drawn the view (set by the browser).
+        drawn_month: the ``month`` signal of the last drawing; ``on_drawn`` gets it.
     """
 
     template_file = str(Path(__file__).with_name("vue") / "livevega.vue")
@@ -38,8 +40,10 @@ class LiveVega(v.VuetifyTemplate):
     signals = traitlets.Dict().tag(sync=True)
     listen_to_click = traitlets.Bool(False).tag(sync=True)
     drawn = traitlets.Int(0).tag(sync=True)
+    drawn_month = traitlets.Int(-1).tag(sync=True)
     cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     on_click = traitlets.Callable(None, allow_none=True)
+    on_drawn = traitlets.Callable(None, allow_none=True)
 
     @traitlets.default("cdn")
     def _cdn(self) -> str | None:
@@ -50,3 +54,8 @@ class LiveVega(v.VuetifyTemplate):
     def vue_vega_click(self, datum: object = None) -> None:
         if self.on_click is not None:
             self.on_click(datum)
+
+    @traitlets.observe("drawn_month")
+    def _drawn(self, change: dict) -> None:
+        if self.on_drawn is not None:
+            self.on_drawn(change["new"])
