@@ -100,6 +100,14 @@ def new_settings() -> Settings:
     return Settings(scenario=initial_scenario(), seed=None)
 
 
+def first_of(org: int | None, pair: tuple[int, int] | None) -> int | None:
+    """The organisation the first chooser shows: the one clicked or chosen, else the first of the pair on screen
+    (a pair followed or named in an intervention), so the second chooser pairs with what the page shows."""
+    if org is not None:
+        return org
+    return pair[0] if pair is not None else None
+
+
 class PageState:
     """One tab's page state and the handlers the widgets call.
 
@@ -314,7 +322,7 @@ class PageState:
 
     def choose_partner(self, text: str) -> None:
         """The second chooser: the story of the first organisation and this one."""
-        first = self.org.value
+        first = first_of(self.org.value, self.pair.value)
         try:
             k = org_from_label(text, self.model.value.n)
         except ValueError as exc:
@@ -561,7 +569,8 @@ def OrgChooser(state: PageState, model: VizModel, org: int | None, pair: tuple[i
     Two selects (Tab to one, Enter to open it, arrow keys and Enter to choose); for communities
     beyond ``CHOOSER_LIMIT``, two number boxes (type, then Enter).
     """
-    partner = pair[1] if pair is not None and org is not None and pair[0] == org else None
+    org = first_of(org, pair)
+    partner = pair[1] if pair is not None and pair[0] == org else None
     if model.n <= CHOOSER_LIMIT:
         labels = [org_label(model, k) for k in range(model.n)]
         with solara.Row(gap="12px"):
