@@ -412,3 +412,18 @@ def test_network_chart_has_every_working_tie_with_its_trust_and_damage():
     assert sum(v["pairs"] for v in stacked if v["month"] == 30 and v["level"] == "collaboration") == int(df.pairs_collaboration.iloc[30])
     card = charts.org_card_lines(model, 1)
     assert card[0].startswith("Organisation 1: ") and len(card) >= 2
+
+
+def test_live_chart_sends_each_months_data_as_json_the_browser_can_parse():
+    import json
+
+    from collabsim.viz.livechart import LiveVega, to_json
+
+    model = _model()
+    data = charts.network_data(model, (1,))
+    widget = LiveVega(spec=charts.network_view(model), datasets=data)
+    assert json.loads(widget.datasets_json) == data  # what the browser receives is the month's data
+    model.step()
+    widget.datasets = charts.network_data(model)
+    assert json.loads(widget.datasets_json) == charts.network_data(model)
+    assert json.loads(to_json({"t": [{"trust": float("nan"), "x": float("inf"), "y": 0.5}]})) == {"t": [{"trust": None, "x": None, "y": 0.5}]}

@@ -16,10 +16,30 @@ does, so the page still needs no internet once ``collabsim viz --fetch-assets`` 
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import ipyvuetify as v
 import traitlets
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def to_json(datasets: dict) -> str:
+    """Compact JSON the browser can parse: a NaN or infinity (a pair before it met) becomes null."""
+    try:
+        return json.dumps(datasets, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(datasets), separators=(",", ":"), allow_nan=False)
 
 
 class LiveVega(v.VuetifyTemplate):
@@ -27,7 +47,9 @@ class LiveVega(v.VuetifyTemplate):
 
     Attributes:
         spec: the Vega-Lite specification (without the values of its named datasets).
-        datasets: values of the named datasets, ``{name: [record, ...]}``.
+        datasets: values of the named datasets, ``{name: [record, ...]}``; they reach the browser
+            as one JSON text (``datasets_json``): Vue 2 would otherwise make every record of
+            every month deeply reactive, which cost more than drawing them.
         signals: values of the spec's top-level ``params``, ``{name: value}``.
         listen_to_click: call ``on_click`` with the clicked mark's datum (or None).
         drawn: how many times the browser has drawn the view (set by the browser).
@@ -36,7 +58,8 @@ class LiveVega(v.VuetifyTemplate):
 
     template_file = str(Path(__file__).with_name("vue") / "livevega.vue")
     spec = traitlets.Dict().tag(sync=True)
-    datasets = traitlets.Dict().tag(sync=True)
+    datasets = traitlets.Dict()
+    datasets_json = traitlets.Unicode("{}").tag(sync=True)
     signals = traitlets.Dict().tag(sync=True)
     listen_to_click = traitlets.Bool(False).tag(sync=True)
     drawn = traitlets.Int(0).tag(sync=True)
@@ -54,6 +77,10 @@ class LiveVega(v.VuetifyTemplate):
     def vue_vega_click(self, datum: object = None) -> None:
         if self.on_click is not None:
             self.on_click(datum)
+
+    @traitlets.observe("datasets")
+    def _datasets(self, change: dict) -> None:
+        self.datasets_json = to_json(change["new"])
 
     @traitlets.observe("drawn_month")
     def _drawn(self, change: dict) -> None:
