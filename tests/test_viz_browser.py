@@ -143,8 +143,9 @@ class Tab:
         self.page.wait_for_function(f"() => document.querySelectorAll('{CANVAS}').length >= 2", timeout=60_000)
 
     def _console(self, msg) -> None:
-        if msg.type == "error" and not msg.text.startswith(IGNORED_CONSOLE):
-            self.errors.append(msg.text)
+        # errors, and warnings too (vega's "WARN Conflicting scale ..." meant a chart drawn other than specified)
+        if msg.type in ("error", "warning") and not msg.text.startswith(IGNORED_CONSOLE):
+            self.errors.append(f"{msg.type}: {msg.text}")
 
     def _page_error(self, exc) -> None:
         self.errors.append(str(exc))
@@ -181,6 +182,14 @@ class Tab:
             arg=before, timeout=30_000,
         )
         self.wait_month(0)
+
+    def wait_drawn(self, month: int) -> None:
+        """Wait until every chart has drawn ``month`` (they mark it on their element once drawn)."""
+        self.page.wait_for_function(
+            "(m) => { const c = Array.from(document.querySelectorAll('.vega-embed'));"
+            " return c.length >= 2 && c.every(e => e.dataset.month === String(m)); }",
+            arg=month, timeout=30_000,
+        )
 
     def charts(self) -> list[str]:
         """What the network and the time-series charts show now (their canvases' pixels)."""
@@ -292,7 +301,7 @@ def test_click_an_organisation_for_its_card_and_a_second_for_the_pair_story(serv
     page = tab.page
     for _ in range(3):
         tab.step()
-    page.wait_for_timeout(600)
+    tab.wait_drawn(tab.month())
     x, y = tab.find_colour(SECTOR_COLOURS["community_group"])
     page.mouse.click(x, y)
     card = page.get_by_text(re.compile(r"^Organisation \d+$")).first

@@ -1,12 +1,15 @@
-"""The page's network and time series as Vega-Lite specifications, drawn in the browser.
+"""The page's charts (network, time series, a pair's story) as Vega-Lite, drawn in the browser.
 
-The page used to send two matplotlib PNGs each month (0.4-0.6 s to draw on the server).
-These functions build plain Vega-Lite dictionaries instead (no Altair objects, so no schema
-validation on every month); Solara's ``VegaLite`` widget renders them in the browser with
-vega-embed, which also gives the hover tooltips and the clicks the page listens to. The
-layout stays the model's fixed sector layout (``VizModel.layout``), so organisations never
-move between months. Colours and sizes come from ``network.py`` (Okabe-Ito sectors, a grey
-ramp for levels) and text is at least ``FONT_PT`` pixels.
+The page used to send matplotlib PNGs each month (0.4-0.6 s to draw on the server), then
+whole Vega-Lite specs that the browser re-embedded every month. Each chart is now two parts:
+a ``*_view`` spec that stays the same for a run (or a pair) and reads named datasets and
+params, and ``*_data`` (and ``series_signals``) with the month's values; ``LiveVega``
+(``livechart.py``) embeds the view once and then only swaps the data, which keeps the
+hover tooltips and the clicks the page listens to. The layout stays the model's fixed
+sector layout (``VizModel.layout``), so organisations never move between months. Colours
+and sizes come from ``network.py`` (Okabe-Ito sectors, a grey ramp for levels) and text is
+at least ``FONT_PT`` pixels. Plain dictionaries, no Altair objects: no schema validation
+every month.
 """
 
 from __future__ import annotations
@@ -166,6 +169,10 @@ def series_right(model: "VizModel") -> int:
     return max([int(model.month), 12] + [m + 2 for m, _, kind in time_marks(model) if kind != "intervention"])
 
 
+TOTALS = {"premature escalations (funder)": "premature_escalations", "breakdowns": "breakdowns"}
+"""The third panel's lines: legend label and the monthly table's column."""
+
+
 def series_view(model: "VizModel") -> dict[str, Any]:
     """Four panels over time: pairs per level (stacked), trust, escalations and breakdowns, impact.
 
@@ -234,10 +241,6 @@ def series_view(model: "VizModel") -> dict[str, Any]:
         "resolve": {"scale": {"color": "independent", "strokeDash": "independent"}},
         "config": CONFIG,
     }
-
-
-TOTALS = {"premature escalations (funder)": "premature_escalations", "breakdowns": "breakdowns"}
-"""The third panel's lines: legend label and the monthly table's column."""
 
 
 def series_data(model: "VizModel") -> dict[str, list[dict[str, Any]]]:
