@@ -38,7 +38,10 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-IGNORED_CONSOLE = ("Failed to evaluate Vue script",)  # a warning from ipyvue's template loader
+IGNORED_CONSOLE = (
+    "Failed to evaluate Vue script",  # a warning from ipyvue's template loader
+    "Canvas2D: Multiple readback operations",  # Chromium's hint about this test's own pixel reading (FIND_COLOUR)
+)
 CANVAS = ".vega-embed canvas"
 CHART_PIXELS = "() => Array.from(document.querySelectorAll('.vega-embed canvas')).map(c => c.toDataURL())"
 FIND_COLOUR = """([hex, box]) => {

@@ -53,6 +53,7 @@ from collabsim.viz.charts import (
     org_from_label,
     org_label,
     pair_data,
+    pair_signals,
     pair_view,
     series_data,
     series_signals,
@@ -545,7 +546,7 @@ def PairStoryView(model: VizModel, pair: tuple[int, int], counter: int) -> None:
         story = pair_story(model, *pair)
     solara.Text(story.summary, style=TEXT_STYLE)
     if story.row >= 0:
-        LiveVega.element(spec=view, datasets=pair_data(story), signals={"month": model.month})
+        LiveVega.element(spec=view, datasets=pair_data(story), signals=pair_signals(story, model.month))
         BulletList([f"month {m}: {text}" for m, text in story.events[-12:]], font_size="13px")
 
 

@@ -320,12 +320,15 @@ def pair_view(a: int, b: int) -> dict[str, Any]:
     """A pair's story over time: trust both ways, the level as a bar along the bottom, events as rules.
 
     The spec depends only on the pair (its legend names them); the months come from the named
-    datasets of ``pair_data``.
+    datasets of ``pair_data`` and the time axis from ``pair_signals`` (an explicit domain: a
+    pair with no events yet would otherwise give vega an empty extent).
     """
     who = [f"{a} trusts {b}", f"{b} trusts {a}"]
-    x = {"field": "month", "type": "quantitative", "title": "month", "scale": {"nice": False, "zero": False}}
+    x = {"field": "month", "type": "quantitative", "title": "month",
+         "scale": {"domain": [{"expr": "start"}, {"expr": "end"}], "nice": False, "zero": False}}
     return {
         "$schema": SCHEMA,
+        "params": [MONTH_PARAM, {"name": "start", "value": 0}, {"name": "end", "value": 6}],
         "title": {"text": f"pair {a}–{b}: trust both ways (bar at the bottom: level)", "anchor": "start"},
         "width": PAIR_WIDTH, "height": PAIR_HEIGHT,
         "layer": [
@@ -363,3 +366,10 @@ def pair_data(story: "PairStory") -> dict[str, list[dict[str, Any]]]:
     events = [{"month": int(m), "kind": "intervention" if text.startswith("intervention") else "broken commitment", "text": text}
               for m, text in story.events if text.startswith("intervention") or "broke" in text]
     return {"trust": trust, "levels": levels, "events": events}
+
+
+def pair_signals(story: "PairStory", month: int) -> dict[str, float]:
+    """The pair chart's params: the month, and its time axis from first contact to now (six months at least)."""
+    first = float(story.months[0]) if story.months.size else float(month)
+    last = float(story.months[-1]) if story.months.size else float(month)
+    return {"month": int(month), "start": first - 0.5, "end": max(last + 0.5, first + 6)}
