@@ -126,7 +126,10 @@ def test_pair_story_has_trust_both_ways_and_its_events():
     assert story.trust_ab[-1] == pytest.approx(model.rel.trust[forward, row], abs=1e-6)
     assert story.trust_ba[-1] == pytest.approx(model.rel.trust[1 - forward, row], abs=1e-6)
     assert str(a) in story.summary and str(b) in story.summary
-    assert explain.pair_story_png(model, story)[:4] == b"\x89PNG"
+    data = charts.pair_data(story)  # what the story's chart draws
+    assert [t["trust"] for t in data["trust"][: story.months.size]] == [round(float(t), 3) for t in story.trust_ab]
+    assert {lv["month"] for lv in data["levels"]} == {int(m) for m, v in zip(story.months, story.level) if v >= 0}
+    assert _dataset_names(charts.pair_view(a, b)) == set(data)
 
 
 def test_pair_story_for_strangers_and_bad_numbers():
@@ -198,7 +201,7 @@ def test_layout_is_computed_once_and_stable_between_steps():
     copy = layout.copy()
     for _ in range(5):
         model.step()
-        charts.network_spec(model)
+        charts.network_data(model)
     assert model.layout is layout
     np.testing.assert_array_equal(model.layout, copy)
     same = network.sector_layout(model.orgs.sector, model.params["seed"])
@@ -206,15 +209,42 @@ def test_layout_is_computed_once_and_stable_between_steps():
     assert np.isfinite(copy).all() and len(np.unique(copy.round(6), axis=0)) == model.n
 
 
-def test_charts_change_when_the_model_steps():
+def test_charts_change_when_the_model_steps_and_only_their_data_does():
     model = _model()
-    before = (charts.network_spec(model), charts.series_spec(model))
+    views = (charts.network_view(model), charts.series_view(model))
+    before = (charts.network_data(model), charts.series_data(model), charts.series_signals(model))
     model.step()
-    after = (charts.network_spec(model), charts.series_spec(model))
-    assert before[0] != after[0] and before[1] != after[1]
+    after = (charts.network_data(model), charts.series_data(model), charts.series_signals(model))
+    assert all(b != a for b, a in zip(before, after))
+    assert views == (charts.network_view(model), charts.series_view(model))  # the page keeps its views all run long
+    # every dataset a view reads is one the data gives, and the other way round
+    for view, data in ((views[0], after[0]), (views[1], after[1])):
+        assert _dataset_names(view) == set(data)
+    assert {p["name"] for p in views[1]["params"]} == set(after[2])
     big = _model(n_organisations=200, months=20)
-    assert len(charts.network_spec(big)["layer"][1]["data"]["values"]) == 200
-    assert len(charts.network_spec(big)["layer"]) == 2  # no numbers on 200 dots (LABEL_LIMIT)
+    assert len(charts.network_data(big)["nodes"]) == 200
+    assert len(charts.network_view(big)["layer"]) == 2  # no numbers on 200 dots (LABEL_LIMIT)
+
+
+def _dataset_names(spec) -> set[str]:
+    """Names of the named datasets a Vega-Lite spec reads, anywhere in it."""
+    if isinstance(spec, dict):
+        found = {spec["data"]["name"]} if isinstance(spec.get("data"), dict) and "name" in spec["data"] else set()
+        return found.union(*(_dataset_names(v) for v in spec.values()))
+    if isinstance(spec, list):
+        return set().union(*(_dataset_names(v) for v in spec))
+    return set()
+
+
+def test_keyboard_choosers_name_each_organisation_and_refuse_others():
+    model = _model()
+    labels = [charts.org_label(model, k) for k in range(model.n)]
+    assert [charts.org_from_label(text, model.n) for text in labels] == list(range(model.n))
+    assert labels[0].startswith("0: ") and labels[0].split(": ")[1] in {network.sector_label(s) for s in network.SECTOR_COLOURS}
+    assert charts.org_from_label(" 3 ", model.n) == 3  # a typed number (communities beyond the choosers' limit)
+    for bad in ("", "x", "-1", str(model.n), "2.5"):
+        with pytest.raises(ValueError, match=f"from 0 to {model.n - 1}"):
+            charts.org_from_label(bad, model.n)
 
 
 # --- per-session models -----------------------------------------------------------------
@@ -360,8 +390,9 @@ def test_network_chart_has_every_working_tie_with_its_trust_and_damage():
     from collabsim.viz import charts
 
     model = _model("funder_mandate", months=30)
-    spec = charts.network_spec(model, (1,))
-    ties = spec["layer"][0]["data"]["values"]
+    view = charts.network_view(model)
+    data = charts.network_data(model, (1,))
+    ties = data["ties"]
     rel = model.rel
     working = np.flatnonzero(rel.level >= 1)
     assert len(ties) == working.size > 0
@@ -371,14 +402,28 @@ def test_network_chart_has_every_working_tie_with_its_trust_and_damage():
     assert (tie["a"], tie["b"], tie["months at level"]) == (a, b, int(rel.months_at_level[r]))
     assert tie["trust"] == f"{a}→{b} {rel.trust[0, r]:.2f}, {b}→{a} {rel.trust[1, r]:.2f}"
     assert tie["damage"] == f"{a}→{b} {rel.damage[0, r]:.2f}, {b}→{a} {rel.damage[1, r]:.2f}"
-    tooltip = [t["field"] for t in spec["layer"][0]["encoding"]["tooltip"]]
+    tooltip = [t["field"] for t in view["layer"][0]["encoding"]["tooltip"]]
     assert {"level", "trust", "damage", "months at level"} <= set(tooltip)  # what hovering a tie shows
-    nodes = spec["layer"][1]["data"]["values"]
+    nodes = data["nodes"]
     assert [n["org"] for n in nodes] == list(range(model.n)) and nodes[1]["chosen"] and not nodes[0]["chosen"]
     np.testing.assert_allclose([[n["x"], n["y"]] for n in nodes], model.layout, atol=1e-4)  # the fixed sector layout
-    series = charts.series_spec(model)
-    stacked = series["vconcat"][0]["layer"][0]["data"]["values"]
+    stacked = charts.series_data(model)["levels"]
     df = model.datacollector.get_model_vars_dataframe()
     assert sum(v["pairs"] for v in stacked if v["month"] == 30 and v["level"] == "collaboration") == int(df.pairs_collaboration.iloc[30])
     card = charts.org_card_lines(model, 1)
     assert card[0].startswith("Organisation 1: ") and len(card) >= 2
+
+
+def test_live_chart_sends_each_months_data_as_json_the_browser_can_parse():
+    import json
+
+    from collabsim.viz.livechart import LiveVega, to_json
+
+    model = _model()
+    data = charts.network_data(model, (1,))
+    widget = LiveVega(spec=charts.network_view(model), datasets=data)
+    assert json.loads(widget.datasets_json) == data  # what the browser receives is the month's data
+    model.step()
+    widget.datasets = charts.network_data(model)
+    assert json.loads(widget.datasets_json) == charts.network_data(model)
+    assert json.loads(to_json({"t": [{"trust": float("nan"), "x": float("inf"), "y": 0.5}]})) == {"t": [{"trust": None, "x": None, "y": 0.5}]}

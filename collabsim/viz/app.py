@@ -44,9 +44,22 @@ from collabsim.viz.controls import (
     intervene_mandate,
     intervene_replace_staff,
 )
-from collabsim.viz.explain import explain_month, harmed_pair, interesting_pair, pair_story, pair_story_png
-from collabsim.viz.charts import network_spec, org_card_lines, series_spec
-from collabsim.viz.explain import PAIR_PX
+from collabsim.viz.explain import explain_month, harmed_pair, interesting_pair, pair_story
+from collabsim.viz.charts import (
+    CHOOSER_LIMIT,
+    network_data,
+    network_view,
+    org_card_lines,
+    org_from_label,
+    org_label,
+    pair_data,
+    pair_signals,
+    pair_view,
+    series_data,
+    series_signals,
+    series_view,
+)
+from collabsim.viz.livechart import LiveVega
 from collabsim.viz.network import funder_status
 from collabsim.viz.numbers import checkpoint_table, record_lines
 from collabsim.viz.session import Settings, VizModel, initial_scenario, pending_changes, seed_text
@@ -55,8 +68,9 @@ TITLE = "collabsim: trust and collaboration between organisations"
 SPEEDS: dict[str, float] = {"1": 1.0, "2": 2.0, "5": 5.0, "10": 10.0}
 """Play speeds offered, in months per second (the page's drawing sets the real upper limit)."""
 DEFAULT_SPEED = "5"
-DRAW_WAIT_S = 5.0
-"""Longest Play waits for the page to draw a month before stepping on anyway."""
+DRAW_WAIT_S = 1.0
+"""Longest Play waits for the page to draw a month (the server's components, then the browser's
+network chart) before stepping on anyway."""
 SERIES_EVERY = 6
 """While playing, the over-time plots redraw every this many months (half of a month's drawing)."""
 YIELD_S = 0.04
@@ -87,6 +101,14 @@ def new_settings() -> Settings:
     return Settings(scenario=initial_scenario(), seed=None)
 
 
+def first_of(org: int | None, pair: tuple[int, int] | None) -> int | None:
+    """The organisation the first chooser shows: the one clicked or chosen, else the first of the pair on screen
+    (a pair followed or named in an intervention), so the second chooser pairs with what the page shows."""
+    if org is not None:
+        return org
+    return pair[0] if pair is not None else None
+
+
 class PageState:
     """One tab's page state and the handlers the widgets call.
 
@@ -94,7 +116,8 @@ class PageState:
         settings: the tab's choices for the next Reset.
         model: the tab's reactive model (Reset replaces its value).
         counter: bumped after every change to the model (a month, an intervention), so the
-            pictures redraw; ``shown`` is the counter value the page last drew.
+            pictures redraw; ``shown`` is the counter value the page last drew, ``drawn_month``
+            the month the browser last drew on the network (Play waits for both).
         playing, speed, stop_at: Play state, months per second, and the month Play pauses at.
         message: the last action's outcome or an error, shown under the controls.
         pair: the organisations whose story the explain panel tells.
@@ -106,6 +129,7 @@ class PageState:
         self.model = model
         self.counter = solara.reactive(0)
         self.shown = -1
+        self.drawn_month = -1
         self.playing = solara.reactive(False)
         self.speed = solara.reactive(DEFAULT_SPEED)
         self.stop_at = solara.reactive("")
@@ -115,6 +139,10 @@ class PageState:
         self.version = solara.reactive(0)
         self._play_generation = 0
         self._gen_lock = threading.Lock()
+
+    def network_drawn(self, month: int) -> None:
+        """The browser has drawn ``month`` on the network (``LiveVega.on_drawn``)."""
+        self.drawn_month = int(month)
 
     def _bump(self) -> None:
         self.counter.set(self.counter.value + 1)
@@ -211,16 +239,19 @@ class PageState:
             return
         with self._gen_lock:
             generation = self._play_generation
+        due = time.monotonic()  # when the next month is due: a steady beat, not a pause after each drawing
         while self.playing.value and generation == self._play_generation:
             start = time.monotonic()
             more = self.step_once(generation)
             target = self.counter.value
-            while self.shown < target and time.monotonic() - start < DRAW_WAIT_S and self.playing.value:
+            month = self.model.value.month
+            while (self.shown < target or self.drawn_month < month) and time.monotonic() - start < DRAW_WAIT_S and self.playing.value:
                 time.sleep(0.005)
             if not more:
                 break
-            rest = 1.0 / SPEEDS.get(self.speed.value, 5.0) - (time.monotonic() - start)
-            time.sleep(max(rest, YIELD_S))
+            now = time.monotonic()
+            due = max(due + 1.0 / SPEEDS.get(self.speed.value, 5.0), now - 0.5)  # never race to catch up a long stall
+            time.sleep(max(due - now, YIELD_S))
         if generation == self._play_generation:
             self.playing.set(False)
 
@@ -279,6 +310,29 @@ class PageState:
         if first is not None and first != k:
             self.pair.set((first, k))
         self.org.set(k)
+
+    # --- the same by keyboard ------------------------------------------------------
+    def choose_org(self, text: str) -> None:
+        """The first chooser: an organisation's card (a click on it on the network does the same)."""
+        try:
+            k = org_from_label(text, self.model.value.n)
+        except ValueError as exc:
+            self.message.set(("error", str(exc)))
+            return
+        self.org.set(k)
+
+    def choose_partner(self, text: str) -> None:
+        """The second chooser: the story of the first organisation and this one."""
+        first = first_of(self.org.value, self.pair.value)
+        try:
+            k = org_from_label(text, self.model.value.n)
+        except ValueError as exc:
+            self.message.set(("error", str(exc)))
+            return
+        if first is None or first == k:
+            self.message.set(("info", "Choose the first organisation, then another one for the pair's story."))
+            return
+        self.pair.set((first, k))
 
     # --- pair story -------------------------------------------------------------
     def choose_pair(self, a: str, b: str) -> None:
@@ -352,29 +406,42 @@ def PendingNote(state: PageState, model: VizModel) -> None:
 
 
 @solara.component
+def RunButtons(state: PageState, model: VizModel) -> None:
+    """Reset / Play / Step (they follow the month: Step is off once the run is over)."""
+    state.counter.get()
+    playing = state.playing.value
+    with solara.Row(gap="6px"):
+        solara.Button("Reset", color="primary", on_click=state.reset)
+        solara.Button("❚❚ Pause" if playing else "▶ Play", color="primary", on_click=state.play_pause, disabled=not model.running and not playing)
+        solara.Button("Step", color="primary", on_click=state.step, disabled=playing or not model.running)
+
+
+@solara.component
+def OnScreen(state: PageState, model: VizModel) -> None:
+    """The run on screen (scenario, seed, month): redrawn every month on its own, not the whole card."""
+    state.counter.get()
+    solara.Text(
+        f"On screen: scenario {model.scenario_name}, seed {model.params['seed']}, month {model.month} of {model.params['months']}."
+        + ("" if model.running else " The run is over."),
+        style=TEXT_STYLE,
+    )
+
+
+@solara.component
 def RunCard(state: PageState, model: VizModel) -> None:
     """Scenario, seed, Reset / Play / Step, play speed and where to pause."""
     state.version.get()
-    state.counter.get()
-    playing = state.playing.value
     with solara.Card("Run"):
         solara.Select(label="Scenario", values=list(SCENARIOS), value=state.settings.scenario, on_value=state.choose_scenario)
         solara.InputText(
             label="Seed (empty: a new random run)", value=seed_text(state.settings.seed),
             on_value=state.set_seed, continuous_update=False,
         )
-        with solara.Row(gap="6px"):
-            solara.Button("Reset", color="primary", on_click=state.reset)
-            solara.Button("❚❚ Pause" if playing else "▶ Play", color="primary", on_click=state.play_pause, disabled=not model.running and not playing)
-            solara.Button("Step", color="primary", on_click=state.step, disabled=playing or not model.running)
+        RunButtons(state, model)
         with solara.Row(gap="6px"):
             solara.Select(label="Play speed (months per second)", values=list(SPEEDS), value=state.speed.value, on_value=state.set_speed)
             solara.InputText(label="Pause at month", value=state.stop_at.value, on_value=state.set_stop_at, continuous_update=False)
-        solara.Text(
-            f"On screen: scenario {model.scenario_name}, seed {model.params['seed']}, month {model.month} of {model.params['months']}."
-            + ("" if model.running else " The run is over."),
-            style=TEXT_STYLE,
-        )
+        OnScreen(state, model)
         PendingNote(state, model)
         kind, text = state.message.value
         if text:
@@ -404,15 +471,15 @@ def ParameterCard(state: PageState, model: VizModel) -> None:
 
 
 @solara.component
-def InterventionsCard(state: PageState, model: VizModel, counter: int) -> None:
-    """Interventions while the model runs."""
+def InterventionsCard(state: PageState, model: VizModel, backbone_on: bool) -> None:
+    """Interventions while the model runs (redrawn when the backbone comes or goes, not every month)."""
     pressure, set_pressure = solara.use_state("0.6")
     deadline, set_deadline = solara.use_state("24")
     victim, set_victim = solara.use_state("0")
     culprit, set_culprit = solara.use_state("1")
     org, set_org = solara.use_state("0")
     with solara.Card("Intervene"):
-        if model.backbone is None:
+        if not backbone_on:
             solara.Button("Add backbone", on_click=state.add_backbone, color="primary", outlined=True)
         else:
             solara.Button("Remove backbone", on_click=state.remove_backbone, color="primary", outlined=True)
@@ -465,13 +532,22 @@ def PairCard(state: PageState, model: VizModel, counter: int) -> None:
         if pair is None:
             solara.Text("Choose two organisations (numbers on the network for small communities), or follow a busy or a harmed pair.", style=TEXT_STYLE)
             return
-        with model.lock:
-            story = pair_story(model, *pair)
-            png = pair_story_png(model, story) if story.row >= 0 else b""
-        solara.Text(story.summary, style=TEXT_STYLE)
-        if story.row >= 0:
-            solara.Image(png, width=f"{PAIR_PX}px")
-            BulletList([f"month {m}: {text}" for m, text in story.events[-12:]], font_size="13px")
+        PairStoryView(model, pair, counter)
+
+
+@solara.component
+def PairStoryView(model: VizModel, pair: tuple[int, int], counter: int) -> None:
+    """The story itself: a chart embedded once per pair that takes each month's data (as the network's)."""
+    def build_view() -> dict[str, Any]:
+        return pair_view(*pair)
+
+    view = solara.use_memo(build_view, [id(model), pair])
+    with model.lock:
+        story = pair_story(model, *pair)
+    solara.Text(story.summary, style=TEXT_STYLE)
+    if story.row >= 0:
+        LiveVega.element(spec=view, datasets=pair_data(story), signals=pair_signals(story, model.month))
+        BulletList([f"month {m}: {text}" for m, text in story.events[-12:]], font_size="13px")
 
 
 @solara.component
@@ -488,6 +564,30 @@ def OrgCard(state: PageState, model: VizModel, counter: int) -> None:
 
 
 @solara.component
+def OrgChooser(state: PageState, model: VizModel, org: int | None, pair: tuple[int, int] | None) -> None:
+    """The keyboard's way to what a click on the network does: an organisation's card, then a pair's story.
+
+    Two selects (Tab to one, Enter to open it, arrow keys and Enter to choose); for communities
+    beyond ``CHOOSER_LIMIT``, two number boxes (type, then Enter).
+    """
+    org = first_of(org, pair)
+    partner = pair[1] if pair is not None and pair[0] == org else None
+    if model.n <= CHOOSER_LIMIT:
+        labels = [org_label(model, k) for k in range(model.n)]
+        with solara.Row(gap="12px"):
+            solara.Select(label="Organisation (its card)", values=labels, value=None if org is None else labels[org],
+                          on_value=state.choose_org)
+            solara.Select(label="and organisation (the pair's story)", values=labels,
+                          value=None if partner is None else labels[partner], on_value=state.choose_partner)
+    else:
+        with solara.Row(gap="12px"):
+            solara.InputText(label="Organisation (its card)", value="" if org is None else str(org),
+                             on_value=state.choose_org, continuous_update=False)
+            solara.InputText(label="and organisation (the pair's story)", value="" if partner is None else str(partner),
+                             on_value=state.choose_partner, continuous_update=False)
+
+
+@solara.component
 def Dashboard(state: PageState, model: VizModel) -> None:
     """The main area: network, numbers and plots on the left; explanations, interventions and a pair on the right."""
     counter = state.counter.value
@@ -501,32 +601,41 @@ def Dashboard(state: PageState, model: VizModel) -> None:
 
     def draw_network() -> dict[str, Any]:
         with model.lock:
-            return network_spec(model, chosen)
+            return network_data(model, chosen)
 
-    def draw_series() -> dict[str, Any]:
+    def draw_series() -> tuple[dict[str, Any], dict[str, int]]:
         with model.lock:
-            return series_spec(model)
+            return series_data(model), series_signals(model)
 
+    # the specs stay the same for a run: the charts are embedded once per run and then only
+    # receive each month's data (LiveVega), so a month shows without a new chart
+    def views() -> tuple[dict[str, Any], dict[str, Any]]:
+        return network_view(model), series_view(model)
+
+    net_view, series_spec = solara.use_memo(views, [id(model)])
     net = solara.use_memo(draw_network, [id(model), counter, chosen])
-    series = solara.use_memo(draw_series, [id(model), series_key])
+    series, series_params = solara.use_memo(draw_series, [id(model), series_key])
     state.shown = counter
     with solara.Columns([3, 2]):
         with solara.Column():
             with solara.Card(f"Month {model.month}: the network"):
                 solara.Text(
                     funder_status(model).replace("\n", "; ") + ". Click an organisation for its card, a second for the pair's story; "
-                    "hover a tie for its level, trust, damage and months at that level.",
+                    "hover a tie for its level, trust, damage and months at that level. With the keyboard: the two choosers below.",
                     style={"font-size": "13px"},
                 )
-                solara.widgets.VegaLite.element(spec=net, on_click=state.click_network, listen_to_click=True)
+                OrgChooser(state, model, org, pair)
+                LiveVega.element(spec=net_view, datasets=net, signals={"month": model.month}, on_click=state.click_network,
+                                 listen_to_click=True, on_drawn=state.network_drawn)
             NumbersCard(model, counter)
             with solara.Card("Over time"):
-                solara.widgets.VegaLite.element(spec=series)
+                LiveVega.element(spec=series_spec, datasets=series, signals=series_params)
         with solara.Column():
             ExplainCard(model, counter)
-            OrgCard(state, model, counter)
-            PairCard(state, model, counter)
-            InterventionsCard(state, model, counter)
+            # the cards that do not change with the month get the same arguments, so they are not redrawn
+            OrgCard(state, model, counter if org is not None else -1)
+            PairCard(state, model, counter if pair is not None else -1)
+            InterventionsCard(state, model, model.backbone is not None)
 
 
 @solara.component

@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..levels import TRUST_NEEDED
 from ..relationships import LEVEL_NAMES
 from ..scenarios import SECTORS
-from .network import DPI, FONT_PT, LEVEL_STYLE, figure_png, sector_label
-from .timeseries import INTERVENTION_COLOUR
+from .network import sector_label
 
 if TYPE_CHECKING:  # pragma: no cover
     from .session import VizModel
@@ -270,39 +268,6 @@ def _victim(story: PairStory, k: int) -> int | None:
     if max(drop_a, drop_b) <= 0 or drop_a == drop_b:
         return None
     return 0 if drop_a > drop_b else 1
-
-
-PAIR_INCHES = (6.5, 3.2)
-PAIR_PX = int(PAIR_INCHES[0] * DPI)
-
-
-def pair_story_figure(model: "VizModel", story: PairStory, *, dpi: int = DPI) -> Figure:
-    """Trust both ways over time with level bands and event marks."""
-    fig = Figure(figsize=PAIR_INCHES, dpi=dpi)
-    ax = fig.add_subplot(1, 1, 1)
-    fig.subplots_adjust(left=0.11, right=0.98, top=0.88, bottom=0.18)
-    if story.row >= 0 and story.months.size:
-        ax.plot(story.months, story.trust_ab, color="#08519c", lw=1.8, label=f"{story.a} trusts {story.b}")
-        ax.plot(story.months, story.trust_ba, color="#e6550d", lw=1.8, label=f"{story.b} trusts {story.a}")
-        for k in range(story.months.size):
-            colour = LEVEL_STYLE[int(story.level[k])][0]
-            ax.axvspan(story.months[k] - 0.5, story.months[k] + 0.5, ymin=0, ymax=0.05, color=colour, lw=0)
-        for m, text in story.events:
-            if text.startswith("intervention"):
-                ax.axvline(m, color=INTERVENTION_COLOUR, ls=":", lw=1.0)
-            elif "broke" in text:
-                ax.axvline(m, color="#a50f15", ls="--", lw=0.8, alpha=0.6)
-        ax.set_xlim(story.months[0] - 0.5, max(story.months[-1] + 0.5, story.months[0] + 6))
-        ax.legend(loc="upper left", fontsize=FONT_PT, frameon=False, ncol=2)
-    ax.set_ylim(0, 1)
-    ax.set_title(f"pair {story.a}–{story.b}: trust both ways (bar at the bottom: level)", fontsize=FONT_PT, loc="left")
-    ax.tick_params(labelsize=FONT_PT)
-    ax.set_xlabel("month", fontsize=FONT_PT)
-    return fig
-
-
-def pair_story_png(model: "VizModel", story: PairStory) -> bytes:
-    return figure_png(pair_story_figure(model, story))
 
 
 def interesting_pair(model: "VizModel") -> tuple[int, int] | None:

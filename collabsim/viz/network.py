@@ -3,17 +3,14 @@
 The layout is computed once per model (``sector_layout``): each sector sits in its own
 cluster around a circle, organisations placed in a seeded sunflower pattern inside it, so
 nodes never jump between months and ties across sectors are easy to see. The network is
-drawn in the browser from ``charts.network_spec``; ``figure_png`` renders the matplotlib
-pictures that remain (the pair story).
+drawn in the browser from ``charts.network_view`` and ``charts.network_data``.
 """
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..relationships import LEVEL_NAMES
 from ..scenarios import SECTORS
@@ -47,12 +44,7 @@ LABEL_LIMIT = 60
 """Organisations are numbered on the picture when there are at most this many."""
 
 FONT_PT = 12
-"""Smallest text on the page's charts and pictures, in pixels (matplotlib points at ``DPI``):
-readable when projected."""
-
-DPI = 72
-"""Matplotlib pictures (the pair story) are drawn at 72 dpi and shown at their own size, so a
-point is a screen pixel."""
+"""Smallest text on the page's charts, in pixels: readable when projected."""
 
 
 def sector_label(name: str) -> str:
@@ -102,10 +94,3 @@ def funder_status(model: "VizModel") -> str:
     if f.end_month is not None:
         lines.append(f"money ends month {f.end_month}" if month < f.end_month else f"money ended month {f.end_month}")
     return "\n".join(lines)
-
-
-def figure_png(fig: Figure) -> bytes:
-    """Render a figure to PNG bytes (no pyplot, nothing kept open)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
-    return buf.getvalue()

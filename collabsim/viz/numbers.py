@@ -20,6 +20,8 @@ import numpy as np
 from ..scenarios import SECTORS
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
     from .session import VizModel
 
 CHECKPOINTS: tuple[int, ...] = (12, 24, 36, 60, 120)
@@ -75,16 +77,21 @@ def _first_month(values: list[int] | np.ndarray) -> int | None:
     return int(hit[0]) if hit.size else None
 
 
-def value_at(model: "VizModel", key: str, month: int) -> float:
-    """One checkpoint value at the end of ``month`` (month <= model.month)."""
+def value_at(model: "VizModel", key: str, month: int, table: "pd.DataFrame | None" = None) -> float:
+    """One checkpoint value at the end of ``month`` (month <= model.month).
+
+    ``table`` is the monthly table's columns, when the caller has them already (building a
+    DataFrame per cell took most of a month's drawing time).
+    """
     if key == "harmed_working":
         return float(model.divide_working[month])
     if key == "harmed_damage":
         return float(model.divide_damage[month])
     if key == "harmed_cooperating":
         return float(model.divide_cooperating[month])
-    df = model.datacollector.get_model_vars_dataframe()
-    return float(df[key].iloc[month])
+    if table is None:
+        table = model.datacollector.get_model_vars_dataframe()
+    return float(table[key].iloc[month])
 
 
 def fmt(value: float, digits: int = 0) -> str:
@@ -103,7 +110,9 @@ def checkpoint_table(model: "VizModel") -> tuple[list[str], list[list[str]]]:
     months = [m for m in CHECKPOINTS if m <= model.month]
     if model.month not in months:
         months.append(model.month)
-    rows = [[f"{m}" + (" (now)" if m == model.month else "")] + [fmt(value_at(model, c.key, m), c.digits) for c in cols] for m in months]
+    table = model.datacollector.get_model_vars_dataframe()
+    rows = [[f"{m}" + (" (now)" if m == model.month else "")] + [fmt(value_at(model, c.key, m, table), c.digits) for c in cols]
+            for m in months]
     return ["month"] + [c.heading for c in cols], rows
 
 
