@@ -331,3 +331,17 @@ def test_replicates_deliver_the_halfwidth_on_average():
     widths = [paired_difference(np.zeros(n), rng.normal(0, sd, n)).halfwidth for _ in range(400)]
     # the pilot's SD is estimated, so the mean realised half-width is near h, not below it always
     assert abs(np.mean(widths) - h) < 0.1 * h
+
+
+def test_every_event_at_the_first_time_gives_a_closed_median_ci():
+    """All 24 runs have the event at month 1: the median is 1 and its CI cannot be open above
+    (the exact bound for no survivors of 24 is 1 - 0.025 ** (1 / 24), about 0.14, below 0.5)."""
+    from collabsim.stats import kaplan_meier
+
+    km = kaplan_meier(np.ones(24), np.ones(24, bool))
+    assert km.upper[0] == pytest.approx(1 - 0.025 ** (1 / 24))
+    med = km.median()
+    assert (med.estimate, med.lower, med.upper) == (1, 1, 1)
+    assert str(med) == "1 [1, 1]"
+    # with few runs the exact bound stays above one half and the CI is honestly open
+    assert math.isinf(kaplan_meier(np.ones(4), np.ones(4, bool)).median().upper)

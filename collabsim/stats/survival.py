@@ -124,7 +124,10 @@ def kaplan_meier(times: Any, observed: Any, conf: float = 0.95) -> KaplanMeier:
     computed here rather than by ``scipy.stats.ecdf`` so that the result does not depend on the
     SciPy version; the tests check it against ``ecdf(...).sf.confidence_interval(method="log-log")``.
     Where S = 1 the band is [1, 1]; where S = 0 (the last subject at risk had the event) the
-    variance is undefined: the lower edge is 0 and the upper edge keeps its last defined value.
+    variance is undefined: the lower edge is 0 and the upper edge keeps its last defined value
+    (R's ``survfit`` does the same); when S falls to 0 at the first time, the upper edge is the
+    exact binomial bound for no survivors of all n (otherwise a median of 1 month in every run
+    would read "1 [1, not reached]").
     """
     t = as_numbers("times", times, minimum=1, nonnegative=True)
     d = as_flags("observed", observed, t.size, "times")
@@ -148,7 +151,9 @@ def kaplan_meier(times: Any, observed: Any, conf: float = 0.95) -> KaplanMeier:
     if zero.any():
         lower[zero] = 0.0
         k = int(np.argmax(zero))
-        upper[zero] = upper[k - 1] if k > 0 else 1.0
+        # every subject had the event at the first time: no earlier band to carry forward, so the
+        # upper edge is the exact (Clopper-Pearson) bound for no survivors among all n at risk
+        upper[zero] = upper[k - 1] if k > 0 else 1.0 - ((1.0 - level) / 2.0) ** (1.0 / at_risk[0])
     return KaplanMeier(uniq, survival, lower, upper, at_risk, events, int(t.size), int(d.sum()), level)
 
 
