@@ -5,7 +5,7 @@ Why a module of its own: the three questions ask the same kinds of things of a s
 horizon check to month 240, replicate counts from the precision of a pilot's paired
 differences), so the statistics are written once here, on top of ``collabsim.stats``,
 and each question's module says only what it compares. Figures and the Parquet loader
-come from ``analysis.py`` (questions 1-5), by import.
+come from ``study.py`` (shared with questions 1-5), by import.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-import analysis  # noqa: E402
+import study  # noqa: E402
 from collabsim.stats import (adjust_pvalues, interaction, kaplan_meier, paired_censored_test,  # noqa: E402
                              paired_difference, replicates_for_halfwidth)
 
@@ -53,7 +53,7 @@ class Sweep:
     """
 
     def __init__(self, raw_dir: Path | None, keys: list[str], frame: pd.DataFrame | None = None):
-        df = analysis.load(raw_dir) if frame is None else frame.sort_values(["point", "replicate", "month"]).reset_index(drop=True)
+        df = study.load(raw_dir) if frame is None else frame.sort_values(["point", "replicate", "month"]).reset_index(drop=True)
         self.df = df
         self.keys = keys
         self.points = df.drop_duplicates("point").set_index("point")[keys].sort_index()
@@ -302,11 +302,9 @@ def km_figure(sweep: Sweep, out: Path, stem: str, curves: list[tuple[dict, str, 
 
 
 def save(fig, out: Path, stem: str, title: str, subtitle: str) -> list[str]:
-    """Through ``analysis.finish`` (title, wrapped footnote, PNG), then the vector copy (SVG)."""
+    """Through ``study.finish`` (title, wrapped footnote, PNG and its vector twin, SVG), as questions 1-5."""
     png = out / f"{stem}.png"
-    analysis.finish(fig, png, title, subtitle)
-    with matplotlib.rc_context({"svg.hashsalt": "collabsim"}):  # the same figure, the same bytes: no churn in git
-        fig.savefig(out / f"{stem}.svg", metadata={"Date": None})
+    study.finish(fig, png, title, subtitle)
     return [png.name, f"{stem}.svg"]
 
 
