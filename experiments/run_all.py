@@ -1,4 +1,4 @@
-"""Regenerate every result of collabsim from scratch: the five research questions and the
+"""Regenerate every result of collabsim from scratch: the eight research questions, the replicate check and the
 global sensitivity analysis (DESIGN.md, "Experiments the project must answer").
 
 Each question has a sweep design in ``experiments/``. Its replicate count comes from a pilot
@@ -11,7 +11,7 @@ full run, every ``results/<folder>/FINDINGS.md`` is rendered again from its temp
 ``experiments/findings/`` (``experiments/findings.py``), so the text follows the new tables.
 
 Usage:
-    python experiments/run_all.py            # the full study (Q1-Q5 sweeps about 17 minutes on 2 busy cores; see the FINDINGS)
+    python experiments/run_all.py            # the full study: about 15 minutes on 2 cores from an empty cache
     python experiments/run_all.py --quick    # a small version (a few minutes): results/quick/
     python experiments/run_all.py --only q2_funder --workers 2
 
