@@ -11,20 +11,77 @@ is written, so results are reproducible bit for bit.
 
 Compiled code is cached in ``__pycache__`` (or numba's user cache when that is not
 writable): the first run on a machine compiles for about half a minute, later runs
-load in a fraction of a second. ``NUMBA_DISABLE_JIT=1`` runs the same code as Python.
+load in a fraction of a second. Each cached function is stamped with the source of the
+whole package (``source_stamp``), so an edit anywhere recompiles rather than running a
+stale copy of a rule inlined from another file. ``NUMBA_DISABLE_JIT=1`` runs the same code as Python.
 """
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import numba
 import numpy as np
-from numba.core import errors, types
+from numba.core import caching, errors, types
 from numba.extending import overload
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
 F = TypeVar("F", bound=Callable)
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def source_stamp(package: Path = PACKAGE) -> str:
+    """SHA-256 of every top-level module of the package (where all compiled code lives).
+
+    numba checks a cached function against its own file only, but a compiled pass carries
+    the code of the rules it calls from other files (inlined or linked in). Edit a rule in
+    ``trust.py`` and ``engine.run_months`` would load its old compiled copy from the cache
+    and silently run the old rule. Stamping every cached function with the whole package's
+    source makes any edit recompile everything that may depend on it."""
+    digest = hashlib.sha256()
+    for path in sorted(package.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+SOURCE_STAMP = source_stamp()
+
+
+class _PackageStamp:
+    """A numba cache locator mixin for this package's functions: the source stamp is the
+    file's own stamp and the package's (``source_stamp``); other code is left to numba."""
+
+    @classmethod
+    def from_function(cls, py_func: Any, py_file: str) -> Any:
+        try:
+            if Path(py_file).resolve().parent != PACKAGE:
+                return None
+        except OSError:
+            return None
+        return super().from_function(py_func, py_file)  # type: ignore[misc]
+
+    def get_source_stamp(self) -> Any:
+        return (super().get_source_stamp(), SOURCE_STAMP)  # type: ignore[misc]
+
+
+def _install_locators() -> list[type]:
+    """Put the stamped locators first in numba's list, in numba's own order (a user's
+    ``NUMBA_CACHE_DIR`` first, then ``__pycache__``, then the user-wide cache). numba 0.60
+    spells the classes with a leading underscore, later versions without."""
+    impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl")
+    ours = []
+    for name in ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator"):
+        base = getattr(caching, name, None) or getattr(caching, "_" + name)
+        ours.append(type(f"Collabsim{name}", (_PackageStamp, base), {}))
+    impl._locator_classes[:0] = [c for c in ours if c.__name__ not in {k.__name__ for k in impl._locator_classes}]
+    return ours
+
+
+LOCATORS = _install_locators()
 
 
 def jit(fn: F) -> F:
