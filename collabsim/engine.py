@@ -133,7 +133,11 @@ def table_capacity(n: int) -> int:
 # --- the month -----------------------------------------------------------------------------
 @hot  # inlined into run_months: one compiled library fewer to build (first compile), one call less a month
 def one_month(S, C, P, K, O, R, M, Fd):  # pragma: no cover - compiled
-    """One month, in the order of ODD section 3. The caller keeps ``room_needed`` free rows."""
+    """One month, in the order of ODD section 3. The caller keeps ``room_needed`` free rows.
+
+    The sub-steps are ``hot`` (inlined here) too, although they are not small: a compiled
+    call takes an atomic reference per array it is passed, and the state tuples hold
+    dozens of arrays, a cost paid a dozen times a month that inlining removes."""
     changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
     S[MONTH] += 1
     changed[:] = False
@@ -173,7 +177,7 @@ def run_months(S, C, P, K, O, R, M, Fd, months, out):  # pragma: no cover - comp
 
 
 # --- 2 backbone --------------------------------------------------------------------------------
-@jit
+@hot
 def serve(S, P, O):  # pragma: no cover - compiled
     """Whom the backbone's staff serve this month (7.9): everyone, or the ``backbone_capacity``
     organisations with the lowest draws of the month (nested across capacities)."""
@@ -199,7 +203,7 @@ def serve(S, P, O):  # pragma: no cover - compiled
 
 
 # --- 3 capacity --------------------------------------------------------------------------------
-@jit
+@hot
 def refresh_capacity(S, P, K, O, R, M, Fd, shock):  # pragma: no cover - compiled
     """Budgets (base, every funder's grant, capacity built, crisis), the forum's cost, and
     the allocation to ties by priority (7.1). Returns how many rows were allocated."""
@@ -234,7 +238,7 @@ def unchosen(choice, i, j, level):  # pragma: no cover - compiled
     return out
 
 
-@jit
+@hot
 def sum_grants(O, Fd):  # pragma: no cover - compiled
     """Each organisation's grants: the sum over funders of what each currently gives."""
     grant, f_grant = O[6], Fd[1]
@@ -245,7 +249,7 @@ def sum_grants(O, Fd):  # pragma: no cover - compiled
 
 
 # --- 4 meet ------------------------------------------------------------------------------------
-@jit
+@hot
 def meet(S, P, K, O, R, shock):  # pragma: no cover - compiled
     """New contacts (7.2): referrals, strangers, backbone introductions, the forum."""
     n = S[N_ORGS]
@@ -350,7 +354,7 @@ def add_pairs(S, K, O, R, a, b, t, d):  # pragma: no cover - compiled
 
 
 # --- 5 work ------------------------------------------------------------------------------------
-@jit
+@hot
 def work(S, C, P, K, O, R, M, shock, allocated):  # pragma: no cover - compiled
     """A month of joint work (7.3), a crisis's disruption (7.12), then meetings (7.5)."""
     ladder, w, rule_p = K[0], K[1], K[2]
@@ -452,7 +456,7 @@ def meetings_month(S, P, K, O, R, M):  # pragma: no cover - compiled
 
 
 # --- 6 turnover --------------------------------------------------------------------------------
-@jit
+@hot
 def turnover(S, P, O, R, M):  # pragma: no cover - compiled
     """Staff turnover (7.6): each organisation loses its boundary spanner with chance ``staff_turnover``."""
     if P[STAFF_TURNOVER] <= 0.0:
@@ -493,7 +497,7 @@ def replace_staff(S, P, O, R, M, gone, skill_key, touched):  # pragma: no cover 
 
 
 # --- 7 escalate --------------------------------------------------------------------------------
-@jit
+@hot
 def escalate(S, C, P, K, R, M, allocated):  # pragma: no cover - compiled
     """Break down, fall back or climb (7.7, ``levels.escalate_pass``)."""
     size = S[SIZE]
@@ -549,7 +553,7 @@ def break_down(S, C, R, M, r):  # pragma: no cover - compiled
 
 
 # --- 8 funders ---------------------------------------------------------------------------------
-@jit
+@hot
 def funder_month(f, S, C, P, K, O, R, M, Fd):  # pragma: no cover - compiled
     """One funder's month (7.8): end of money, a grant round when due, a mandate review."""
     F = Fd[0]
@@ -685,7 +689,7 @@ def end_funding(f, S, C, K, R, M, Fd):  # pragma: no cover - compiled
 
 
 # --- 9 hearing, 10 end of month -----------------------------------------------------------------
-@jit
+@hot
 def hear_month(S, P, K, R, M):  # pragma: no cover - compiled
     """Third parties hear (7.10): distrust of a partner who broke a commitment, celebrated successes."""
     size = S[SIZE]
@@ -735,7 +739,7 @@ def spread(S, K, R, teller, subject, rows, lv, reach):  # pragma: no cover - com
     )
 
 
-@jit
+@hot
 def end_of_month(S, C, P, R, M):  # pragma: no cover - compiled
     """Calendar months at level age; rivalry from lost grant rounds fades."""
     size = S[SIZE]
