@@ -137,7 +137,10 @@ def one_month(S, C, P, K, O, R, M, Fd):  # pragma: no cover - compiled
 
     The sub-steps are ``hot`` (inlined here) too, although they are not small: a compiled
     call takes an atomic reference per array it is passed, and the state tuples hold
-    dozens of arrays, a cost paid a dozen times a month that inlining removes."""
+    dozens of arrays, a cost paid a dozen times a month that inlining removes. An
+    inlined call still takes a reference per array it is handed (an assignment): steps
+    that need few arrays are handed those, not the tuples (``serve``, ``sum_grants``,
+    ``end_of_month``), and turnover is entered only when it can happen."""
     changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
     S[MONTH] += 1
     changed[:] = False
@@ -148,17 +151,18 @@ def one_month(S, C, P, K, O, R, M, Fd):  # pragma: no cover - compiled
     out_level[:] = 0
     events[:] = 0
     shock = intensity_one(S[MONTH], P[SHOCK_MONTH], P[SHOCK_SIZE], P[CRISIS_DURATION])
-    serve(S, P, O)
+    serve(S, P, O[11])
     allocated = refresh_capacity(S, P, K, O, R, M, Fd, shock)
     meet(S, P, K, O, R, shock)
     work(S, C, P, K, O, R, M, shock, allocated)
-    turnover(S, P, O, R, M)
+    if P[STAFF_TURNOVER] > 0.0:
+        turnover(S, P, O, R, M)
     escalate(S, C, P, K, R, M, allocated)
     for f in range(Fd[0].shape[0]):
         funder_month(f, S, C, P, K, O, R, M, Fd)
-    sum_grants(O, Fd)
+    sum_grants(O[6], Fd[1])
     hear_month(S, P, K, R, M)
-    end_of_month(S, C, P, R, M)
+    end_of_month(S, C, P, R[3], R[6], M[0])
 
 
 @jit
@@ -178,10 +182,10 @@ def run_months(S, C, P, K, O, R, M, Fd, months, out):  # pragma: no cover - comp
 
 # --- 2 backbone --------------------------------------------------------------------------------
 @hot
-def serve(S, P, O):  # pragma: no cover - compiled
-    """Whom the backbone's staff serve this month (7.9): everyone, or the ``backbone_capacity``
-    organisations with the lowest draws of the month (nested across capacities)."""
-    served = O[11]
+def serve(S, P, served):  # pragma: no cover - compiled
+    """Whom the backbone's staff serve this month (7.9), into ``served`` (``O[11]``): everyone,
+    or the ``backbone_capacity`` organisations with the lowest draws of the month (nested
+    across capacities)."""
     n = served.size
     served[:] = False
     if P[BACKBONE] == 0.0 or n == 0:
@@ -210,7 +214,7 @@ def refresh_capacity(S, P, K, O, R, M, Fd, shock):  # pragma: no cover - compile
     step_cost = K[5]
     base_capacity, grant, capacity_gain, budget, forum_member, spare = O[5], O[6], O[7], O[8], O[10], O[12]
     hit = P[CRISIS_CAPACITY_HIT] * shock
-    sum_grants(O, Fd)
+    sum_grants(grant, Fd[1])
     for o in range(budget.size):
         budget[o] = base_capacity[o] * (1.0 - hit) + grant[o] + capacity_gain[o]
         if P[REGULAR_MEETINGS] != 0.0:
@@ -239,9 +243,9 @@ def unchosen(choice, i, j, level):  # pragma: no cover - compiled
 
 
 @hot
-def sum_grants(O, Fd):  # pragma: no cover - compiled
-    """Each organisation's grants: the sum over funders of what each currently gives."""
-    grant, f_grant = O[6], Fd[1]
+def sum_grants(grant, f_grant):  # pragma: no cover - compiled
+    """Each organisation's grants (``O[6]``): the sum over funders of what each currently
+    gives (``Fd[1]``)."""
     grant[:] = 0.0
     for f in range(f_grant.shape[0]):
         for o in range(grant.size):
@@ -740,13 +744,13 @@ def spread(S, K, R, teller, subject, rows, lv, reach):  # pragma: no cover - com
 
 
 @hot
-def end_of_month(S, C, P, R, M):  # pragma: no cover - compiled
-    """Calendar months at level age; rivalry from lost grant rounds fades."""
+def end_of_month(S, C, P, months_at_level, rivalry, changed):  # pragma: no cover - compiled
+    """Calendar months at level age (``R[3]``, unless ``changed``, ``M[0]``); rivalry from
+    lost grant rounds fades (``R[6]``)."""
     size = S[SIZE]
-    age_pairs(R[3][:size], M[0][:size])
+    age_pairs(months_at_level[:size], changed[:size])
     fade = P[RIVALRY_FADE]
     if fade > 0 and C[C_RIVALRIES] != 0:
-        rivalry = R[6]
         for r in range(size):
             rivalry[r] *= 1.0 - fade
 
