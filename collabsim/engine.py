@@ -175,7 +175,7 @@ def run_months(S, C, P, K, O, R, M, Fd, months, out):  # pragma: no cover - comp
         if S[SIZE] + room > S[CAP]:
             break
         one_month(S, C, P, K, O, R, M, Fd)
-        metrics_row(S, C, P, K, O, R, out[done])
+        month_row(S, C, P, K[0], O[0], O[8], R[0], R[1], R[2], R[3], R[15], R[16], R[18], R[19], out[done])
         done += 1
     return done
 
@@ -758,9 +758,16 @@ def end_of_month(S, C, P, months_at_level, rivalry, changed):  # pragma: no cove
 # --- 11 observation ------------------------------------------------------------------------------
 @jit
 def metrics_row(S, C, P, K, O, R, row):  # pragma: no cover - compiled
-    """The month's metrics (7.14) into ``row``, in ``ROW_NAMES`` order; sums run in row order."""
+    """The month's metrics (7.14) into ``row``, in ``ROW_NAMES`` order (``month_row``)."""
+    month_row(S, C, P, K[0], O[0], O[8], R[0], R[1], R[2], R[3], R[15], R[16], R[18], R[19], row)
+
+
+@jit
+def month_row(S, C, P, ladder, sector, budget, i, j, level, months_at_level, same_sector, harmed, trust, damage, row):  # pragma: no cover - compiled
+    """``metrics_row`` from the arrays it reads: ``run_months`` calls this every month, and a
+    compiled call takes an atomic reference per array it is handed (the state tuples hold
+    dozens). Sums run in row order."""
     size, cap, n, month = S[SIZE], S[CAP], S[N_ORGS], S[MONTH]
-    trust, damage = R[18], R[19]
     row[0] = month
     row[1] = size
     if size:
@@ -786,14 +793,13 @@ def metrics_row(S, C, P, K, O, R, row):  # pragma: no cover - compiled
     else:
         row[2] = row[3] = row[4] = np.nan
     row[5] = S[FIRST_COLLAB] if S[FIRST_COLLAB] >= 0 else month + 1
-    budget = O[8]
     cap_total = 0.0
     for o in range(n):
         cap_total += budget[o]
     row[6] = cap_total / n if n else 0.0
     counts = np.zeros(N_COUNTS, dtype=np.int64)
-    pair_counts(R[2][:size], R[3][:size], trust, cap, R[16][:size], R[15][:size], R[0][:size], R[1][:size], O[0], n,
-                np.int64(P[DURABLE_MONTHS]), K[0][NEED, COLLABORATION], counts)
+    pair_counts(level[:size], months_at_level[:size], trust, cap, harmed[:size], same_sector[:size], i[:size], j[:size], sector, n,
+                np.int64(P[DURABLE_MONTHS]), ladder[NEED, COLLABORATION], counts)
     for q in range(N_COUNTS):
         row[7 + q] = counts[q]
     for q in range(C.size):
