@@ -77,22 +77,16 @@ def _allocate(i, j, level, trust, cap, budget, works, climb_room, level_cost, st
     n = budget.size
     k = i.size
     # the working ties of each organisation, grouped by organisation (counting sort);
-    # an entry is side * k + row (side 0: the organisation is i, 1: it is j). The
-    # temporaries come in few blocks (a run calls this every month: each allocation
-    # costs more than the loops over a small community): start and fill share one.
-    offsets = np.zeros(2 * n + 1, dtype=np.int64)
-    start, fill = offsets[: n + 1], offsets[n + 1 :]
+    # an entry is side * k + row (side 0: the organisation is i, 1: it is j)
+    count = np.zeros(n + 1, dtype=np.int64)
     for r in range(k):
         if level[r] >= 1:
-            start[i[r] + 1] += 1
-            start[j[r] + 1] += 1
-    for o in range(n):  # running sum in place, as np.cumsum would give (integers: exact)
-        start[o + 1] += start[o]
-    fill[:] = start[:n]
-    # entry, rank, their sorted copies, the sort's order and each entry's organisation:
-    # 32 bits (half the memory of the month's largest temporaries), one block
-    block = np.empty((6, start[n]), dtype=np.int32)
-    entry, rank = block[0], block[1]
+            count[i[r] + 1] += 1
+            count[j[r] + 1] += 1
+    start = np.cumsum(count)
+    fill = start[:n].copy()
+    entry = np.empty(start[n], dtype=np.int32)  # 32 bits: half the memory of the month's largest temporaries
+    rank = np.empty(start[n], dtype=np.int32)
     for side in range(2):
         ends = i if side == 0 else j
         for r in range(k):
@@ -115,16 +109,17 @@ def _allocate(i, j, level, trust, cap, budget, works, climb_room, level_cost, st
             bucket[rank[e] - low + 1] += 1
         for q in range(high - low + 1):
             bucket[q + 1] += bucket[q]
-        by_rank = block[2]
+        by_rank = np.empty(m, dtype=np.int32)
         for e in range(m):
             by_rank[bucket[rank[e] - low]] = e
             bucket[rank[e] - low] += 1
-        owner = block[3]
+        owner = np.empty(m, dtype=np.int32)
         for o in range(n):
             for e in range(start[o], start[o + 1]):
                 owner[e] = o
-        fill[:] = start[:n]
-        sorted_entry, sorted_rank = block[4], block[5]
+        fill = start[:n].copy()
+        sorted_entry = np.empty(m, dtype=np.int32)
+        sorted_rank = np.empty(m, dtype=np.int32)
         for q in range(m):
             e = by_rank[q]
             f = fill[owner[e]]
@@ -134,8 +129,7 @@ def _allocate(i, j, level, trust, cap, budget, works, climb_room, level_cost, st
     # cost of each tie and all ranked above it, a running total as cumsum would give;
     # whether it fits, and whether the next level's extra cost would fit too
     flags = np.zeros(k, dtype=np.uint8)
-    totals = np.zeros((3, n))  # per organisation: cost of its ties; used as i; used as j
-    owner_total, used_i, used_j = totals[0], totals[1], totals[2]
+    owner_total = np.zeros(n)
     running = 0.0
     for o in range(n):
         if start[o + 1] == start[o]:
@@ -154,6 +148,8 @@ def _allocate(i, j, level, trust, cap, budget, works, climb_room, level_cost, st
             if through + step_cost[level[r]] <= limit:
                 flags[r] |= ROOM_I if side == 0 else ROOM_J
         owner_total[o] = running - offset
+    used_i = np.zeros(n)
+    used_j = np.zeros(n)
     for r in range(k):
         a, b = i[r], j[r]
         lvl = level[r]
