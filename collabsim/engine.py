@@ -133,7 +133,14 @@ def table_capacity(n: int) -> int:
 # --- the month -----------------------------------------------------------------------------
 @hot  # inlined into run_months: one compiled library fewer to build (first compile), one call less a month
 def one_month(S, C, P, K, O, R, M, Fd):  # pragma: no cover - compiled
-    """One month, in the order of ODD section 3. The caller keeps ``room_needed`` free rows."""
+    """One month, in the order of ODD section 3. The caller keeps ``room_needed`` free rows.
+
+    The sub-steps are ``hot`` (inlined here) too, although they are not small: a compiled
+    call takes an atomic reference per array it is passed, and the state tuples hold
+    dozens of arrays, a cost paid a dozen times a month that inlining removes. An
+    inlined call still takes a reference per array it is handed (an assignment): steps
+    that need few arrays are handed those, not the tuples (``serve``, ``sum_grants``,
+    ``end_of_month``), and turnover is entered only when it can happen."""
     changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
     S[MONTH] += 1
     changed[:] = False
@@ -144,17 +151,18 @@ def one_month(S, C, P, K, O, R, M, Fd):  # pragma: no cover - compiled
     out_level[:] = 0
     events[:] = 0
     shock = intensity_one(S[MONTH], P[SHOCK_MONTH], P[SHOCK_SIZE], P[CRISIS_DURATION])
-    serve(S, P, O)
+    serve(S, P, O[11])
     allocated = refresh_capacity(S, P, K, O, R, M, Fd, shock)
     meet(S, P, K, O, R, shock)
     work(S, C, P, K, O, R, M, shock, allocated)
-    turnover(S, P, O, R, M)
+    if P[STAFF_TURNOVER] > 0.0:
+        turnover(S, P, O, R, M)
     escalate(S, C, P, K, R, M, allocated)
     for f in range(Fd[0].shape[0]):
         funder_month(f, S, C, P, K, O, R, M, Fd)
-    sum_grants(O, Fd)
+    sum_grants(O[6], Fd[1])
     hear_month(S, P, K, R, M)
-    end_of_month(S, C, P, R, M)
+    end_of_month(S, C, P, R[3], R[6], M[0])
 
 
 @jit
@@ -167,17 +175,17 @@ def run_months(S, C, P, K, O, R, M, Fd, months, out):  # pragma: no cover - comp
         if S[SIZE] + room > S[CAP]:
             break
         one_month(S, C, P, K, O, R, M, Fd)
-        metrics_row(S, C, P, K, O, R, out[done])
+        month_row(S, C, P, K[0], O[0], O[8], R[0], R[1], R[2], R[3], R[15], R[16], R[18], R[19], out[done])
         done += 1
     return done
 
 
 # --- 2 backbone --------------------------------------------------------------------------------
-@jit
-def serve(S, P, O):  # pragma: no cover - compiled
-    """Whom the backbone's staff serve this month (7.9): everyone, or the ``backbone_capacity``
-    organisations with the lowest draws of the month (nested across capacities)."""
-    served = O[11]
+@hot
+def serve(S, P, served):  # pragma: no cover - compiled
+    """Whom the backbone's staff serve this month (7.9), into ``served`` (``O[11]``): everyone,
+    or the ``backbone_capacity`` organisations with the lowest draws of the month (nested
+    across capacities)."""
     n = served.size
     served[:] = False
     if P[BACKBONE] == 0.0 or n == 0:
@@ -199,14 +207,14 @@ def serve(S, P, O):  # pragma: no cover - compiled
 
 
 # --- 3 capacity --------------------------------------------------------------------------------
-@jit
+@hot
 def refresh_capacity(S, P, K, O, R, M, Fd, shock):  # pragma: no cover - compiled
     """Budgets (base, every funder's grant, capacity built, crisis), the forum's cost, and
     the allocation to ties by priority (7.1). Returns how many rows were allocated."""
     step_cost = K[5]
     base_capacity, grant, capacity_gain, budget, forum_member, spare = O[5], O[6], O[7], O[8], O[10], O[12]
     hit = P[CRISIS_CAPACITY_HIT] * shock
-    sum_grants(O, Fd)
+    sum_grants(grant, Fd[1])
     for o in range(budget.size):
         budget[o] = base_capacity[o] * (1.0 - hit) + grant[o] + capacity_gain[o]
         if P[REGULAR_MEETINGS] != 0.0:
@@ -234,10 +242,10 @@ def unchosen(choice, i, j, level):  # pragma: no cover - compiled
     return out
 
 
-@jit
-def sum_grants(O, Fd):  # pragma: no cover - compiled
-    """Each organisation's grants: the sum over funders of what each currently gives."""
-    grant, f_grant = O[6], Fd[1]
+@hot
+def sum_grants(grant, f_grant):  # pragma: no cover - compiled
+    """Each organisation's grants (``O[6]``): the sum over funders of what each currently
+    gives (``Fd[1]``)."""
     grant[:] = 0.0
     for f in range(f_grant.shape[0]):
         for o in range(grant.size):
@@ -245,7 +253,7 @@ def sum_grants(O, Fd):  # pragma: no cover - compiled
 
 
 # --- 4 meet ------------------------------------------------------------------------------------
-@jit
+@hot
 def meet(S, P, K, O, R, shock):  # pragma: no cover - compiled
     """New contacts (7.2): referrals, strangers, backbone introductions, the forum."""
     n = S[N_ORGS]
@@ -350,7 +358,7 @@ def add_pairs(S, K, O, R, a, b, t, d):  # pragma: no cover - compiled
 
 
 # --- 5 work ------------------------------------------------------------------------------------
-@jit
+@hot
 def work(S, C, P, K, O, R, M, shock, allocated):  # pragma: no cover - compiled
     """A month of joint work (7.3), a crisis's disruption (7.12), then meetings (7.5)."""
     ladder, w, rule_p = K[0], K[1], K[2]
@@ -452,7 +460,7 @@ def meetings_month(S, P, K, O, R, M):  # pragma: no cover - compiled
 
 
 # --- 6 turnover --------------------------------------------------------------------------------
-@jit
+@hot
 def turnover(S, P, O, R, M):  # pragma: no cover - compiled
     """Staff turnover (7.6): each organisation loses its boundary spanner with chance ``staff_turnover``."""
     if P[STAFF_TURNOVER] <= 0.0:
@@ -493,7 +501,7 @@ def replace_staff(S, P, O, R, M, gone, skill_key, touched):  # pragma: no cover 
 
 
 # --- 7 escalate --------------------------------------------------------------------------------
-@jit
+@hot
 def escalate(S, C, P, K, R, M, allocated):  # pragma: no cover - compiled
     """Break down, fall back or climb (7.7, ``levels.escalate_pass``)."""
     size = S[SIZE]
@@ -549,7 +557,7 @@ def break_down(S, C, R, M, r):  # pragma: no cover - compiled
 
 
 # --- 8 funders ---------------------------------------------------------------------------------
-@jit
+@hot
 def funder_month(f, S, C, P, K, O, R, M, Fd):  # pragma: no cover - compiled
     """One funder's month (7.8): end of money, a grant round when due, a mandate review."""
     F = Fd[0]
@@ -685,7 +693,7 @@ def end_funding(f, S, C, K, R, M, Fd):  # pragma: no cover - compiled
 
 
 # --- 9 hearing, 10 end of month -----------------------------------------------------------------
-@jit
+@hot
 def hear_month(S, P, K, R, M):  # pragma: no cover - compiled
     """Third parties hear (7.10): distrust of a partner who broke a commitment, celebrated successes."""
     size = S[SIZE]
@@ -735,14 +743,14 @@ def spread(S, K, R, teller, subject, rows, lv, reach):  # pragma: no cover - com
     )
 
 
-@jit
-def end_of_month(S, C, P, R, M):  # pragma: no cover - compiled
-    """Calendar months at level age; rivalry from lost grant rounds fades."""
+@hot
+def end_of_month(S, C, P, months_at_level, rivalry, changed):  # pragma: no cover - compiled
+    """Calendar months at level age (``R[3]``, unless ``changed``, ``M[0]``); rivalry from
+    lost grant rounds fades (``R[6]``)."""
     size = S[SIZE]
-    age_pairs(R[3][:size], M[0][:size])
+    age_pairs(months_at_level[:size], changed[:size])
     fade = P[RIVALRY_FADE]
     if fade > 0 and C[C_RIVALRIES] != 0:
-        rivalry = R[6]
         for r in range(size):
             rivalry[r] *= 1.0 - fade
 
@@ -750,9 +758,16 @@ def end_of_month(S, C, P, R, M):  # pragma: no cover - compiled
 # --- 11 observation ------------------------------------------------------------------------------
 @jit
 def metrics_row(S, C, P, K, O, R, row):  # pragma: no cover - compiled
-    """The month's metrics (7.14) into ``row``, in ``ROW_NAMES`` order; sums run in row order."""
+    """The month's metrics (7.14) into ``row``, in ``ROW_NAMES`` order (``month_row``)."""
+    month_row(S, C, P, K[0], O[0], O[8], R[0], R[1], R[2], R[3], R[15], R[16], R[18], R[19], row)
+
+
+@jit
+def month_row(S, C, P, ladder, sector, budget, i, j, level, months_at_level, same_sector, harmed, trust, damage, row):  # pragma: no cover - compiled
+    """``metrics_row`` from the arrays it reads: ``run_months`` calls this every month, and a
+    compiled call takes an atomic reference per array it is handed (the state tuples hold
+    dozens). Sums run in row order."""
     size, cap, n, month = S[SIZE], S[CAP], S[N_ORGS], S[MONTH]
-    trust, damage = R[18], R[19]
     row[0] = month
     row[1] = size
     if size:
@@ -778,14 +793,13 @@ def metrics_row(S, C, P, K, O, R, row):  # pragma: no cover - compiled
     else:
         row[2] = row[3] = row[4] = np.nan
     row[5] = S[FIRST_COLLAB] if S[FIRST_COLLAB] >= 0 else month + 1
-    budget = O[8]
     cap_total = 0.0
     for o in range(n):
         cap_total += budget[o]
     row[6] = cap_total / n if n else 0.0
     counts = np.zeros(N_COUNTS, dtype=np.int64)
-    pair_counts(R[2][:size], R[3][:size], trust, cap, R[16][:size], R[15][:size], R[0][:size], R[1][:size], O[0], n,
-                np.int64(P[DURABLE_MONTHS]), K[0][NEED, COLLABORATION], counts)
+    pair_counts(level[:size], months_at_level[:size], trust, cap, harmed[:size], same_sector[:size], i[:size], j[:size], sector, n,
+                np.int64(P[DURABLE_MONTHS]), ladder[NEED, COLLABORATION], counts)
     for q in range(N_COUNTS):
         row[7 + q] = counts[q]
     for q in range(C.size):
