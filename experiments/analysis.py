@@ -539,11 +539,8 @@ def replicate_stability(root: Path, raw: Path, out: Path, quick: bool, workers: 
         if not (raw / q / "runs").is_dir() or not manifest.is_file():
             continue
         record = json.loads(manifest.read_text(encoding="utf-8"))["results"].get("precision") or {}
-        df = study.load(raw / q, [t.factor, t.metric, *t.fixed])
-        for k, v in t.fixed.items():
-            df = df[df[k] == v]
-        a = precision.per_seed(df[df[t.factor] == t.reference], t.metric, t.read, t.month).to_numpy(dtype=float)
-        b = precision.per_seed(df[df[t.factor] == t.level], t.metric, t.read, t.month).to_numpy(dtype=float)
+        stage2 = (record.get("stage2") or {}).get("rerun_with")
+        a, b = precision.contrast_arms(study.load(raw / (f"{q}_stage2" if stage2 else q), [t.factor, t.metric, *t.fixed]), t)
         e = study.effect_row(a, b)
         steps = list(range(2, a.size + 1))
         curves[q] = (steps, precision.achieved_halfwidths(a, b, steps), t)
@@ -553,6 +550,7 @@ def replicate_stability(root: Path, raw: Path, out: Path, quick: bool, workers: 
                      "pilot_replicates": record.get("pilot_replicates"), "pilot_sd_diff": record.get("pilot_sd_diff"),
                      "replicates_needed": record.get("replicates_needed"), "replicates_floor": record.get("replicates_floor"),
                      "replicates_cap": record.get("replicates_cap"), "replicates_chosen": record.get("replicates_chosen"),
+                     "stage2_needed": (record.get("stage2") or {}).get("replicates_needed"),
                      "cap_binds": record.get("cap_binds"), "replicates_run": int(a.size), "diff": e["diff"], "diff_low": e["diff_low"],
                      "diff_high": e["diff_high"], "sd_diff": e["sd_diff"], "corr": e["corr"], "achieved_halfwidth": half,
                      "meets_target": bool(half <= t.halfwidth), "why": t.why})

@@ -10,6 +10,11 @@ runs that many (never fewer than the design file's ``replicates``, never more th
 Target, pilot and chosen count go into the question's manifest and into
 ``results/replicates/precision.csv``.
 
+A pilot of a dozen seeds can understate the spread. So the choice has a second stage
+(``second_stage``): the full sweep's own per-seed differences give the count again, and where
+it is larger (and the cap allows) the sweep is run again with that many seeds, recorded as
+``stage2`` in the manifest. Where the cap binds, the manifest says so.
+
 The pilot's seeds are the first replicate seeds of the question's own design (replicate r's
 seed does not depend on the replicate count), so the pilot is re-used, not wasted, by the
 full sweep; the chosen count is an expected precision (the full run re-estimates the SD).
@@ -47,14 +52,14 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     "q1_time": Target("min_months_per_level", 4, 8, {"trust_gain": 0.1, "trust_loss": 0.3}, "collaborations_formed", "first", 120,
-                      0.5, "months", "months to the community's first collaboration, required patience 8 vs 4 months", pilot=12, cap=120),
+                      0.5, "months", "months to the community's first collaboration, required patience 8 vs 4 months", pilot=12, cap=200),
     "q2_funder": Target("funder_pressure", 0.0, 0.5, {"funder_deadline_months": 12, "backbone": False}, "breakdowns", "final", 96,
                         2.0, "breakdowns", "extra breakdowns under pressure 0.5 (deadline 12): a half-width of 2 gives about 80% power "
                         "for an effect of 3 at the 5% level", pilot=16, cap=200),
     "q3_history": Target("regular_meetings", False, True, {"history_of_harm": 0.6}, "harmed_pairs_cooperating", "final", 120,
                          1.0, "pairs", "pairs across the harmed divide at cooperation or above, meetings vs none at harm 0.6", pilot=12, cap=150),
     "q4_backbone_skills": Target("backbone", False, True, {"collaborative_skill": 0.5, "n_organisations": 40}, "durable_collaborations", "final", 120,
-                                 1.0, "pairs", "durable collaborations a backbone adds (skill 0.5, 40 organisations)", pilot=12, cap=120),
+                                 1.0, "pairs", "durable collaborations a backbone adds (skill 0.5, 40 organisations)", pilot=12, cap=200),
     "q5_competition": Target("funding_scarcity", 0.0, 0.5, {}, "cross_sector_pairs_cooperating", "final", 120,
                              1.5, "pairs", "cross-sector pairs at cooperation or above, scarcity 0.5 vs none", pilot=12, cap=150),
 }
@@ -115,6 +120,39 @@ def choose(name: str, design: dict, raw: Path, run_sweep, quick: bool) -> tuple[
         "rule": "chosen = min(max(needed, the design file's replicates), cap); needed = replicates_for_halfwidth(pilot per-seed differences, target half-width)",
     }
     return chosen, record
+
+
+def contrast_arms(df: pd.DataFrame, target: Target) -> tuple[np.ndarray, np.ndarray]:
+    """Per-seed values of the key contrast's two arms in a sweep's table (paired by replicate);
+    the other varied factors held at ``target.fixed`` where the table varies them."""
+    for key, value in target.fixed.items():
+        if key in df.columns:
+            df = df[np.isclose(df[key].astype(float), float(value))] if not isinstance(value, bool) else df[df[key] == value]
+    a = per_seed(df[df[target.factor] == target.reference], target.metric, target.read, target.month)
+    b = per_seed(df[df[target.factor] == target.level], target.metric, target.read, target.month)
+    both = a.index.intersection(b.index)
+    return a.loc[both].to_numpy(dtype=float), b.loc[both].to_numpy(dtype=float)
+
+
+def second_stage(name: str, raw_dir: Path, chosen: int, quick: bool) -> dict:
+    """The count again, from the full sweep's per-seed differences: ``needed`` and the count to
+    run (``rerun``: 0 when the first stage was enough or the cap was already reached)."""
+    from collabsim.stats import paired_difference, replicates_for_halfwidth
+
+    target = TARGETS[name]
+    cap = 8 if quick else target.cap
+    columns = sorted({"replicate", "month", target.factor, target.metric, *target.fixed})
+    import pyarrow.dataset as ds
+
+    present = set(ds.dataset(raw_dir / "runs", format="parquet").schema.names)
+    df = pd.read_parquet(raw_dir / "runs", columns=[c for c in columns if c in present])
+    a, b = contrast_arms(df, target)
+    effect = paired_difference(a, b)
+    needed = replicates_for_halfwidth(b - a, target.halfwidth)
+    rerun = int(min(needed, cap)) if needed > chosen and chosen < cap else 0
+    return {"stage1_replicates": chosen, "stage1_sd_diff": effect.sd_diff, "stage1_halfwidth": effect.halfwidth,
+            "replicates_needed": needed, "rerun_with": rerun, "cap_binds": needed > cap,
+            "rule": "needed again from the full sweep's per-seed differences; run again with min(needed, cap) seeds when more than stage 1"}
 
 
 def achieved_halfwidths(a: np.ndarray, b: np.ndarray, steps: list[int]) -> list[float]:

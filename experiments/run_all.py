@@ -126,6 +126,13 @@ def run_question(name: str, quick: bool, raw: Path, out: Path, workers: int | No
     if name in precision.TARGETS:  # replicates from the precision of the key paired difference
         design["replicates"], record = precision.choose(name, design, raw, run_sweep, quick)
     run_sweep(design, raw / f"{name}.toml", raw_dir)
+    if record is not None:  # the pilot may have understated the spread: count again from the full sweep
+        record["stage2"] = precision.second_stage(name, raw_dir, design["replicates"], quick)
+        if record["stage2"]["rerun_with"]:
+            design["replicates"] = record["replicates_chosen"] = record["stage2"]["rerun_with"]
+            raw_dir = raw / f"{name}_stage2"
+            run_sweep(design, raw / f"{name}_stage2.toml", raw_dir)
+        record["cap_binds"] = record["cap_binds"] or record["stage2"]["cap_binds"]
     collabsim_cmd("report", str(raw_dir), quiet=quiet)
     target = out / name
     target.mkdir(parents=True, exist_ok=True)
