@@ -176,3 +176,21 @@ def test_resume_with_changed_model_code_is_refused(tmp_path, capsys):
     assert [p.name for p in parts(out)] == names
     assert main(["sweep", str(design), "--out", str(out), "--workers", "1", "--force-new", "--quiet"]) == 0
     assert json.loads(manifest_path.read_text())["model_code"] != "0" * 64
+
+
+def test_the_coordinator_sees_a_dead_worker_itself():
+    """The watch behind ``WATCH_SECONDS``: a pool with a killed worker is seen as broken even
+    if the executor has not (yet) failed its futures."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from collabsim.sweep import engine
+
+    pool = ProcessPoolExecutor(max_workers=2, mp_context=engine._context())
+    try:
+        assert list(pool.map(abs, [-1, -2])) == [1, 2]  # the workers exist
+        assert not engine._a_worker_died(pool)
+        victim = next(iter(pool._processes.values()))
+        os.kill(victim.pid, signal.SIGKILL)
+        assert wait_for(lambda: engine._a_worker_died(pool) or not pool._processes, timeout=30)
+    finally:
+        engine._kill_pool(pool)

@@ -62,6 +62,11 @@ between batches while the coordinator holds only a few tasks and results."""
 RECYCLE_AFTER = 100
 """Batches a local worker runs before its pool is replaced by a fresh one (0: never)."""
 
+WATCH_SECONDS = 5.0
+"""How often the coordinator, while waiting on its workers, checks that none has died unseen.
+The executor normally notices a dead worker and fails its futures; in rare races (a worker
+killed as it takes a task) it does not, and the wait would never end."""
+
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx|ws|wss)://\S+$")
 
 Task = tuple[str, int, list[str], list[tuple[int, int, int, int, dict[str, Any]]]]
@@ -202,12 +207,36 @@ def _context() -> Any:
 
 
 def _kill_pool(pool: ProcessPoolExecutor) -> None:
-    for process in list(getattr(pool, "_processes", {}).values()):
+    """End a pool's workers without waiting on them, and make sure the executor's own thread ends.
+
+    A worker killed while it writes a result leaves half a message in the result pipe: the
+    executor's manager thread then waits for the rest forever, and Python's exit joins that
+    thread, so a sweep whose every run is stored would never exit. Once the workers are gone,
+    closing this process's copy of the pipe's write end turns that wait into an end-of-file,
+    which the executor handles as a broken pool and ends its thread."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    result_queue = getattr(pool, "_result_queue", None)  # taken now: shutdown() drops it
+    for process in processes:
         try:
             process.kill()
         except (OSError, AttributeError):  # pragma: no cover
             pass
     pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        try:
+            process.join(timeout=10)
+        except (OSError, AttributeError, AssertionError, ValueError):  # pragma: no cover
+            pass
+    writer = getattr(result_queue, "_writer", None)
+    if writer is not None:
+        try:
+            writer.close()
+        except OSError:  # pragma: no cover
+            pass
+
+
+def _a_worker_died(pool: ProcessPoolExecutor) -> bool:
+    return any(process.exitcode is not None for process in list((getattr(pool, "_processes", None) or {}).values()))
 
 
 class TaskQueue:
@@ -292,7 +321,13 @@ def _run_pool(queue: TaskQueue, workers: int, ctx: Any, alive: Any, on_done: Cal
                 submitted += 1
             if not in_flight:
                 break
-            done, _ = wait(in_flight, return_when=ALL_COMPLETED if broken else FIRST_COMPLETED)
+            done, _ = wait(in_flight, timeout=WATCH_SECONDS, return_when=ALL_COMPLETED if broken else FIRST_COMPLETED)
+            if not done and _a_worker_died(pool):  # the executor missed it: redo what was in flight
+                for item in in_flight.values():
+                    queue.redo(item)
+                in_flight.clear()
+                broken = True
+                break
             for fut in sorted(done, key=lambda f: in_flight[f][0]):
                 item = in_flight.pop(fut)
                 if fut.cancelled() or isinstance(fut.exception(), BrokenProcessPool):
