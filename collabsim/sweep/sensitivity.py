@@ -292,8 +292,11 @@ def split_stability(EE: np.ndarray, k: int, splits: int = 20, seed: int = 0) -> 
         agree = rank_agreement(A[one].mean(axis=0), A[two].mean(axis=0), k)
         rhos.append(agree["spearman"])
         overlaps.append(agree["top_k_overlap"])
+    finite = np.asarray(rhos, dtype=float)
+    finite = finite[np.isfinite(finite)]  # a half with no spread has no rank correlation
     return {
         "trajectories_per_half": r // 2, "splits": splits, "k": k,
-        "spearman_median": float(np.nanmedian(rhos)), "spearman_min": float(np.nanmin(rhos)),
+        "spearman_median": float(np.median(finite)) if finite.size else float("nan"),
+        "spearman_min": float(np.min(finite)) if finite.size else float("nan"),
         "top_k_overlap_median": float(np.median(overlaps)), "top_k_overlap_min": float(np.min(overlaps)),
     }
