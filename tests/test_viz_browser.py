@@ -427,6 +427,7 @@ def test_empty_seed_draws_a_new_run_and_shows_which(server, browser):
     assert first != second
     for _ in range(4):
         tab.step()
+    tab.page.get_by_text(re.compile(r"^Month 4\. Collaborating pairs")).first.wait_for(timeout=30_000)  # the card follows the network
     numbers = tab.card("Numbers to record")
     # typing the seed shown repeats that run exactly
     tab.fill("Seed (empty: a new random run)", str(second))
@@ -435,6 +436,7 @@ def test_empty_seed_draws_a_new_run_and_shows_which(server, browser):
     assert _seed_on_screen(tab) == second
     for _ in range(4):
         tab.step()
+    tab.page.get_by_text(re.compile(r"^Month 4\. Collaborating pairs")).first.wait_for(timeout=30_000)
     assert tab.card("Numbers to record") == numbers
     tab.no_traceback()
     tab.close()
