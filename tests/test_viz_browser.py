@@ -579,6 +579,8 @@ NUMBER_PATTERNS = {
 
 
 def _page_numbers(tab: Tab) -> dict[str, str]:
+    month = tab.month()  # the card follows the network heading: read it once it shows the same month
+    tab.page.get_by_text(re.compile(rf"^Month {month}\. Collaborating pairs")).first.wait_for(timeout=30_000)
     text = tab.card("Numbers to record")
     out = {key: re.search(pattern, text).group(1) for key, pattern in NUMBER_PATTERNS.items()}
     first = re.search(r"First collaboration: month (\d+)\.", text)
