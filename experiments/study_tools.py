@@ -10,14 +10,9 @@ come from ``study.py`` (shared with questions 1-5), by import.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import platform
-import subprocess
-import sys
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
@@ -402,27 +397,6 @@ def plan_replicates(name: str, design: dict, keys: list[str], targets: list[Targ
 
 
 # --------------------------------------------------------------------------- manifest
-def code_hash(paths: tuple[str, ...] = ("collabsim", "experiments")) -> str:
-    """sha256 over every .py and .toml file of the model, the sweep engine and the experiments."""
-    h = hashlib.sha256()
-    for folder in paths:
-        for f in sorted((ROOT / folder).rglob("*")):
-            if f.suffix in (".py", ".toml") and f.is_file() and "__pycache__" not in f.parts:
-                h.update(f.relative_to(ROOT).as_posix().encode())
-                h.update(f.read_bytes())
-    return h.hexdigest()
-
-
-def versions() -> dict[str, str]:
-    out = {"python": sys.version.split()[0], "platform": platform.platform()}
-    for pkg in ("collabsim", "mesa", "numpy", "numba", "pandas", "pyarrow", "scipy", "matplotlib", "SALib"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
 def enrich_manifest(target: Path, design: dict, precision: dict, seconds: float) -> None:
     """Add to the sweep's manifest what the question adds: the replicate choice, the full
     effective parameters of every point, every dependency's version and a hash of the code."""
@@ -431,17 +405,15 @@ def enrich_manifest(target: Path, design: dict, precision: dict, seconds: float)
     path = target / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     d = design_from_dict(json.loads(json.dumps(design)))
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    dirty = bool(subprocess.run(["git", "status", "--porcelain", "collabsim", "experiments"], capture_output=True,
-                                text=True, cwd=ROOT).stdout.strip())
+    from collabsim.sweep.store import code_hash, git_commit, versions
+
     manifest["study"] = {
         "question": target.name,
         "replicates": precision,
         "effective_parameters": [{**d.base_values(), **p} for p in d.points],
         "versions": versions(),
-        "code_sha256": code_hash(),
-        "code_hashed": "every .py and .toml under collabsim/ and experiments/",
-        "git": {"commit": commit, "dirty": dirty},
+        "code": code_hash(),
+        "git": git_commit(),
         "wall_seconds_of_this_invocation": round(seconds, 1),
         "wall_seconds_note": "pilot, sweep, report and analysis; a re-run that finds its sweeps complete only analyses "
                              "(the sweep's own times are under 'sessions' and 'completed')",
