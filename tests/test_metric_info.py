@@ -81,9 +81,9 @@ def test_report_axes_say_total_so_far_for_cumulative_metrics(tmp_path, monkeypat
 
     def keep(fig, path):
         seen[Path(path).name] = [ax.get_ylabel() for ax in fig.axes if ax.get_ylabel()] + [ax.get_title() for ax in fig.axes if ax.get_title()]
-        return Path(path)
+        return [Path(path)]
 
-    monkeypatch.setattr(report, "save_png", keep)
+    monkeypatch.setattr(report, "save_figure", keep)
     report.make_report(out, metrics=["breakdowns", "mean_trust"], quiet=True)
     assert "total so far" in " ".join(seen["timeseries_breakdowns.png"])
     assert "total so far" not in " ".join(seen["timeseries_mean_trust.png"])

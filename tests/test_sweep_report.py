@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -60,6 +61,12 @@ def test_report_tables_and_figures(swept):
     for name in figures:
         data = (report / name).read_bytes()
         assert data.startswith(PNG) and len(data) > 5000, name
+    pngs = sorted(report.glob("*.png"))
+    assert {p.name for p in pngs} >= set(figures)
+    for png in pngs:  # every figure also as vector, and the SVG is well-formed with drawn content
+        svg = ElementTree.parse(png.with_suffix(".svg")).getroot()
+        assert svg.tag == "{http://www.w3.org/2000/svg}svg", png.name
+        assert len(list(svg.iter("{http://www.w3.org/2000/svg}path"))) > 10, png.name
     bad = cli("report", swept, "--metrics", "mean_trus")
     assert bad.returncode == 2 and "did you mean 'mean_trust'" in bad.stderr
     assert cli("report", swept.parent / "nothing").returncode == 2
@@ -96,3 +103,50 @@ def test_morris_ranks_trust_gain_above_backbone_capacity_without_a_backbone(tmp_
     assert trust.loc["trust_gain", "mu_star"] > 0
     assert (out / "sensitivity.png").read_bytes().startswith(PNG)
     assert pd.read_parquet(out / "runs")["run_id"].nunique() == 4 * 3 * 2  # n (D + 1) points x replicates
+
+
+def test_report_heatmap_is_each_cells_paired_difference_from_the_reference_with_holm():
+    from collabsim.stats import adjust_pvalues, paired_difference
+    from collabsim.sweep.report import heatmap_differences
+
+    rng = np.random.default_rng(4)
+    rows = []
+    for rep in range(8):
+        noise = rng.normal(0, 1)  # shared by every cell of a seed: common random numbers
+        for a in (0.0, 1.0):
+            for b in (False, True):
+                for c in ("x", "y"):  # a third factor, averaged over seed by seed
+                    rows.append({"replicate": rep, "a": a, "b": b, "c": c, "y": noise + 3 * a + rng.normal(0, 0.1) + (c == "y")})
+    df = pd.DataFrame(rows)
+    table = heatmap_differences(df, "a", "b", (0.0, False), "y").set_index(["a_value", "b_value"])
+    cell = df.groupby(["a", "b", "replicate"])["y"].mean()
+    others = [(1.0, False), (0.0, True), (1.0, True)]
+    p = []
+    for key in others:
+        e = paired_difference(cell.loc[(0.0, False)].to_numpy(), cell.loc[key].to_numpy())
+        assert table.loc[key, "diff"] == pytest.approx(e.diff) and table.loc[key, "p"] == pytest.approx(e.pvalue)
+        p.append(e.pvalue)
+    assert table.loc[list(others), "p_holm"].to_numpy() == pytest.approx(adjust_pvalues(p, "holm"))
+    assert table.loc[(0.0, False), "reference"] and not table.loc[(0.0, False), "significant"]
+    assert table.loc[(1.0, False), "significant"] and not table.loc[(0.0, True), "significant"]
+
+
+def test_centred_heatmap_marks_non_significant_cells_and_keeps_text_readable():
+    from matplotlib.colors import to_rgba
+    from matplotlib.figure import Figure
+
+    from collabsim.sweep.figures import centred_heatmap
+
+    ax = Figure().add_subplot()
+    values = np.array([[-4.0, -0.2], [0.1, 2.0]])
+    significant = np.array([[True, False], [False, True]])
+    im = centred_heatmap(ax, values, significant, ["r0", "r1"], ["c0", "c1"], reference=None)
+    assert im.norm.vmin == -4.0 and im.norm.vmax == 4.0 and im.norm(0.0) == 0.5  # centred on zero, symmetric
+    texts = {(t.get_position()[1], t.get_position()[0]): t for t in ax.texts}
+    assert [k for k, t in texts.items() if t.get_text().endswith("ns")] == [(0, 1), (1, 0)]
+    assert len(ax.patches) == 2  # the two non-significant cells hatched
+    for (i, j), t in texts.items():  # white text only on a dark fill, black only on a light one
+        r, g, b, _ = im.cmap(im.norm(values[i, j]))
+        light = 0.299 * r + 0.587 * g + 0.114 * b >= 0.5
+        assert to_rgba(t.get_color()) == to_rgba("black" if light else "white"), (i, j)
+    assert to_rgba(texts[(0, 0)].get_color()) == to_rgba("white")  # -4: the darkest blue

@@ -165,9 +165,15 @@ def plan_pairs(final: pd.DataFrame, kind: str, varied: list[str], metrics: Seque
     return Plan(pairs, notes, reference)
 
 
+def reference_levels(points: pd.DataFrame, varied: list[str], chosen: dict[str, str]) -> dict[str, Any]:
+    """Each factor's reference level: the one ``--reference`` names, else the first listed."""
+    levels = {f: levels_in_order(points[f]) for f in varied}
+    return {f: (_pick_level(f, levels[f], chosen[f]) if f in chosen else levels[f][0]) for f in varied}
+
+
 def _factorial_pairs(final: pd.DataFrame, points: pd.DataFrame, varied: list[str], metrics: Sequence[str], chosen: dict[str, str], month: int, notes: list[str]) -> tuple[list[Pair], dict[str, str]]:
     levels = {f: levels_in_order(points[f]) for f in varied}
-    ref = {f: (_pick_level(f, levels[f], chosen[f]) if f in chosen else levels[f][0]) for f in varied}
+    ref = reference_levels(points, varied, chosen)
     where = {tuple(row): int(p) for p, row in points[varied].iterrows()}
     pairs: list[Pair] = []
     missing: set[str] = set()

@@ -20,9 +20,11 @@ Tables (every metric):
 ``[[points]]`` designs get no ``effects*.csv`` (a point may change several parameters at once,
 so a per-parameter average over points would mix factors) but point-by-point contrasts.
 
-Figures (the metrics given by ``--metrics``, or a few key ones): time series with bands
-(``timeseries_METRIC.png``), one-parameter effects (``effect_PARAM.png``), interaction
-plots (``interaction_A_x_B.png``) and heat maps (``heatmap_A_x_B.png``).
+Figures (the metrics given by ``--metrics``, or a few key ones), each as PNG and as SVG
+beside it (``collabsim.sweep.figures``): time series with bands (``timeseries_METRIC``),
+one-parameter effects (``effect_PARAM``), interaction plots (``interaction_A_x_B``) and heat
+maps (``heatmap_A_x_B``) of each cell's paired difference from the reference cell, on a scale
+centred on zero, with the cells not significant after Holm over the map hatched and marked "ns".
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ import pandas as pd
 from ..metric_info import final_label, label
 from ..parameters import PARAMETERS, unknown_name_message
 from ..stats import METHODS, adjust_pvalues, kaplan_meier
-from .contrasts import TIME_TO_EVENT, evaluate, plan_pairs
+from .contrasts import TIME_TO_EVENT, evaluate, level_text, parse_references, plan_pairs, reference_levels
 from .errors import UserError
+from .figures import PAGE, STYLE, centred_heatmap, save_figure
 from .store import KEY_COLUMNS, atomic_write_text, echo, load_runs, read_manifest
 
 KEY_METRICS = ("mean_trust", "pairs_collaboration", "durable_collaborations", "breakdowns")
@@ -168,19 +171,33 @@ def make_report(
     atomic_write_text(out / "contrasts.md", text)
     written.append(out / "contrasts.md")
 
+    from matplotlib import rc_context
+
+    with rc_context(STYLE):  # sizes for a figure printed at column or page width
+        written += figures(out, kind, by_month, final, final_rows, effects, effects_2d, varied, shown, drawn, references, last)
+    return written
+
+
+def figures(out: Path, kind: str, by_month: pd.DataFrame, final: pd.DataFrame, final_rows: pd.DataFrame, effects: pd.DataFrame | None,
+            effects_2d: pd.DataFrame | None, varied: list[str], shown: Sequence[str], drawn: list[str], references: Sequence[str] | None,
+            last: int) -> list[Path]:
+    """Draw and save the report's figures (PNG and SVG each); return the files written."""
+    written: list[Path] = []
     for metric in drawn:
-        written.append(save_png(_timeseries_figure(by_month, metric, varied), out / f"timeseries_{metric}.png"))
+        written += save_figure(_timeseries_figure(by_month, metric, varied), out / f"timeseries_{metric}.png")
     for metric in [m for m in shown if m in TIME_TO_EVENT]:
-        written.append(save_png(_survival_figure(final_rows, metric, varied, last), out / f"survival_{metric}.png"))
+        written += save_figure(_survival_figure(final_rows, metric, varied, last), out / f"survival_{metric}.png")
     if not drawn:
         return written
     for param in varied if kind != "points" else []:
-        written.append(save_png(_effect_figure(effects, final, param, drawn), out / f"effect_{param}.png"))
+        written += save_figure(_effect_figure(effects, final, param, drawn), out / f"effect_{param}.png")
     if effects_2d is not None:
+        points = final_rows.groupby("point", sort=True)[varied].first()
+        ref = reference_levels(points, varied, parse_references(references, kind, points) if kind == "vary" else {})
         for (a, b), _ in list(effects_2d.groupby(["a", "b"], sort=False))[:MAX_PAIRS]:
             pair = effects_2d[(effects_2d["a"] == a) & (effects_2d["b"] == b)]
-            written.append(save_png(_interaction_figure(pair, a, b, drawn), out / f"interaction_{a}_x_{b}.png"))
-            written.append(save_png(_heatmap_figure(pair, a, b, drawn), out / f"heatmap_{a}_x_{b}.png"))
+            written += save_figure(_interaction_figure(pair, a, b, drawn), out / f"interaction_{a}_x_{b}.png")
+            written += save_figure(_heatmap_figure(final_rows, a, b, (ref[a], ref[b]), drawn), out / f"heatmap_{a}_x_{b}.png")
     return written
 
 
@@ -317,7 +334,8 @@ def one_and_two_way(final_rows: pd.DataFrame, varied: list[str], metrics: list[s
 
 
 # ------------------------------------------------------------------------------ figures
-def _figure(n_panels: int, width: float = 4.2, height: float = 3.2) -> tuple[Any, list[Any]]:
+def _figure(n_panels: int, width: float = PAGE / 2, height: float = 2.8) -> tuple[Any, list[Any]]:
+    """Panels two to a row: a row is a page wide (``PAGE``), one panel alone a column wide."""
     from matplotlib.figure import Figure
 
     cols = min(n_panels, 2)
@@ -325,17 +343,6 @@ def _figure(n_panels: int, width: float = 4.2, height: float = 3.2) -> tuple[Any
     fig = Figure(figsize=(width * cols, height * rows), layout="constrained")
     axes = [fig.add_subplot(rows, cols, k + 1) for k in range(n_panels)]
     return fig, axes
-
-
-def save_png(fig: Any, path: Path) -> Path:
-    """Write a figure as PNG atomically (a reader never sees half a file)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        fig.savefig(tmp, format="png", dpi=110)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 def _label(row: pd.Series, varied: list[str]) -> str:
@@ -353,7 +360,7 @@ def _fmt(value: Any) -> str:
 
 
 def _timeseries_figure(by_month: pd.DataFrame, metric: str, varied: list[str]) -> Any:
-    fig, (ax,) = _figure(1, 7.0, 4.2)
+    fig, (ax,) = _figure(1, PAGE, 3.6)
     data = by_month[by_month["metric"] == metric]
     points = data["point"].unique()
     if len(points) <= MAX_LINES:
@@ -381,7 +388,7 @@ def _timeseries_figure(by_month: pd.DataFrame, metric: str, varied: list[str]) -
 
 def _survival_figure(final_rows: pd.DataFrame, metric: str, varied: list[str], month: int) -> Any:
     """Kaplan-Meier curve with its 95% band per design point (the first MAX_LINES), censored share in the legend."""
-    fig, (ax,) = _figure(1, 7.0, 4.2)
+    fig, (ax,) = _figure(1, PAGE, 3.6)
     for k, (point, group) in enumerate(list(final_rows.groupby("point", sort=True))[:MAX_LINES]):
         values = group[metric].to_numpy(float)
         observed = values <= month
@@ -438,25 +445,49 @@ def _interaction_figure(pair: pd.DataFrame, a: str, b: str, metrics: list[str]) 
     return fig
 
 
-def _heatmap_figure(pair: pd.DataFrame, a: str, b: str, metrics: list[str]) -> Any:
-    fig, axes = _figure(len(metrics))
+def heatmap_differences(final_rows: pd.DataFrame, a: str, b: str, reference: tuple[Any, Any], metric: str) -> pd.DataFrame:
+    """Each (a, b) cell against the reference cell, paired by seed (each arm the per-seed mean
+    over the other factors' cells), with Holm-adjusted p-values over the map's cells."""
+    from ..stats import paired_difference
+
+    per_rep = final_rows.groupby([a, b, "replicate"], dropna=False)[metric].mean().unstack("replicate")
+    base = per_rep.loc[reference]
+    rows = []
+    for (va, vb), values in per_rep.iterrows():
+        if (va, vb) == tuple(reference):
+            rows.append({"a_value": va, "b_value": vb, "diff": 0.0, "p": np.nan, "reference": True})
+            continue
+        both = values.notna() & base.notna()
+        e = paired_difference(base[both].to_numpy(float), values[both].to_numpy(float)) if both.sum() >= 2 else None
+        rows.append({"a_value": va, "b_value": vb, "diff": e.diff if e else np.nan, "p": e.pvalue if e else np.nan, "reference": False})
+    table = pd.DataFrame(rows)
+    tested = table["p"].notna() & ~table["reference"]
+    table["p_holm"] = np.nan
+    if tested.any():
+        table.loc[tested, "p_holm"] = adjust_pvalues(table.loc[tested, "p"].to_numpy(float), "holm")
+    table["significant"] = table["p_holm"] < 0.05
+    return table
+
+
+def _heatmap_figure(final_rows: pd.DataFrame, a: str, b: str, reference: tuple[Any, Any], metrics: list[str]) -> Any:
+    fig, axes = _figure(len(metrics), height=3.0)
     for ax, metric in zip(axes, metrics):
-        rows = pair[pair["metric"] == metric]
-        table = rows.pivot_table(index="b_value", columns="a_value", values="mean", dropna=False)
-        values = table.to_numpy(dtype=float)
-        image = ax.imshow(values, origin="lower", aspect="auto", cmap="viridis")
-        ax.set_xticks(range(len(table.columns)), [_fmt(v) for v in table.columns], fontsize=7)
-        ax.set_yticks(range(len(table.index)), [_fmt(v) for v in table.index], fontsize=7)
-        if values.size <= 100:
-            finite = values[np.isfinite(values)]
-            mid = (finite.min() + finite.max()) / 2 if finite.size else 0
-            for (r, c), v in np.ndenumerate(values):
-                if np.isfinite(v):
-                    ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=7, color="white" if v < mid else "black")
+        table = heatmap_differences(final_rows, a, b, reference, metric)
+        diff = table.pivot(index="b_value", columns="a_value", values="diff")
+        sig = table.pivot(index="b_value", columns="a_value", values="significant").reindex_like(diff)
+        cols, rows = list(diff.columns), list(diff.index)
+        values = diff.to_numpy(dtype=float)
+        finite = np.abs(values[np.isfinite(values)])
+        fmt = "{:+.2g}" if finite.size and finite.max() < 0.1 else "{:+.1f}" if finite.size and finite.max() >= 10 else "{:+.2f}"
+        image = centred_heatmap(ax, values, sig.fillna(False).to_numpy(dtype=bool), [_fmt(v) for v in rows], [_fmt(v) for v in cols],
+                                fmt, reference=(rows.index(reference[1]), cols.index(reference[0])), origin="lower",
+                                fontsize=6, annotate=values.size <= 100)
         ax.set_xlabel(a)
         ax.set_ylabel(b)
-        ax.set_title(f"{final_label(metric)}, mean", fontsize=9)
-        fig.colorbar(image, ax=ax)
+        ax.set_title(f"{final_label(metric)}:\ncell minus {a}={level_text(reference[0])}, {b}={level_text(reference[1])}", fontsize=8)
+        fig.colorbar(image, ax=ax, label="paired difference")
+    fig.suptitle(f"{a} x {b}: paired difference from the reference cell (scale centred on zero)\n"
+                 "hatched, ns: not significant (Holm over the map's cells)", fontsize=8)
     return fig
 
 

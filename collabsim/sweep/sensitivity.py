@@ -29,7 +29,7 @@ from ..metrics import METRIC_NAMES
 from .design import Design, load_design, point_from_row, sample_seed
 from .engine import run_design
 from .errors import DesignError, SweepError, UserError
-from .report import save_png
+from .figures import save_figure
 from .store import atomic_write_text, load_runs
 
 DEFAULT_METRICS = ("mean_trust", "pairs_collaboration", "durable_collaborations")
@@ -157,7 +157,7 @@ def _chart(table: pd.DataFrame, method: str, path: Path) -> None:
         ax.invert_yaxis()
         ax.set_title(metric, fontsize=9)
     fig.suptitle(f"Sensitivity ({'Morris' if method == 'morris' else 'Sobol'}), final month")
-    save_png(fig, path)
+    save_figure(fig, path)
 
 
 # ----------------------------------------------------------------------- screening tools
