@@ -298,7 +298,7 @@ def q2_funder(raw: Path, out: Path, design: dict) -> dict:
             t = c[c.backbone == bb]
             piv = t.pivot(index="funder_pressure", columns="funder_deadline_months", values="diff")
             sig = t.pivot(index="funder_pressure", columns="funder_deadline_months", values="significant").to_numpy(dtype=bool)
-            im = study.diverging_heatmap(axes[row][col], piv.to_numpy(), sig, list(piv.index), list(piv.columns), vmax)
+            im = study.centred_heatmap(axes[row][col], piv.to_numpy(), sig, list(piv.index), list(piv.columns), "{:+.1f}", origin="lower", vmax=vmax)
             axes[row][col].set_title(("with a backbone" if bb else "no backbone"), fontsize=8)
             axes[row][col].set_xlabel("funder deadline (months)")
         axes[row][0].set_ylabel("funder_pressure")
@@ -306,11 +306,10 @@ def q2_funder(raw: Path, out: Path, design: dict) -> dict:
     fig.text(0.5, 0.975, "Q2. What mandated collaboration adds and costs, by pressure and deadline", ha="center", va="center", fontsize=9, fontweight="bold")
     fig.text(0.5, 0.005, textwrap.fill(
         f"paired difference from no pressure (same deadline, backbone and seeds), read at month {answer}; money ends at month 60 in every arm; "
-        f"{reps} seeds per cell; * = Benjamini–Hochberg-adjusted p < 0.05 over the {len(c)} cells of a row; breakdowns and formations are events "
+        f"{reps} seeds per cell; hatched, ns = not significant (Benjamini–Hochberg-adjusted p ≥ 0.05 over the {len(c)} cells of a row); breakdowns and formations are events "
         f"counted to month {answer} (same unit), durable collaborations a number of pairs at month {answer} (a state): they are shown apart, not subtracted", 130),
         ha="center", va="bottom", fontsize=6.5, color="#333")
-    fig.savefig(out / "harm_vs_help_heatmap.png", dpi=200)
-    fig.savefig(out / "harm_vs_help_heatmap.svg", metadata=study.SVG_META)
+    study.save_figure(fig, out / "harm_vs_help_heatmap.png")
     plt.close(fig)
 
     dl = 12
@@ -447,12 +446,12 @@ def q4_backbone_skills(raw: Path, out: Path, design: dict) -> dict:
     piv = c.pivot(index="collaborative_skill", columns="n_organisations", values="diff")
     sig = c.pivot(index="collaborative_skill", columns="n_organisations", values="significant").to_numpy(dtype=bool)
     fig, ax = plt.subplots(figsize=(COLUMN, 2.8))
-    im = study.diverging_heatmap(ax, piv.to_numpy(), sig, list(piv.index), list(piv.columns), float(np.nanmax(np.abs(piv.to_numpy()))) or 1.0)
+    im = study.centred_heatmap(ax, piv.to_numpy(), sig, list(piv.index), list(piv.columns), "{:+.1f}", origin="lower")
     ax.set_xlabel("organisations in the community")
     ax.set_ylabel("collaborative_skill")
     fig.colorbar(im, label="extra durable collaborations")
     study.finish(fig, out / "backbone_gain_heatmap.png", "Q4. What a backbone adds",
-                 f"paired by seed, month {answer}, {reps} seeds per cell; scale centred on zero; * = Benjamini–Hochberg-adjusted p < 0.05 over {len(c)} cells")
+                 f"paired by seed, month {answer}, {reps} seeds per cell; scale centred on zero; hatched, ns = not significant (Benjamini–Hochberg-adjusted p ≥ 0.05 over {len(c)} cells)")
     hz = horizon_and_settling(df[(df.collaborative_skill == 0.5) & (df.n_organisations == 40)], out, "q4",
                               {"durable_collaborations": "durable collaborations", "collective_impact": "collective impact"},
                               {"backbone": False}, {"backbone": True}, answer, [{"backbone": False}, {"backbone": True}],

@@ -91,7 +91,7 @@ def figures_q6(sweep: st.Sweep, out: Path, effects: pd.DataFrame, turnover: tupl
         for k, t in enumerate(turnover):
             for cel in (False, True):
                 times, obs = sweep.events(metric, sweep.point(celebrate_successes=cel, staff_turnover=t), threshold)
-                st.km_plot(ax, times, obs, f"{'celebrated' if cel else 'not celebrated'}, turnover {t:g}", colors[k], "-" if cel else "--")
+                st.km_plot(ax, times, obs, f"{'celebrated' if cel else 'not celebrated'}, turnover {t:g}", colors[k], ls="-" if cel else "--")
         ax.set_xlabel("month")
         ax.set_title(label, fontsize=9)
         ax.legend(fontsize=6)

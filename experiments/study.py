@@ -3,8 +3,11 @@
 Why a module of its own: every question reads times to events with censoring
 (Kaplan–Meier, ``collabsim.stats``), compares arms as paired differences over common
 random numbers, controls multiplicity within an answer and asks whether its answer
-depends on the month it is read. Doing that in one place keeps the five answers
-consistent and leaves ``analysis.py`` with what each question asks.
+depends on the month it is read. Doing that in one place keeps the answers consistent
+and leaves ``analysis.py`` (questions 1-5) and the question modules of 6-8 (through
+``study_tools.py``, which adds their sweep cube and contrasts) with what each question asks.
+Figures share ``collabsim.sweep.figures`` with ``collabsim report`` (style, PNG with its SVG
+twin, the centred heat map).
 """
 
 from __future__ import annotations
@@ -23,14 +26,12 @@ import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from collabsim.stats import adjust_pvalues, interaction, kaplan_meier, paired_censored_test, paired_difference  # noqa: E402
+from collabsim.sweep.figures import COLUMN, PAGE, STYLE, centred_heatmap, save_figure, text_colour  # noqa: E402,F401
 
-plt.rcParams.update({"font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "legend.fontsize": 7,
-                     "xtick.labelsize": 7, "ytick.labelsize": 7, "svg.fonttype": "none",
-                     "svg.hashsalt": "collabsim"})  # the same figure gives the same SVG bytes (no random ids)
-SVG_META = {"Date": None}  # nor a creation date
-COLUMN = 3.5  # inches: one journal column
-PAGE = 7.2  # inches: the full page width
+plt.rcParams.update(STYLE)
 BAND = "band: 95% CI of the mean over replicate seeds (Student t)"
+ALPHA = 0.05
+"""Level of every test of the study (after its family's adjustment)."""
 
 
 # --------------------------------------------------------------------------- data
@@ -66,13 +67,22 @@ def first_event(df: pd.DataFrame, metric: str, keys: list[str], horizon: int | N
 
 
 # --------------------------------------------------------------------------- survival
-def km_row(times: np.ndarray, observed: np.ndarray) -> dict[str, Any]:
-    """Kaplan–Meier summary of one arm: median with its CI ("not reached" = inf), censored share."""
+def km_row(times: np.ndarray, observed: np.ndarray, bounds: tuple[str, str] = ("median_low", "median_high"), tenth: bool = True,
+           reached: bool = False, **labels: Any) -> dict[str, Any]:
+    """Kaplan–Meier summary of one arm after its ``labels``: median with its CI ("not reached" =
+    inf; the CI's columns named ``bounds``), censored share; ``tenth``: the month by which a
+    tenth had the event; ``reached``: whether the median was reached. (Questions 1-5 and 6-8
+    name the columns differently; the names stay so that their tables and templates do.)"""
     km = kaplan_meier(times, observed)
-    med, q10 = km.median(), km.quantile(0.1)
-    return {"n": km.n, "events": km.events, "censored_share": km.censored_share,
-            "median": med.estimate, "median_low": med.lower, "median_high": med.upper, "median_text": str(med),
-            "q10": q10.estimate, "q10_text": str(q10)}
+    med = km.median()
+    row = {**labels, "n": km.n, "events": km.events, "censored_share": km.censored_share,
+           "median": med.estimate, bounds[0]: med.lower, bounds[1]: med.upper, "median_text": str(med)}
+    if tenth:
+        q10 = km.quantile(0.1)
+        row.update(q10=q10.estimate, q10_text=str(q10))
+    if reached:
+        row["reached"] = not math.isinf(med.estimate)
+    return row
 
 
 def km_table(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -83,16 +93,17 @@ def km_table(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def km_plot(ax, times: np.ndarray, observed: np.ndarray, label: str, color=None, event: bool = True) -> None:
-    """Step curve of the share of subjects that have had the event (1 - S) with its 95% band;
-    the legend gives the median (with CI) and the share censored."""
+def km_plot(ax, times: np.ndarray, observed: np.ndarray, label: str, color=None, event: bool = True, ls: str = "-") -> None:
+    """Step curve of the share of subjects that have had the event (1 - S; ``event`` False: the
+    share still without it, S) with its 95% band; the legend gives the median (with CI) and the
+    share censored."""
     km = kaplan_meier(times, observed)
     t = np.concatenate([[0.0], km.time])
     s, lo, hi = (np.concatenate([[1.0], v]) for v in (km.survival, km.lower, km.upper))
     if event:
         s, lo, hi = 1 - s, 1 - hi, 1 - lo
     text = f"{label}: median {km.median()}; {km.censored_share:.0%} censored"
-    line = ax.step(t, s, where="post", color=color, label=text, lw=1.2)[0]
+    line = ax.step(t, s, where="post", color=color, ls=ls, label=text, lw=1.2)[0]
     ax.fill_between(t, lo, hi, step="post", alpha=0.18, color=line.get_color(), lw=0)
 
 
@@ -132,11 +143,19 @@ def power_for(effect: float, sd: float, n: int, alpha: float = 0.05) -> float:
     return float(stats.norm.sf(z - shift) + stats.norm.cdf(-z - shift))
 
 
+def effect_fields(e, bounds: tuple[str, str] = ("diff_low", "diff_high"), **labels: Any) -> dict[str, Any]:
+    """A paired effect (``collabsim.stats`` Effect: a difference or an interaction) as a table
+    row after its ``labels``; the CI's columns named ``bounds`` (questions 1-5: diff_low and
+    diff_high; 6-8: lower and upper)."""
+    return {**labels, "n": e.n, "mean_a": e.mean_a, "mean_b": e.mean_b, "diff": e.diff, bounds[0]: e.lower, bounds[1]: e.upper,
+            "sd_diff": e.sd_diff, "d_z": e.d_z, "corr": e.corr, "pvalue": e.pvalue}
+
+
 def effect_row(a: np.ndarray, b: np.ndarray, family: int = 1) -> dict[str, Any]:
+    """The paired difference b - a, and the smallest effect it detects with 80% power (alone,
+    and Bonferroni-corrected over a ``family`` of tests)."""
     e = paired_difference(a, b)
-    return {"n": e.n, "mean_a": e.mean_a, "mean_b": e.mean_b, "diff": e.diff, "diff_low": e.lower, "diff_high": e.upper,
-            "sd_diff": e.sd_diff, "d_z": e.d_z, "corr": e.corr, "pvalue": e.pvalue,
-            "mde80": mde(e.sd_diff, e.n), "mde80_bonferroni": mde(e.sd_diff, e.n, 0.05 / max(family, 1))}
+    return {**effect_fields(e), "mde80": mde(e.sd_diff, e.n), "mde80_bonferroni": mde(e.sd_diff, e.n, ALPHA / max(family, 1))}
 
 
 def arm(df: pd.DataFrame, metric: str, **where) -> np.ndarray:
@@ -201,12 +220,29 @@ def interactions(fin: pd.DataFrame, a_factor: str, a_ref, b_factor: str, b_ref, 
 
 
 def adjust(family: list[dict], method: str) -> None:
-    """Add ``p_adj`` (``method`` over the family) and ``significant`` (p_adj < 0.05) to each row."""
+    """Add ``p_adj`` (``method`` over the family) and ``significant`` (p_adj < ALPHA) to each row."""
     if not family:
         return
     p = adjust_pvalues([r["pvalue"] for r in family], method=method)
     for r, q in zip(family, p):
-        r["p_adj"], r["adjust"], r["significant"], r["family_size"] = float(q), method, bool(q < 0.05), len(family)
+        r["p_adj"], r["adjust"], r["significant"], r["family_size"] = float(q), method, bool(q < ALPHA), len(family)
+
+
+def adjust_table(table: pd.DataFrame, family: str | None = None) -> pd.DataFrame:
+    """``adjust`` for a table (questions 6-8): Holm (family-wise) and Benjamini-Hochberg (false
+    discovery) over the rows of one answer, or per ``family`` column value, as ``p_holm`` and
+    ``p_bh``; the verdict under Holm (``significant_holm``) and the family's size. A missing
+    p-value counts as 1."""
+    table = table.copy()
+    parts = [table.index] if family is None else [g.index for _, g in table.groupby(family, sort=False)]
+    for idx in parts:
+        for method in ("holm", "bh"):
+            rows = [{"pvalue": p} for p in table.loc[idx, "pvalue"].fillna(1.0).to_numpy(float)]
+            adjust(rows, method)
+            table.loc[idx, f"p_{method}"] = [r["p_adj"] for r in rows]
+    table["significant_holm"] = table["p_holm"] < ALPHA
+    table["tests_in_family"] = table.groupby(family)["pvalue"].transform("size") if family else len(table)
+    return table
 
 
 def horizon_effects(df: pd.DataFrame, metric: str, a: dict, b: dict, months: Iterable[int]) -> pd.DataFrame:
@@ -246,27 +282,11 @@ def effect_line(ax, table: pd.DataFrame, x: str, label: str, color=None, marker=
     ax.axhline(0, color="#888", lw=0.6)
 
 
-def diverging_heatmap(ax, values: np.ndarray, marks: np.ndarray, rows: list, cols: list, vmax: float, fmt: str = "{:+.1f}"):
-    """A difference map centred on zero (RdBu_r), every cell labelled; cells whose adjusted test
-    is significant carry a star, the others are hatched grey-free; text dark on light, light on dark."""
-    im = ax.imshow(values, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto", origin="lower")
-    norm = im.norm
-    for (i, j), v in np.ndenumerate(values):
-        shade = abs(norm(v) - 0.5) * 2 if np.isfinite(v) else 0
-        ax.text(j, i, fmt.format(v) + ("*" if marks[i, j] else ""), ha="center", va="center", fontsize=7,
-                color="white" if shade > 0.6 else "black")
-    ax.set_xticks(range(len(cols)), cols)
-    ax.set_yticks(range(len(rows)), rows)
-    return im
-
-
 def sequential_heatmap(ax, values: np.ndarray, rows: list, cols: list, fmt, cmap: str = "viridis"):
     """A heat map of levels (not differences); text colour chosen against each cell's fill."""
     im = ax.imshow(values, cmap=cmap, aspect="auto", origin="lower")
     for (i, j), v in np.ndenumerate(values):
-        rgb = im.cmap(im.norm(v))[:3] if np.isfinite(v) else (1, 1, 1)
-        light = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
-        ax.text(j, i, fmt(v), ha="center", va="center", fontsize=7, color="black" if light > 0.5 else "white")
+        ax.text(j, i, fmt(v), ha="center", va="center", fontsize=7, color=text_colour(im.cmap(im.norm(v)) if np.isfinite(v) else (1, 1, 1)))
     ax.set_xticks(range(len(cols)), cols)
     ax.set_yticks(range(len(rows)), rows)
     return im
@@ -282,8 +302,7 @@ def finish(fig, path: Path, title: str, subtitle: str) -> None:
     lines, title_lines = subtitle.count("\n") + 1, title.count("\n") + 1
     height = fig.get_figheight()
     fig.tight_layout(rect=(0, min(0.4, 0.12 * lines / height), 1, 1 - min(0.3, 0.17 * title_lines / height)))
-    fig.savefig(path, dpi=200)
-    fig.savefig(path.with_suffix(".svg"), metadata=SVG_META)
+    save_figure(fig, path, dpi=200)
     plt.close(fig)
 
 

@@ -4,8 +4,10 @@ Why a module of its own: the three questions ask the same kinds of things of a s
 (paired effects on common random numbers, time-to-event outcomes as censored data, a
 horizon check to month 240, replicate counts from the precision of a pilot's paired
 differences), so the statistics are written once here, on top of ``collabsim.stats``,
-and each question's module says only what it compares. Figures and the Parquet loader
-come from ``study.py`` (shared with questions 1-5), by import.
+and each question's module says only what it compares. What is not particular to these
+questions (the Parquet loader, Kaplan–Meier rows and curves, effect rows, multiplicity
+adjustment, figure finishing) comes from ``study.py``, shared with questions 1-5, and the
+centred heat map from ``collabsim.sweep.figures``, shared with ``collabsim report``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,17 +25,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from matplotlib.colors import TwoSlopeNorm  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
 import study  # noqa: E402
-from collabsim.stats import (adjust_pvalues, interaction, kaplan_meier, paired_censored_test,  # noqa: E402
-                             paired_difference, replicates_for_halfwidth)
+from collabsim.stats import interaction, kaplan_meier, paired_censored_test, paired_difference, replicates_for_halfwidth  # noqa: E402
+from collabsim.sweep.figures import centred_heatmap  # noqa: E402,F401  (the questions' modules draw with it)
 
 ROOT = Path(__file__).resolve().parents[1]
 HORIZON_MONTHS = (12, 24, 60, 120, 180, 240)
 """Months at which every question reads its answer again (issue 14: to month 240)."""
-ALPHA = 0.05
 PILOT_REPLICATES = 10
 """Replicates of a question's pilot (its own root seed, so the pilot does not choose the
 count from the very runs it then reports)."""
@@ -135,23 +134,9 @@ class Contrast:
         return paired_difference(*arms) if len(arms) == 2 else interaction(*arms)
 
 
-def effect_row(effect, **labels: Any) -> dict:
-    fields = ("n", "mean_a", "mean_b", "diff", "lower", "upper", "sd_diff", "d_z", "corr", "pvalue")
-    return {**labels, **{f: getattr(effect, f) for f in fields}}
-
-
-def adjust(table: pd.DataFrame, family: str | None = None) -> pd.DataFrame:
-    """Holm (family-wise) and Benjamini-Hochberg (false discovery) adjusted p-values over
-    the rows of one answer (or per ``family`` column value), and the verdict under Holm."""
-    table = table.copy()
-    groups = [table.index] if family is None else [g.index for _, g in table.groupby(family, sort=False)]
-    for idx in groups:
-        p = table.loc[idx, "pvalue"].fillna(1.0).to_numpy(float)
-        table.loc[idx, "p_holm"] = adjust_pvalues(p, method="holm")
-        table.loc[idx, "p_bh"] = adjust_pvalues(p, method="bh")
-    table["significant_holm"] = table["p_holm"] < ALPHA
-    table["tests_in_family"] = table.groupby(family)["pvalue"].transform("size") if family else len(table)
-    return table
+effect_row = partial(study.effect_fields, bounds=("lower", "upper"))
+"""An effect as a row of these questions' tables (CI as ``lower`` and ``upper``)."""
+adjust = study.adjust_table
 
 
 def effects_table(sweep: Sweep, contrasts: list[Contrast], outcomes: list[tuple[str, int]], family: str | None = None, **labels) -> pd.DataFrame:
@@ -184,12 +169,8 @@ def events(n_orgs: int) -> dict[str, tuple[str, float, str]]:
             "durable_per_four": ("durable_collaborations", durable - 0.5, f"{durable} durable collaborations")}
 
 
-def km_row(times: np.ndarray, observed: np.ndarray, **labels: Any) -> dict:
-    km = kaplan_meier(times, observed)
-    med = km.median()
-    return {**labels, "n": km.n, "events": km.events, "censored_share": km.censored_share,
-            "median": med.estimate, "median_lower": med.lower, "median_upper": med.upper, "median_text": str(med),
-            "reached": not math.isinf(med.estimate)}
+km_row = partial(study.km_row, bounds=("median_lower", "median_upper"), tenth=False, reached=True)
+"""Kaplan–Meier row of these questions' tables (median CI as ``median_lower`` and ``median_upper``, and ``reached``)."""
 
 
 def censored_row(sweep: Sweep, contrast: Contrast, metric: str, threshold: float = 0.0, **labels: Any) -> dict:
@@ -204,12 +185,8 @@ def censored_row(sweep: Sweep, contrast: Contrast, metric: str, threshold: float
             "prob_upper": test.upper, "pvalue": test.pvalue}
 
 
-def km_plot(ax, times: np.ndarray, observed: np.ndarray, label: str, color=None, ls: str = "-") -> None:
-    """Kaplan-Meier curve of the share of runs still without the event, 95% band, share censored in the label."""
-    km = kaplan_meier(times, observed)
-    t, s, lo, hi = (np.r_[start, v] for start, v in ((0.0, km.time), (1.0, km.survival), (1.0, km.lower), (1.0, km.upper)))
-    line = ax.step(t, s, where="post", color=color, ls=ls, label=f"{label} ({km.censored_share:.0%} censored)")[0]
-    ax.fill_between(t, lo, hi, step="post", alpha=0.15, color=line.get_color())
+km_plot = partial(study.km_plot, event=False)
+"""Kaplan–Meier curve of the share of runs still without the event (band, median and share censored in the label)."""
 
 
 # --------------------------------------------------------------------------- horizon
@@ -330,29 +307,6 @@ def forest_panels(out: Path, table: pd.DataFrame, stem: str, title: str, subtitl
         ax.set_title(f"{metric}, month {month}", fontsize=9)
         ax.tick_params(labelsize=8)
     return save(fig, out, stem, title, subtitle)
-
-
-def centred_heatmap(ax, values: np.ndarray, significant: np.ndarray, rows: list[str], cols: list[str], fmt: str = "{:+.2f}",
-                    reference: tuple[int, int] | None = None):
-    """A diverging heat map centred on zero; cells not significant (after the answer's
-    multiplicity control) are hatched and marked "ns", the ``reference`` cell (if any) is
-    marked "ref"; text dark on light fill, white on dark."""
-    finite = np.abs(values[np.isfinite(values)])
-    vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
-    norm = TwoSlopeNorm(vmin=-vmax, vcenter=0.0, vmax=vmax)
-    cmap = plt.get_cmap("RdBu_r")
-    im = ax.imshow(values, cmap=cmap, norm=norm, aspect="auto")
-    for (i, j), v in np.ndenumerate(values):
-        r, g, b, _ = cmap(norm(v))
-        dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
-        is_ref = reference == (i, j)
-        ax.text(j, i, "ref" if is_ref else fmt.format(v) + ("" if significant[i, j] else "\nns"), ha="center", va="center",
-                fontsize=7, color="white" if dark else "black")
-        if not significant[i, j] and not is_ref:
-            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#999", lw=0))
-    ax.set_xticks(range(len(cols)), cols, fontsize=8)
-    ax.set_yticks(range(len(rows)), rows, fontsize=8)
-    return im
 
 
 # --------------------------------------------------------------------------- replicates from precision

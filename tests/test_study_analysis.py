@@ -90,8 +90,8 @@ def test_power_and_minimum_detectable_effect_agree() -> None:
 def test_finish_writes_a_vector_figure_beside_the_png(tmp_path: Path) -> None:
     fig, ax = study.plt.subplots()
     values = np.array([[-2.0, 1.0], [0.5, 4.0]])
-    im = study.diverging_heatmap(ax, values, np.array([[True, False], [False, False]]), [0, 1], [0, 1], 4.0)
-    assert im.norm.vmin == -im.norm.vmax  # centred on zero
+    im = study.centred_heatmap(ax, values, np.array([[True, False], [False, False]]), [0, 1], [0, 1], vmax=4.0)
+    assert im.norm.vmin == -im.norm.vmax == -4.0  # centred on zero, on the scale given
     study.finish(fig, tmp_path / "f.png", "title", "note")
     assert (tmp_path / "f.png").stat().st_size > 0 and (tmp_path / "f.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
 

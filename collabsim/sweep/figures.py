@@ -61,18 +61,21 @@ def text_colour(rgba: tuple) -> str:
 
 
 def centred_heatmap(ax: Any, values: np.ndarray, significant: np.ndarray, rows: list, cols: list, fmt: str = "{:+.2f}",
-                    reference: tuple[int, int] | None = None, origin: str = "upper", fontsize: float = 7, annotate: bool = True):
+                    reference: tuple[int, int] | None = None, origin: str = "upper", fontsize: float = 7, annotate: bool = True,
+                    vmax: float | None = None):
     """A diverging heat map of differences centred on zero (RdBu_r, symmetric limits); cells
     not significant (after the answer's multiplicity control) are hatched and (``annotate``:
     each cell's value written in it) marked "ns", the ``reference`` cell (if any) "ref"; text
-    black on light fill, white on dark. Returns the image."""
+    black on light fill, white on dark. ``vmax``: the scale's limit (default: the largest
+    absolute value; give one to share a scale between maps). Returns the image."""
     from matplotlib import colormaps
     from matplotlib.colors import TwoSlopeNorm
     from matplotlib.patches import Rectangle
 
     values = np.asarray(values, dtype=float)
-    finite = np.abs(values[np.isfinite(values)])
-    vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    if vmax is None:
+        finite = np.abs(values[np.isfinite(values)])
+        vmax = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
     norm = TwoSlopeNorm(vmin=-vmax, vcenter=0.0, vmax=vmax)
     cmap = colormaps["RdBu_r"]
     im = ax.imshow(values, cmap=cmap, norm=norm, aspect="auto", origin=origin)
