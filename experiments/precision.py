@@ -18,6 +18,12 @@ it is larger (and the cap allows) the sweep is run again with that many seeds, r
 The pilot's seeds are the first replicate seeds of the question's own design (replicate r's
 seed does not depend on the replicate count), so the pilot is re-used, not wasted, by the
 full sweep; the chosen count is an expected precision (the full run re-estimates the SD).
+
+Questions 6-8 rest on several contrasts each, some of them main effects averaged over other
+factors or interactions of four arms, so their pilot is the whole design at a few seeds and
+their targets are ``study_tools.Target``s; they go through the same two stages and the same
+count rules here (``two_stage``, ``first_count``, ``rerun_count``), their own pilot and
+re-count coming from ``study_tools``.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -63,6 +69,43 @@ TARGETS: dict[str, Target] = {
     "q5_competition": Target("funding_scarcity", 0.0, 0.5, {}, "cross_sector_pairs_cooperating", "final", 120,
                              1.5, "pairs", "cross-sector pairs at cooperation or above, scarcity 0.5 vs none", pilot=12, cap=150),
 }
+
+
+FIRST_RULE = "chosen = min(max(needed, floor), cap); needed = replicates_for_halfwidth(pilot per-seed differences, target half-width)"
+SECOND_RULE = "needed again from the full sweep's per-seed differences; run again with min(needed, cap) seeds when more than stage 1"
+
+
+def first_count(needed: int, floor: int, cap: int) -> int:
+    """Stage 1: the count the pilot asks for, at least ``floor`` and at most ``cap``."""
+    return int(min(max(needed, floor), cap))
+
+
+def rerun_count(needed: int, chosen: int, cap: int) -> int:
+    """Stage 2: the count to run again with (0: stage 1 was enough, or already at the cap)."""
+    return int(min(needed, cap)) if needed > chosen and chosen < cap else 0
+
+
+def two_stage(name: str, design: dict, raw: Path, run: Callable[[dict, Path], None], stage1: Callable[[], tuple[int, dict]],
+              stage2: Callable[[Path, int], dict]) -> tuple[Path, dict, dict]:
+    """Both stages of a question's replicate choice; returns (the sweep folder the answer reads,
+    the design it ran, the record for the manifest).
+
+    ``stage1()`` runs the pilot and returns (count, record); the sweep runs with that count into
+    ``raw/name``; ``stage2(folder, count)`` counts again from that sweep's own per-seed
+    differences (a dict with ``rerun_with`` and ``cap_binds``); when it asks for more, the sweep
+    runs again with ``rerun_with`` seeds into ``raw/name_stage2``. ``run(design, folder)`` runs a sweep.
+    """
+    chosen, record = stage1()
+    design = {**design, "replicates": chosen}
+    raw_dir = raw / name
+    run(design, raw_dir)
+    record["stage2"] = stage2(raw_dir, chosen)
+    if record["stage2"]["rerun_with"]:
+        design["replicates"] = record["replicates_chosen"] = record["stage2"]["rerun_with"]
+        raw_dir = raw / f"{name}_stage2"
+        run(design, raw_dir)
+    record["cap_binds"] = record["cap_binds"] or record["stage2"]["cap_binds"]
+    return raw_dir, design, record
 
 
 def per_seed(df: pd.DataFrame, metric: str, read: str, month: int) -> pd.Series:
@@ -105,7 +148,7 @@ def choose(name: str, design: dict, raw: Path, run_sweep, quick: bool) -> tuple[
     diffs = (b - a).to_numpy(dtype=float)
     effect = paired_difference(a.to_numpy(dtype=float), b.to_numpy(dtype=float))
     needed = replicates_for_halfwidth(diffs, target.halfwidth)
-    chosen = int(min(max(needed, floor), cap))
+    chosen = first_count(needed, floor, cap)
     record = {
         "target": {k: v for k, v in asdict(target).items() if k not in ("pilot", "cap")},
         "pilot_replicates": pilot_n,
@@ -117,7 +160,7 @@ def choose(name: str, design: dict, raw: Path, run_sweep, quick: bool) -> tuple[
         "replicates_cap": cap,
         "replicates_chosen": chosen,
         "cap_binds": needed > cap,
-        "rule": "chosen = min(max(needed, the design file's replicates), cap); needed = replicates_for_halfwidth(pilot per-seed differences, target half-width)",
+        "rule": FIRST_RULE.replace("floor", "the design file's replicates"),
     }
     return chosen, record
 
@@ -149,10 +192,9 @@ def second_stage(name: str, raw_dir: Path, chosen: int, quick: bool) -> dict:
     a, b = contrast_arms(df, target)
     effect = paired_difference(a, b)
     needed = replicates_for_halfwidth(b - a, target.halfwidth)
-    rerun = int(min(needed, cap)) if needed > chosen and chosen < cap else 0
     return {"stage1_replicates": chosen, "stage1_sd_diff": effect.sd_diff, "stage1_halfwidth": effect.halfwidth,
-            "replicates_needed": needed, "rerun_with": rerun, "cap_binds": needed > cap,
-            "rule": "needed again from the full sweep's per-seed differences; run again with min(needed, cap) seeds when more than stage 1"}
+            "replicates_needed": needed, "rerun_with": rerun_count(needed, chosen, cap), "cap_binds": needed > cap,
+            "rule": SECOND_RULE}
 
 
 def achieved_halfwidths(a: np.ndarray, b: np.ndarray, steps: list[int]) -> list[float]:

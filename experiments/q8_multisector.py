@@ -54,8 +54,9 @@ TARGETS = [
     Target(Contrast("meetings", {"regular_meetings": False}, {"regular_meetings": True}), "multisector_clusters", 120, 0.25,
            "a quarter of a cluster"),
 ]
-CAP = 40
-"""Compute budget: 24 points x 40 replicates x 240 months, about three minutes on one core."""
+CAP = 100
+"""Compute budget: 24 points x 100 replicates x 240 months, and the membership re-runs of 4 cells
+x the replicates, about two minutes on 2 cores."""
 
 
 def analyse(raw: Path, out: Path, design: dict) -> dict:

@@ -123,16 +123,13 @@ def run_question(name: str, quick: bool, raw: Path, out: Path, workers: int | No
         collabsim_cmd("sweep", str(path), "--out", str(into), *extra, quiet=quiet)
 
     record = None
-    if name in precision.TARGETS:  # replicates from the precision of the key paired difference
-        design["replicates"], record = precision.choose(name, design, raw, run_sweep, quick)
-    run_sweep(design, raw / f"{name}.toml", raw_dir)
-    if record is not None:  # the pilot may have understated the spread: count again from the full sweep
-        record["stage2"] = precision.second_stage(name, raw_dir, design["replicates"], quick)
-        if record["stage2"]["rerun_with"]:
-            design["replicates"] = record["replicates_chosen"] = record["stage2"]["rerun_with"]
-            raw_dir = raw / f"{name}_stage2"
-            run_sweep(design, raw / f"{name}_stage2.toml", raw_dir)
-        record["cap_binds"] = record["cap_binds"] or record["stage2"]["cap_binds"]
+    if name in precision.TARGETS:  # replicates from the precision of the key paired difference, in two stages
+        raw_dir, design, record = precision.two_stage(
+            name, design, raw, lambda d, into: run_sweep(d, into.parent / f"{into.name}.toml", into),
+            lambda: precision.choose(name, design, raw, run_sweep, quick),
+            lambda folder, chosen: precision.second_stage(name, folder, chosen, quick))
+    else:
+        run_sweep(design, raw / f"{name}.toml", raw_dir)
     collabsim_cmd("report", str(raw_dir), quiet=quiet)
     target = out / name
     target.mkdir(parents=True, exist_ok=True)

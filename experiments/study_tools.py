@@ -35,6 +35,8 @@ HORIZON_MONTHS = (12, 24, 60, 120, 180, 240)
 PILOT_REPLICATES = 10
 """Replicates of a question's pilot (its own root seed, so the pilot does not choose the
 count from the very runs it then reports)."""
+QUICK_PILOT, QUICK_CAP = 4, 8
+"""The quick run's pilot and cap (as questions 1-5's, ``precision.choose``)."""
 PILOT_SEED_OFFSET = 1_000_000
 
 
@@ -321,55 +323,63 @@ class Target:
     reason: str
 
 
-def plan_replicates(name: str, design: dict, keys: list[str], targets: list[Target], cap: int,
-                    run_sweep: Callable[[dict, Path], None], raw: Path, out: Path) -> dict:
-    """Run a pilot (``PILOT_REPLICATES`` replicates, its own root seed), and choose the
-    replicate count that gives every target its CI half-width, up to ``cap`` (the compute
-    budget); ``precision.csv`` and the returned record say which targets the cap misses."""
-    pilot = json.loads(json.dumps(design))
-    pilot["replicates"] = PILOT_REPLICATES
-    pilot["root_seed"] = int(design["root_seed"]) + PILOT_SEED_OFFSET
-    pilot_dir = raw / f"{name}_pilot"
-    run_sweep(pilot, pilot_dir)
-    sweep = Sweep(pilot_dir, keys)
+def target_rows(sweep: Sweep, targets: list[Target]) -> list[dict]:
+    """Each target's per-seed differences in ``sweep``: their mean, SD, CI half-width reached
+    and the replicates its target half-width needs (``collabsim.stats.replicates_for_halfwidth``)."""
     rows = []
     for t in targets:
         d = t.contrast.diffs(sweep, t.metric, t.month)
-        needed = replicates_for_halfwidth(d, t.halfwidth) if np.std(d) > 0 else 2
+        e = t.contrast.effect(sweep, t.metric, t.month)
         rows.append({"contrast": t.contrast.label, "outcome": t.metric, "month": t.month, "target_halfwidth": t.halfwidth,
-                     "pilot_replicates": PILOT_REPLICATES, "pilot_sd_diff": float(np.std(d, ddof=1)),
-                     "pilot_diff": float(np.mean(d)), "needed": int(needed), "reason": t.reason})
-    table = pd.DataFrame(rows)
-    needed = int(table["needed"].max())
-    chosen = int(min(cap, max(PILOT_REPLICATES, needed)))
-    table["chosen"] = chosen
-    table["cap"] = cap
-    table["meets_target"] = table["needed"] <= chosen
-    table.to_csv(out / "precision.csv", index=False)
-    return {"pilot_replicates": PILOT_REPLICATES, "pilot_root_seed": pilot["root_seed"], "needed": needed,
-            "cap": cap, "chosen": chosen, "targets": rows, "table": "precision.csv"}
+                     "replicates": len(d), "diff": float(np.mean(d)), "sd_diff": float(np.std(d, ddof=1)),
+                     "halfwidth": (e.upper - e.lower) / 2, "needed": int(replicates_for_halfwidth(d, t.halfwidth)), "reason": t.reason})
+    return rows
 
 
-# --------------------------------------------------------------------------- manifest
-def enrich_manifest(target: Path, design: dict, precision: dict, seconds: float) -> None:
-    """Add to the sweep's manifest what the question adds: the replicate choice, the full
-    effective parameters of every point, every dependency's version and a hash of the code."""
-    from collabsim.sweep.design import design_from_dict
+def plan_replicates(name: str, design: dict, keys: list[str], targets: list[Target], cap: int,
+                    run_sweep: Callable[[dict, Path], None], raw: Path, out: Path, pilot_replicates: int = PILOT_REPLICATES) -> tuple[int, dict]:
+    """Stage 1 of ``precision.two_stage``: run a pilot (``pilot_replicates`` replicates, its own
+    root seed, so the pilot does not choose the count from the very runs it then reports) and
+    choose the count that gives every target its CI half-width (``precision.first_count``:
+    at least the pilot's, at most ``cap``, the compute budget). Returns (count, record)."""
+    import precision
 
-    path = target / "manifest.json"
-    manifest = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    d = design_from_dict(json.loads(json.dumps(design)))
-    from collabsim.sweep.store import code_hash, git_commit, versions
+    pilot = json.loads(json.dumps(design))
+    pilot["replicates"] = pilot_replicates
+    pilot["root_seed"] = int(design["root_seed"]) + PILOT_SEED_OFFSET
+    pilot_dir = raw / f"{name}_pilot"
+    run_sweep(pilot, pilot_dir)
+    rows = target_rows(Sweep(pilot_dir, keys), targets)
+    needed = max(r["needed"] for r in rows)
+    chosen = precision.first_count(needed, pilot_replicates, cap)
+    return chosen, {"pilot_replicates": pilot_replicates, "pilot_root_seed": pilot["root_seed"], "replicates_needed": needed,
+                    "replicates_floor": pilot_replicates, "replicates_cap": cap, "replicates_chosen": chosen, "cap_binds": needed > cap,
+                    "rule": precision.FIRST_RULE + " (the largest over the targets)", "targets": rows, "table": "precision.csv"}
 
-    manifest["study"] = {
-        "question": target.name,
-        "replicates": precision,
-        "effective_parameters": [{**d.base_values(), **p} for p in d.points],
-        "versions": versions(),
-        "code": code_hash(),
-        "git": git_commit(),
-        "wall_seconds_of_this_invocation": round(seconds, 1),
-        "wall_seconds_note": "pilot, sweep, report and analysis; a re-run that finds its sweeps complete only analyses "
-                             "(the sweep's own times are under 'sessions' and 'completed')",
-    }
-    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+
+def recount_replicates(raw_dir: Path, chosen: int, keys: list[str], targets: list[Target], cap: int) -> dict:
+    """Stage 2 of ``precision.two_stage``: the count again from the full sweep's own per-seed
+    differences (``precision.rerun_count``)."""
+    import precision
+
+    rows = target_rows(Sweep(raw_dir, keys), targets)
+    needed = max(r["needed"] for r in rows)
+    return {"stage1_replicates": chosen, "targets": rows, "replicates_needed": needed,
+            "rerun_with": precision.rerun_count(needed, chosen, cap), "cap_binds": needed > cap, "rule": precision.SECOND_RULE}
+
+
+def precision_table(sweep: Sweep, targets: list[Target], record: dict) -> pd.DataFrame:
+    """``precision.csv``: per target, the pilot's estimate and count, stage 2's count, and the CI
+    half-width the answer's sweep reached against the target (``meets_target``)."""
+    pilot = {(r["contrast"], r["outcome"], r["month"]): r for r in record["targets"]}
+    stage2 = {(r["contrast"], r["outcome"], r["month"]): r for r in record["stage2"]["targets"]}
+    rows = []
+    for r in target_rows(sweep, targets):
+        key = (r["contrast"], r["outcome"], r["month"])
+        rows.append({"contrast": r["contrast"], "outcome": r["outcome"], "month": r["month"], "target_halfwidth": r["target_halfwidth"],
+                     "pilot_replicates": record["pilot_replicates"], "pilot_sd_diff": pilot[key]["sd_diff"], "pilot_diff": pilot[key]["diff"],
+                     "needed": pilot[key]["needed"], "stage1_replicates": record["stage2"]["stage1_replicates"],
+                     "stage1_halfwidth": stage2[key]["halfwidth"], "stage2_needed": stage2[key]["needed"], "cap": record["replicates_cap"],
+                     "chosen": r["replicates"], "diff": r["diff"], "sd_diff": r["sd_diff"], "achieved_halfwidth": r["halfwidth"],
+                     "meets_target": bool(r["halfwidth"] <= r["target_halfwidth"]), "reason": r["reason"]})
+    return pd.DataFrame(rows)

@@ -134,7 +134,10 @@ def test_code_hash_changes_with_an_experiments_file(tmp_path: Path, monkeypatch:
     assert store.code_hash()["sha256"] != before
 
 
-@pytest.mark.parametrize("folder", [*QUESTIONS, "replicates", "validity"])
+NEW_QUESTIONS = ("q6_celebration_turnover", "q7_trust_rules", "q8_multisector")
+
+
+@pytest.mark.parametrize("folder", [*QUESTIONS, *NEW_QUESTIONS, "replicates", "validity"])
 def test_every_results_folder_has_a_full_manifest(folder: str) -> None:
     manifest = json.loads((ROOT / "results" / folder / "manifest.json").read_text(encoding="utf-8"))
     res = manifest["results"]
@@ -145,9 +148,16 @@ def test_every_results_folder_has_a_full_manifest(folder: str) -> None:
         assert manifest["effective_parameters"]["every_point"]["months"] == manifest["design"]["months"] and manifest["design"]["points"]
         p = res["precision"]
         assert p["replicates_chosen"] == manifest["design"]["replicates"] and p["target"]["halfwidth"] > 0 and p["pilot_replicates"] >= 2
+    if folder in NEW_QUESTIONS:  # the same two-stage choice (precision.two_stage), several targets each
+        p = res["precision"]
+        assert p["replicates_chosen"] == manifest["design"]["replicates"] and p["pilot_replicates"] >= 2 and p["targets"]
+        assert p["cap_binds"] == (max(p["replicates_needed"], p["stage2"]["replicates_needed"]) > p["replicates_cap"])
+        table = pd.read_csv(ROOT / "results" / folder / "precision.csv")
+        assert (table["chosen"] == p["replicates_chosen"]).all()
+        assert table["meets_target"].tolist() == (table["achieved_halfwidth"] <= table["target_halfwidth"]).tolist()
 
 
-@pytest.mark.parametrize("folder", QUESTIONS)
+@pytest.mark.parametrize("folder", [*QUESTIONS, *NEW_QUESTIONS])
 def test_every_png_has_a_vector_twin(folder: str) -> None:
     pngs = sorted((ROOT / "results" / folder).glob("*.png"))
     assert pngs

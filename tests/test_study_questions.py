@@ -93,14 +93,53 @@ def test_replicates_come_from_the_pilot_and_the_cap_is_reported(tmp_path: Path) 
         df.to_parquet(folder / "runs" / "part.parquet")
 
     target = st.Target(st.Contrast("on", {"on": False}, {"on": True}), "y", 1, 0.5, "test")
-    rec = st.plan_replicates("q", {"root_seed": 5, "replicates": 3}, ["on"], [target], 1000, fake_sweep, tmp_path, tmp_path)
+    chosen, rec = st.plan_replicates("q", {"root_seed": 5, "replicates": 3}, ["on"], [target], 1000, fake_sweep, tmp_path, tmp_path)
     d = pilot[(True,)][:, 1] - pilot[(False,)][:, 1]
     from collabsim.stats import replicates_for_halfwidth
 
-    assert rec["needed"] == replicates_for_halfwidth(d, 0.5) and rec["chosen"] == rec["needed"]
-    capped = st.plan_replicates("q2", {"root_seed": 5, "replicates": 3}, ["on"], [target], 12, fake_sweep, tmp_path / "b", tmp_path)
-    table = pd.read_csv(tmp_path / "precision.csv")
-    assert capped["chosen"] == 12 and not table["meets_target"].any()
+    assert rec["replicates_needed"] == replicates_for_halfwidth(d, 0.5) and chosen == rec["replicates_chosen"] == rec["replicates_needed"]
+    assert not rec["cap_binds"] and rec["targets"][0]["sd_diff"] == pytest.approx(d.std(ddof=1))
+    capped, rec = st.plan_replicates("q2", {"root_seed": 5, "replicates": 3}, ["on"], [target], 12, fake_sweep, tmp_path / "b", tmp_path)
+    assert capped == 12 and rec["cap_binds"]
+
+
+def test_two_stages_run_again_when_the_full_sweep_asks_for_more_and_say_when_the_cap_binds(tmp_path: Path) -> None:
+    """Q6-Q8 go through precision.two_stage as Q1-Q5: the stage-2 count from the full sweep's own
+    differences, a second sweep when it asks for more (never above the cap), and the cap reported."""
+    import precision
+
+    rng = np.random.default_rng(2)
+    spread = {"small": 1.0, "large": 3.0}  # the pilot sees a small SD, the full sweep a large one
+    target = st.Target(st.Contrast("on", {"on": False}, {"on": True}), "y", 1, 0.5, "test")
+    runs: list[tuple[str, int]] = []
+
+    def sweep(design: dict, folder: Path) -> None:
+        runs.append((folder.name, design["replicates"]))
+        sd = spread["small"] if folder.name.endswith("pilot") else spread["large"]
+        n = design["replicates"]
+        cubes = {(False,): np.zeros((n, 2)), (True,): rng.normal(1, sd, size=(n, 2))}
+        folder.mkdir(parents=True)
+        (folder / "runs").mkdir()
+        frame(cubes, ["on"]).to_parquet(folder / "runs" / "part.parquet")
+
+    def choose(cap: int):
+        return precision.two_stage("q", {"root_seed": 1, "replicates": 3}, tmp_path / f"cap{cap}", sweep,
+                                   lambda: st.plan_replicates("q", {"root_seed": 1, "replicates": 3}, ["on"], [target], cap, sweep,
+                                                              tmp_path / f"cap{cap}", tmp_path),
+                                   lambda folder, chosen: st.recount_replicates(folder, chosen, ["on"], [target], cap))
+
+    raw_dir, design, rec = choose(1000)
+    stage1 = rec["stage2"]["stage1_replicates"]
+    assert [name for name, _ in runs] == ["q_pilot", "q", "q_stage2"] and raw_dir.name == "q_stage2"
+    assert rec["stage2"]["replicates_needed"] > stage1 and design["replicates"] == rec["replicates_chosen"] == rec["stage2"]["rerun_with"]
+    table = st.precision_table(st.Sweep(raw_dir, ["on"]), [target], rec)
+    assert table["chosen"].item() == design["replicates"] and table["stage1_replicates"].item() == stage1
+    assert table["meets_target"].item() == (table["achieved_halfwidth"].item() <= 0.5)
+    runs.clear()
+    raw_dir, design, rec = choose(stage1 + 5)  # the cap binds in stage 2: run to the cap, and say so
+    assert design["replicates"] == stage1 + 5 and rec["cap_binds"] and rec["stage2"]["replicates_needed"] > stage1 + 5
+    table = st.precision_table(st.Sweep(raw_dir, ["on"]), [target], rec)
+    assert not table["meets_target"].item() and table["achieved_halfwidth"].item() > 0.5
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
