@@ -3,7 +3,8 @@ global sensitivity analysis (DESIGN.md, "Experiments the project must answer").
 
 Each question has a sweep design in ``experiments/``. Its replicate count comes from a pilot
 of the question's key contrast (``experiments/precision.py``: the seeds needed for a target
-CI half-width of that paired difference). This script runs each design
+CI half-width of that paired difference), checked again on the full sweep's own differences
+(a second stage; questions 6-8 the same way, with several targets each). This script runs each design
 through the real sweep engine (``collabsim sweep``, resumable: run it again after an
 interruption and it continues), makes the generic report (``collabsim report``), then
 draws the question's own figures and tables into ``results/<question>/``. At the end of a
@@ -11,7 +12,7 @@ full run, every ``results/<folder>/FINDINGS.md`` is rendered again from its temp
 ``experiments/findings/`` (``experiments/findings.py``), so the text follows the new tables.
 
 Usage:
-    python experiments/run_all.py            # the full study: about 15 minutes on 2 cores from an empty cache
+    python experiments/run_all.py            # the full study: about 20 minutes on 2 cores from an empty cache
     python experiments/run_all.py --quick    # a small version (a few minutes): results/quick/
     python experiments/run_all.py --only q2_funder --workers 2
 
