@@ -478,7 +478,8 @@ def _heatmap_figure(final_rows: pd.DataFrame, a: str, b: str, reference: tuple[A
         cols, rows = list(diff.columns), list(diff.index)
         values = diff.to_numpy(dtype=float)
         finite = np.abs(values[np.isfinite(values)])
-        fmt = "{:+.2g}" if finite.size and finite.max() < 0.1 else "{:+.1f}" if finite.size and finite.max() >= 10 else "{:+.2f}"
+        top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+        fmt = f"{{:+.{max(0, 1 - int(np.floor(np.log10(top))))}f}}"  # one decimal count per map: two significant digits for the largest
         image = centred_heatmap(ax, values, sig.fillna(False).to_numpy(dtype=bool), [_fmt(v) for v in rows], [_fmt(v) for v in cols],
                                 fmt, reference=(rows.index(reference[1]), cols.index(reference[0])), origin="lower",
                                 fontsize=6, annotate=values.size <= 100)
