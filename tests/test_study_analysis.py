@@ -159,6 +159,6 @@ def test_every_results_folder_has_a_full_manifest(folder: str) -> None:
 
 @pytest.mark.parametrize("folder", [*QUESTIONS, *NEW_QUESTIONS])
 def test_every_png_has_a_vector_twin(folder: str) -> None:
-    pngs = sorted((ROOT / "results" / folder).glob("*.png"))
+    pngs = sorted((ROOT / "results" / folder).rglob("*.png"))  # the question's figures and its collabsim report's
     assert pngs
     assert [p.name for p in pngs if not p.with_suffix(".svg").is_file()] == []
