@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from . import streams
-from ._jit import hot, jit
+from ._jit import borrowed, hot, jit
 from .capacity import _allocate
 from .crisis import intensity_one
 from .kernels import CHOICE_SKIP, first_contacts, hear, joint_work, learn, pair_facts, repair_one, staff_leave, age_pairs
@@ -144,7 +144,9 @@ def run_months(S, C, P, K, O, R, M, Fd, months, out):  # pragma: no cover - comp
     reference per array it is handed, and the tuples hold dozens of arrays, a cost that,
     paid by every step every month, was a fifth of a run. Steps that need the whole state
     (a crisis's first month, meetings, turnover, new pairs, a funder's round or review) are
-    entered only in the months they act."""
+    entered only in the months they act. And the state is borrowed (``_jit.borrowed``): the
+    caller holds it for the call, so handing it on takes no reference counts at all."""
+    S, C, P, K, O, R, M, Fd, out = borrowed((S, C, P, K, O, R, M, Fd, out))
     ladder, w, rule_p, purpose_shares, harmed_sectors, step_cost = K
     (sector, skill, reliability, hierarchical, mandate, base_capacity, grant, capacity_gain, budget, grants_won,
      forum_member, served, spare, choice) = O
