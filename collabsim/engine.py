@@ -789,22 +789,21 @@ def month_row(S, C, P, ladder, sector, budget, i, j, level, months_at_level, sam
     row[0] = month
     row[1] = size
     if size:
-        total = 0.0
+        # each sum is a chain of dependent additions in row order (bit-identical results);
+        # chains that do not depend on each other share a loop, so they run side by side
+        total = dmg = 0.0
         for f in range(size):
             total += trust[f]
+            dmg += damage[f]
         for f in range(size):
             total += trust[cap + f]
+            dmg += damage[cap + f]
         mean = total / (2 * size)
         dev = 0.0
         for f in range(size):
             dev += (trust[f] - mean) * (trust[f] - mean)
         for f in range(size):
             dev += (trust[cap + f] - mean) * (trust[cap + f] - mean)
-        dmg = 0.0
-        for f in range(size):
-            dmg += damage[f]
-        for f in range(size):
-            dmg += damage[cap + f]
         row[2] = mean
         row[3] = math.sqrt(dev / (2 * size))
         row[4] = dmg / (2 * size)
