@@ -160,13 +160,16 @@ def run_months(S, C, P, K, O, R, M, Fd, months, out):  # pragma: no cover - comp
         if S[SIZE] + room > S[CAP]:
             break
         S[MONTH] += 1
-        changed[:] = False
-        worked[:] = False
-        success[:] = False
-        broken_now[:] = False
-        culprit_is_i[:] = False
-        out_level[:] = 0
-        events[:] = 0
+        # the month's records start clear over the table's rows; rows past them were never
+        # written (rows are never removed), so they are clear and their pages untouched
+        size = S[SIZE]
+        changed[:size] = False
+        worked[:size] = False
+        success[:size] = False
+        broken_now[:size] = False
+        culprit_is_i[:size] = False
+        out_level[:size] = 0
+        events[:size] = 0
         shock = intensity_one(S[MONTH], P[SHOCK_MONTH], P[SHOCK_SIZE], P[CRISIS_DURATION])
         serve(S, P, served)
         allocated = refresh_capacity(S, P, ladder, step_cost, base_capacity, grant, capacity_gain, budget, forum_member, spare,
