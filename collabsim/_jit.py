@@ -24,8 +24,8 @@ from typing import Any, Callable, TypeVar
 
 import numba
 import numpy as np
-from numba.core import caching, errors, types
-from numba.extending import overload
+from numba.core import caching, cgutils, errors, types
+from numba.extending import intrinsic, overload
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
 F = TypeVar("F", bound=Callable)
@@ -94,6 +94,46 @@ def hot(fn: F) -> F:
     its callers: a call that passes arrays costs an atomic reference count per array
     (tens of nanoseconds, more than the rule itself); inlined, it costs nothing."""
     return numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")(fn)
+
+
+def borrowed(state: Any) -> Any:
+    """``state`` (an array, or a tuple of arrays and numbers, nested) as borrowed views.
+
+    A compiled function takes an atomic reference count on every array it hands to a
+    step, a call or a variable, and the engine's state is dozens of arrays handed on
+    many times a month: those counts were a fifth of a run. A borrowed view is the same
+    array (same data, shape and strides) without a reference-count handle, so handing
+    it on costs nothing. It is safe only while the caller keeps the arrays alive, as a
+    compiled call's arguments are kept for the whole call: ``engine.run_months`` borrows
+    its arguments once, never stores a view and never returns one. Interpreted
+    (``NUMBA_DISABLE_JIT=1`` or a ``py_func``), ``state`` itself.
+    """
+    return state
+
+
+@intrinsic
+def _borrowed_views(typingctx, state):  # pragma: no cover - compiled
+    def borrow(context, builder, ty, value):
+        if isinstance(ty, types.Array):
+            view = cgutils.create_struct_proxy(ty)(context, builder, value=value)
+            view.meminfo = cgutils.get_null_value(view.meminfo.type)
+            return view._getvalue()
+        if isinstance(ty, types.BaseTuple):
+            out = value
+            for k, member in enumerate(ty):
+                out = builder.insert_value(out, borrow(context, builder, member, builder.extract_value(value, k)), k)
+            return out
+        return value
+
+    def codegen(context, builder, signature, args):
+        return borrow(context, builder, signature.args[0], args[0])
+
+    return state(state), codegen
+
+
+@overload(borrowed, jit_options={"error_model": "numpy"})
+def _borrowed_compiled(state):  # pragma: no cover - compiled
+    return lambda state: _borrowed_views(state)
 
 
 DISABLED = bool(numba.config.DISABLE_JIT)

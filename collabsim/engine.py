@@ -1,11 +1,11 @@
 """The compiled engine: a whole month, and a whole run, as one compiled call (ODD 2.8, 3).
 
-``one_month`` is the schedule of ODD section 3, written out once: backbone staff, capacity,
-meeting, joint work and meetings, turnover, escalation, funders, hearing, end of month.
-Each sub-step calls the rules' scalar forms where they live (``trust``, ``outcomes``,
-``levels.escalate_pass``, ``capacity._allocate``, ``kernels``, ``referral``, ``meetings``,
-``crisis``, ``backbone``), so each rule is written once. ``run_months`` loops it and
-writes each month's metrics; the sweep path runs a whole run in one call, and
+``run_months`` is the schedule of ODD section 3, written out once (one pass of its loop is
+a month): backbone staff, capacity, meeting, joint work and meetings, turnover, escalation,
+funders, hearing, end of month, then the month's metrics. Each sub-step calls the rules'
+scalar forms where they live (``trust``, ``outcomes``, ``levels.escalate_pass``,
+``capacity._allocate``, ``kernels``, ``referral``, ``meetings``, ``crisis``, ``backbone``),
+so each rule is written once. The sweep path runs a whole run in one call, and
 ``CollaborationModel.step`` is ``run_months`` for one month, so the two cannot disagree.
 
 Every random number is drawn where it is used, from a stream keyed by the run's seed,
@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from . import streams
-from ._jit import hot, jit
+from ._jit import borrowed, hot, jit
 from .capacity import _allocate
 from .crisis import intensity_one
 from .kernels import CHOICE_SKIP, first_contacts, hear, joint_work, learn, pair_facts, repair_one, staff_leave, age_pairs
@@ -131,51 +131,79 @@ def table_capacity(n: int) -> int:
 
 
 # --- the month -----------------------------------------------------------------------------
-@hot  # inlined into run_months: one compiled library fewer to build (first compile), one call less a month
-def one_month(S, C, P, K, O, R, M, Fd):  # pragma: no cover - compiled
-    """One month, in the order of ODD section 3. The caller keeps ``room_needed`` free rows.
-
-    The sub-steps are ``hot`` (inlined here) too, although they are not small: a compiled
-    call takes an atomic reference per array it is passed, and the state tuples hold
-    dozens of arrays, a cost paid a dozen times a month that inlining removes. An
-    inlined call still takes a reference per array it is handed (an assignment): steps
-    that need few arrays are handed those, not the tuples (``serve``, ``sum_grants``,
-    ``end_of_month``), and turnover is entered only when it can happen."""
-    changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
-    S[MONTH] += 1
-    changed[:] = False
-    worked[:] = False
-    success[:] = False
-    broken_now[:] = False
-    culprit_is_i[:] = False
-    out_level[:] = 0
-    events[:] = 0
-    shock = intensity_one(S[MONTH], P[SHOCK_MONTH], P[SHOCK_SIZE], P[CRISIS_DURATION])
-    serve(S, P, O[11])
-    allocated = refresh_capacity(S, P, K, O, R, M, Fd, shock)
-    meet(S, P, K, O, R, shock)
-    work(S, C, P, K, O, R, M, shock, allocated)
-    if P[STAFF_TURNOVER] > 0.0:
-        turnover(S, P, O, R, M)
-    escalate(S, C, P, K, R, M, allocated)
-    for f in range(Fd[0].shape[0]):
-        funder_month(f, S, C, P, K, O, R, M, Fd)
-    sum_grants(O[6], Fd[1])
-    hear_month(S, P, K, R, M)
-    end_of_month(S, C, P, R[3], R[6], M[0])
-
-
 @jit
 def run_months(S, C, P, K, O, R, M, Fd, months, out):  # pragma: no cover - compiled
-    """Up to ``months`` months, each month's metrics into a row of ``out``; stops early
-    (returns the months done) when the table needs more rows than it has."""
+    """Up to ``months`` months, each in the order of ODD section 3 (one pass of the loop is a
+    month: backbone staff, capacity, meeting, joint work and meetings, turnover, escalation,
+    funders, hearing, end of month), each month's metrics into a row of ``out``. Stops early
+    (returns the months done) when the table needs more rows than it has: the caller keeps
+    ``room_needed`` rows free.
+
+    The state tuples are unpacked once per call and each step is handed only the arrays it
+    reads. The steps are ``hot`` (inlined here): a compiled step still takes an atomic
+    reference per array it is handed, and the tuples hold dozens of arrays, a cost that,
+    paid by every step every month, was a fifth of a run. Steps that need the whole state
+    (a crisis's first month, meetings, turnover, new pairs, a funder's round or review) are
+    entered only in the months they act. And the state is borrowed (``_jit.borrowed``): the
+    caller holds it for the call, so handing it on takes no reference counts at all."""
+    S, C, P, K, O, R, M, Fd, out = borrowed((S, C, P, K, O, R, M, Fd, out))
+    ladder, w, rule_p, purpose_shares, harmed_sectors, step_cost = K
+    (sector, skill, reliability, hierarchical, mandate, base_capacity, grant, capacity_gain, budget, grants_won,
+     forum_member, served, spare, choice) = O
+    (i, j, level, months_at_level, work_at_level, purpose, rivalry, historic, successes, failures, broken, forced,
+     first_contact, collab_month, work_month, same_sector, harmed, mismatch, trust, damage, base_trust, pos, neg, keys, key_rows) = R
+    changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
+    F, f_grant = Fd[0], Fd[1]
     room = 3 * S[N_ORGS] + 2
     done = 0
     while done < months:
         if S[SIZE] + room > S[CAP]:
             break
-        one_month(S, C, P, K, O, R, M, Fd)
-        month_row(S, C, P, K[0], O[0], O[8], R[0], R[1], R[2], R[3], R[15], R[16], R[18], R[19], out[done])
+        S[MONTH] += 1
+        # the month's records start clear over the table's rows; rows past them were never
+        # written (rows are never removed), so they are clear and their pages untouched
+        size = S[SIZE]
+        changed[:size] = False
+        worked[:size] = False
+        success[:size] = False
+        broken_now[:size] = False
+        culprit_is_i[:size] = False
+        out_level[:size] = 0
+        events[:size] = 0
+        shock = intensity_one(S[MONTH], P[SHOCK_MONTH], P[SHOCK_SIZE], P[CRISIS_DURATION])
+        serve(S, P, served)
+        allocated = refresh_capacity(S, P, ladder, step_cost, base_capacity, grant, capacity_gain, budget, forum_member, spare,
+                                     choice, f_grant, i, j, level, trust, works, climb_room, shock)
+        a, b, t, d = meet(S, P, ladder, harmed_sectors, sector, served, forum_member, spare, i, j, trust, damage, keys, key_rows, shock)
+        if a.size:
+            add_pairs(S, K, O, R, a, b, t, d)
+        capacity_gain[:] = 0.0
+        if S[SIZE]:
+            if shock != 0.0 and S[MONTH] == P[SHOCK_MONTH]:
+                disrupt(S, C, P, K, R, shock)
+            work(S, C, P, ladder, w, rule_p, skill, reliability, mandate, capacity_gain, forum_member, served, choice,
+                 i, j, level, rivalry, successes, failures, broken, work_at_level, mismatch, same_sector, trust, damage, pos, neg,
+                 worked, success, broken_now, culprit_is_i, out_level, events, works, shock, allocated)
+            if P[REGULAR_MEETINGS] != 0.0 or P[BACKBONE] != 0.0:
+                meetings_month(S, P, K, O, R, M)
+        if P[STAFF_TURNOVER] > 0.0:
+            gone = staff_leaving(S, P)
+            if gone.size:
+                replace_staff(S, P, O, R, M, gone, np.uint64(streams.month_key(S[SEED], streams.SKILL, S[MONTH])), np.empty(S[SIZE], dtype=np.int64))
+        escalate(S, C, ladder, P[FALLBACK_MARGIN], i, j, level, trust, months_at_level, work_at_level, mismatch, purpose, forced,
+                 work_month, collab_month, changed, worked, success, broken_now, culprit_is_i, events, climb_room, escalation, allocated)
+        for f in range(F.shape[0]):
+            ends, grants, reviews = funder_acts(F, f, S[MONTH])
+            if ends:
+                end_funding(f, S, C, K, R, M, Fd)
+            if grants:
+                grant_round(f, S, C, P, K, O, R, Fd)
+            if reviews:
+                review(f, S, C, K, R, M, Fd)
+        sum_grants(grant, f_grant)
+        hear_month(S, P, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, worked, success, broken_now, culprit_is_i, out_level)
+        end_of_month(S, C, P, months_at_level, rivalry, changed)
+        month_row(S, C, P, ladder, sector, budget, i, j, level, months_at_level, same_sector, harmed, trust, damage, out[done])
         done += 1
     return done
 
@@ -208,13 +236,12 @@ def serve(S, P, served):  # pragma: no cover - compiled
 
 # --- 3 capacity --------------------------------------------------------------------------------
 @hot
-def refresh_capacity(S, P, K, O, R, M, Fd, shock):  # pragma: no cover - compiled
+def refresh_capacity(S, P, ladder, step_cost, base_capacity, grant, capacity_gain, budget, forum_member, spare, choice, f_grant,
+                     i, j, level, trust, works, climb_room, shock):  # pragma: no cover - compiled
     """Budgets (base, every funder's grant, capacity built, crisis), the forum's cost, and
     the allocation to ties by priority (7.1). Returns how many rows were allocated."""
-    step_cost = K[5]
-    base_capacity, grant, capacity_gain, budget, forum_member, spare = O[5], O[6], O[7], O[8], O[10], O[12]
     hit = P[CRISIS_CAPACITY_HIT] * shock
-    sum_grants(grant, Fd[1])
+    sum_grants(grant, f_grant)
     for o in range(budget.size):
         budget[o] = base_capacity[o] * (1.0 - hit) + grant[o] + capacity_gain[o]
         if P[REGULAR_MEETINGS] != 0.0:
@@ -223,8 +250,8 @@ def refresh_capacity(S, P, K, O, R, M, Fd, shock):  # pragma: no cover - compile
             spare[o] = budget[o]
     size = S[SIZE]
     if size:
-        level = unchosen(O[13], R[0][:size], R[1][:size], R[2][:size])
-        _allocate(R[0][:size], R[1][:size], level, R[18], S[CAP], spare, M[7][:size], M[8][:size], K[0][COST], step_cost)
+        seen = unchosen(choice, i[:size], j[:size], level[:size])
+        _allocate(i[:size], j[:size], seen, trust, S[CAP], spare, works[:size], climb_room[:size], ladder[COST], step_cost)
     return size
 
 
@@ -254,13 +281,12 @@ def sum_grants(grant, f_grant):  # pragma: no cover - compiled
 
 # --- 4 meet ------------------------------------------------------------------------------------
 @hot
-def meet(S, P, K, O, R, shock):  # pragma: no cover - compiled
-    """New contacts (7.2): referrals, strangers, backbone introductions, the forum."""
+def meet(S, P, ladder, harmed_sectors, sector, served, forum_member, spare, i, j, trust, damage, keys, key_rows, shock):  # pragma: no cover - compiled
+    """New contacts (7.2): referrals, strangers, backbone introductions, the forum. Returns
+    the first contacts ``(a, b)`` with their directed trust and damage (``add_pairs``)."""
     n = S[N_ORGS]
     if n < 2:
-        return
-    sector, served, forum_member, spare = O[0], O[11], O[10], O[12]
-    ladder = K[0]
+        return _no_contacts()
     seed, month, size = S[SEED], S[MONTH], S[SIZE]
     k_seek = np.uint64(streams.month_key(seed, streams.SEEK, month))
     k_via = np.uint64(streams.month_key(seed, streams.VIA_REFERRAL, month))
@@ -293,16 +319,19 @@ def meet(S, P, K, O, R, shock):  # pragma: no cover - compiled
     members, met = _pick_partners(forum_member, P[REGULAR_MEETINGS] != 0.0, k_seek,
                                   np.uint64(streams.month_key(seed, streams.FORUM_PARTNER, month)), 1.0, sector, True)
     if n_seek + n_strange + introduced.size + members.size == 0:
-        return
-    i, trust, damage, keys, key_rows = R[0], R[18], R[19], R[23], R[24]
-    offsets, partner, adj_rows = build_adjacency(i[:size], R[1][:size], n)
-    a, b, t, d = first_contacts(
-        P[HISTORY_OF_HARM], K[4], sector, P[INITIAL_TRUST], P[REFERRAL_WEIGHT], P[INTRODUCTION_TRUST],
+        return _no_contacts()
+    offsets, partner, adj_rows = build_adjacency(i[:size], j[:size], n)
+    return first_contacts(
+        P[HISTORY_OF_HARM], harmed_sectors, sector, P[INITIAL_TRUST], P[REFERRAL_WEIGHT], P[INTRODUCTION_TRUST],
         offsets, partner, adj_rows, i, trust, damage, S[CAP], keys[:size], key_rows[:size], n,
         seekers[:n_seek], u_referral[:, :n_seek], strangers[:n_strange], partners[:n_strange], introduced, vouched, members, met,
     )
-    if a.size:
-        add_pairs(S, K, O, R, a, b, t, d)
+
+
+@hot
+def _no_contacts():  # pragma: no cover - compiled
+    """``meet``'s answer in a month without first contacts (``first_contacts``'s types)."""
+    return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty((2, 0)), np.empty((2, 0))
 
 
 @jit
@@ -358,25 +387,18 @@ def add_pairs(S, K, O, R, a, b, t, d):  # pragma: no cover - compiled
 
 
 # --- 5 work ------------------------------------------------------------------------------------
-@hot
-def work(S, C, P, K, O, R, M, shock, allocated):  # pragma: no cover - compiled
-    """A month of joint work (7.3), a crisis's disruption (7.12), then meetings (7.5)."""
-    ladder, w, rule_p = K[0], K[1], K[2]
-    skill, reliability, mandate, capacity_gain, forum_member, served = O[1], O[2], O[4], O[7], O[10], O[11]
-    (i, j, level, months_at_level, work_at_level, purpose, rivalry, historic, successes, failures, broken, forced,
-     first_contact, collab_month, work_month, same_sector, harmed, mismatch, trust, damage, base_trust, pos, neg, keys, key_rows) = R
-    changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
-    capacity_gain[:] = 0.0
+@jit  # not inlined: a call with more than 30 arguments is a *args call to Python's compiler
+def work(S, C, P, ladder, w, rule_p, skill, reliability, mandate, capacity_gain, forum_member, served, choice,
+         i, j, level, rivalry, successes, failures, broken, work_at_level, mismatch, same_sector, trust, damage, pos, neg,
+         worked, success, broken_now, culprit_is_i, out_level, events, works, shock, allocated):  # pragma: no cover - compiled
+    """A month of joint work (7.3) by the pairs the allocation funded (``works``); a
+    crisis's disruption (7.12) comes before it and meetings (7.5) after it."""
     k = S[SIZE]
-    if k == 0:
-        return
     seed, month, cap, rule = S[SEED], S[MONTH], S[CAP], S[RULE]
     k_contact = np.uint64(streams.month_key(seed, streams.CONTACT, month))
     k_success = np.uint64(streams.month_key(seed, streams.SUCCESS, month))
     k_culprit = np.uint64(streams.month_key(seed, streams.CULPRIT, month))
     k_broken = np.uint64(streams.month_key(seed, streams.BROKEN, month))
-    if shock != 0.0 and S[MONTH] == P[SHOCK_MONTH]:
-        disrupt(S, C, P, K, R, shock)
     collaborated = np.zeros(served.size, dtype=np.int64)
     value = np.empty(k)
     meeting_support = P[MEETING_SUPPORT] if P[REGULAR_MEETINGS] != 0.0 else 0.0
@@ -389,7 +411,7 @@ def work(S, C, P, K, O, R, M, shock, allocated):  # pragma: no cover - compiled
         meeting_support, P[BACKBONE_REPAIR_BOOST], P[HONEST_FAILURE_SEVERITY], celebration,
         1.0 + P[CRISIS_SHARED_VALUE] * shock,
         worked, success, broken_now, culprit_is_i, out_level,
-        successes, failures, broken, work_at_level, collaborated, value, O[13],
+        successes, failures, broken, work_at_level, collaborated, value, choice,
     )
     if n_worked:
         C[C_SUCCESSES] += n_success
@@ -405,8 +427,6 @@ def work(S, C, P, K, O, R, M, shock, allocated):  # pragma: no cover - compiled
         for r in range(k):
             if broken_now[r]:
                 events[r] |= EV_BROKEN
-    if P[REGULAR_MEETINGS] != 0.0 or P[BACKBONE] != 0.0:
-        meetings_month(S, P, K, O, R, M)
 
 
 @jit
@@ -461,10 +481,9 @@ def meetings_month(S, P, K, O, R, M):  # pragma: no cover - compiled
 
 # --- 6 turnover --------------------------------------------------------------------------------
 @hot
-def turnover(S, P, O, R, M):  # pragma: no cover - compiled
-    """Staff turnover (7.6): each organisation loses its boundary spanner with chance ``staff_turnover``."""
-    if P[STAFF_TURNOVER] <= 0.0:
-        return
+def staff_leaving(S, P):  # pragma: no cover - compiled
+    """Staff turnover (7.6): each organisation loses its boundary spanner with chance
+    ``staff_turnover``. Returns who (a mask), or an empty mask when nobody leaves."""
     n = S[N_ORGS]
     key = np.uint64(streams.month_key(S[SEED], streams.TURNOVER, S[MONTH]))
     gone = np.zeros(n, dtype=np.bool_)
@@ -473,8 +492,7 @@ def turnover(S, P, O, R, M):  # pragma: no cover - compiled
         if streams.uniform(key, o, 0) < P[STAFF_TURNOVER]:
             gone[o] = True
             any_gone = True
-    if any_gone:
-        replace_staff(S, P, O, R, M, gone, np.uint64(streams.month_key(S[SEED], streams.SKILL, S[MONTH])), np.empty(S[SIZE], dtype=np.int64))
+    return gone if any_gone else gone[:0]
 
 
 @jit
@@ -502,13 +520,13 @@ def replace_staff(S, P, O, R, M, gone, skill_key, touched):  # pragma: no cover 
 
 # --- 7 escalate --------------------------------------------------------------------------------
 @hot
-def escalate(S, C, P, K, R, M, allocated):  # pragma: no cover - compiled
+def escalate(S, C, ladder, margin, i, j, level, trust, months_at_level, work_at_level, mismatch, purpose, forced,
+             work_month, collab_month, changed, worked, success, broken_now, culprit_is_i, events, climb_room,
+             escalation, allocated):  # pragma: no cover - compiled
     """Break down, fall back or climb (7.7, ``levels.escalate_pass``)."""
     size = S[SIZE]
     if size == 0:
         return
-    i, j = R[0], R[1]
-    changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
     key = np.uint64(streams.month_key(S[SEED], streams.BREAKDOWN, S[MONTH]))
     m = 0
     for r in range(size):
@@ -524,9 +542,9 @@ def escalate(S, C, P, K, R, M, allocated):  # pragma: no cover - compiled
             m += 1
     escalation[:size] = 0
     ended, fell, climbed, formed = escalate_pass(
-        rows[:m], u[:m], R[2][:size], R[18], S[CAP], R[3][:size], R[4][:size], R[17][:size], R[5][:size],
-        K[0], P[FALLBACK_MARGIN], climb_room[:allocated], success[:size], worked[:size], culprit_is_i[:size],
-        changed[:size], R[11][:size], R[14][:size], R[13][:size], S[MONTH], escalation[:size],
+        rows[:m], u[:m], level[:size], trust, S[CAP], months_at_level[:size], work_at_level[:size], mismatch[:size], purpose[:size],
+        ladder, margin, climb_room[:allocated], success[:size], worked[:size], culprit_is_i[:size],
+        changed[:size], forced[:size], work_month[:size], collab_month[:size], S[MONTH], escalation[:size],
     )
     C[C_BREAKDOWNS] += ended
     C[C_FALLBACKS] += fell
@@ -558,20 +576,17 @@ def break_down(S, C, R, M, r):  # pragma: no cover - compiled
 
 # --- 8 funders ---------------------------------------------------------------------------------
 @hot
-def funder_month(f, S, C, P, K, O, R, M, Fd):  # pragma: no cover - compiled
-    """One funder's month (7.8): end of money, a grant round when due, a mandate review."""
-    F = Fd[0]
-    month = S[MONTH]
+def funder_acts(F, f, month):  # pragma: no cover - compiled
+    """What funder ``f`` does this month (7.8): its money ends, it holds a grant round,
+    it reviews its mandate (``end_funding``, ``grant_round``, ``review``, in that order)."""
     end = F[f, END_MONTH]
-    if end >= 0 and month == end:
-        end_funding(f, S, C, K, R, M, Fd)
+    ends = end >= 0 and month == end
     active = end < 0 or month < end
-    if active and month > 0 and month % np.int64(F[f, INTERVAL]) == 0:
-        grant_round(f, S, C, P, K, O, R, Fd)
+    grants = active and month > 0 and month % np.int64(F[f, INTERVAL]) == 0
     start = F[f, MANDATE_START]
     mandate = F[f, PRESSURE] > 0 and start <= month <= start + F[f, DEADLINE_MONTHS] and active
-    if mandate and month > start and (month - np.int64(start)) % np.int64(F[f, REVIEW_MONTHS]) == 0:
-        review(f, S, C, K, R, M, Fd)
+    reviews = mandate and month > start and (month - np.int64(start)) % np.int64(F[f, REVIEW_MONTHS]) == 0
+    return ends, grants, reviews
 
 
 @jit
@@ -694,11 +709,10 @@ def end_funding(f, S, C, K, R, M, Fd):  # pragma: no cover - compiled
 
 # --- 9 hearing, 10 end of month -----------------------------------------------------------------
 @hot
-def hear_month(S, P, K, R, M):  # pragma: no cover - compiled
+def hear_month(S, P, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows,
+               worked, success, broken_now, culprit_is_i, out_level):  # pragma: no cover - compiled
     """Third parties hear (7.10): distrust of a partner who broke a commitment, celebrated successes."""
     size = S[SIZE]
-    worked, success, broken_now, culprit_is_i, out_level = M[1], M[2], M[3], M[4], M[5]
-    i, j = R[0], R[1]
     n_broken = n_ok = 0
     for r in range(size):
         if broken_now[r]:
@@ -716,7 +730,7 @@ def hear_month(S, P, K, R, M):  # pragma: no cover - compiled
                 teller[q], subject[q] = (j[r], i[r]) if culprit_is_i[r] else (i[r], j[r])
                 rows[q], lv[q] = r, out_level[r]
                 q += 1
-        spread(S, K, R, teller, subject, rows, lv, -P[REFERRAL_WEIGHT])
+        spread_to(S, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, teller, subject, rows, lv, -P[REFERRAL_WEIGHT])
     if P[CELEBRATE_SUCCESSES] != 0.0 and n_ok:
         teller = np.empty(2 * n_ok, dtype=np.int64)
         subject = np.empty(2 * n_ok, dtype=np.int64)
@@ -729,17 +743,24 @@ def hear_month(S, P, K, R, M):  # pragma: no cover - compiled
                 rows[q] = rows[n_ok + q] = r
                 lv[q] = lv[n_ok + q] = out_level[r]
                 q += 1
-        spread(S, K, R, teller, subject, rows, lv, P[CELEBRATION_REACH])
+        spread_to(S, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, teller, subject, rows, lv, P[CELEBRATION_REACH])
 
 
 @jit
 def spread(S, K, R, teller, subject, rows, lv, reach):  # pragma: no cover - compiled
-    """What ``teller`` says about ``subject`` reaches the teller's partners (``kernels.hear``)."""
+    """What ``teller`` says about ``subject`` reaches the teller's partners (``kernels.hear``);
+    the model's entry (its state tuples)."""
+    return spread_to(S, K[0], K[2], R[0], R[1], R[2], R[18], R[19], R[21], R[22], R[23], R[24], teller, subject, rows, lv, reach)
+
+
+@jit
+def spread_to(S, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, teller, subject, rows, lv, reach):  # pragma: no cover - compiled
+    """``spread`` from the arrays it reads."""
     size = S[SIZE]
-    offsets, partner, adj_rows = build_adjacency(R[0][:size], R[1][:size], S[N_ORGS])
+    offsets, partner, adj_rows = build_adjacency(i[:size], j[:size], S[N_ORGS])
     return hear(
-        S[RULE], R[18], R[19], R[21], R[22], S[CAP], R[2], R[0], offsets, partner, adj_rows, R[23][:size], R[24][:size],
-        S[N_ORGS], teller, subject, rows, lv, reach, K[2], K[0],
+        S[RULE], trust, damage, pos, neg, S[CAP], level, i, offsets, partner, adj_rows, keys[:size], key_rows[:size],
+        S[N_ORGS], teller, subject, rows, lv, reach, rule_p, ladder,
     )
 
 
@@ -771,22 +792,21 @@ def month_row(S, C, P, ladder, sector, budget, i, j, level, months_at_level, sam
     row[0] = month
     row[1] = size
     if size:
-        total = 0.0
+        # each sum is a chain of dependent additions in row order (bit-identical results);
+        # chains that do not depend on each other share a loop, so they run side by side
+        total = dmg = 0.0
         for f in range(size):
             total += trust[f]
+            dmg += damage[f]
         for f in range(size):
             total += trust[cap + f]
+            dmg += damage[cap + f]
         mean = total / (2 * size)
         dev = 0.0
         for f in range(size):
             dev += (trust[f] - mean) * (trust[f] - mean)
         for f in range(size):
             dev += (trust[cap + f] - mean) * (trust[cap + f] - mean)
-        dmg = 0.0
-        for f in range(size):
-            dmg += damage[f]
-        for f in range(size):
-            dmg += damage[cap + f]
         row[2] = mean
         row[3] = math.sqrt(dev / (2 * size))
         row[4] = dmg / (2 * size)
@@ -806,4 +826,4 @@ def month_row(S, C, P, ladder, sector, budget, i, j, level, months_at_level, sam
         row[7 + N_COUNTS + q] = C[q]
 
 
-__all__ = ["P_NAMES", "F_NAMES", "ROW_NAMES", "EVENT_KINDS", "one_month", "run_months", "metrics_row", "room_needed", "table_capacity", "replace_staff", "add_pairs", "break_down", "spread"]
+__all__ = ["P_NAMES", "F_NAMES", "ROW_NAMES", "EVENT_KINDS", "run_months", "metrics_row", "room_needed", "table_capacity", "replace_staff", "add_pairs", "break_down", "spread"]

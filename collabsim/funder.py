@@ -55,7 +55,7 @@ FUNDER_KEYS = (
 class Funder(mesa.Agent):
     """A funder with grant rounds and, optionally, a collaboration mandate.
 
-    The rule runs in the compiled engine (``engine.funder_month``: end of money, grant
+    The rule runs in the compiled engine (``engine.funder_acts`` in ``engine.run_months``: end of money, grant
     round, mandate review); this agent is the funder's face in the Mesa model: its rules
     (a row of the engine's funder table) and what it holds, read and set in place.
     """

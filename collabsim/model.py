@@ -14,8 +14,7 @@ document (``docs/ODD.md``, "Process overview and scheduling"):
 8. hearing about others: distrust passes along, celebrated successes are seen;
 9. bookkeeping and data collection.
 
-The month runs as one compiled call of ``engine.one_month`` (and a whole run as one call
-of ``engine.run_months``); this class is the Mesa shell over the engine's arrays: it sets
+A month, and a whole run, is one compiled call of ``engine.run_months``; this class is the Mesa shell over the engine's arrays: it sets
 the community up, keeps room in the relationship table, records the metrics, events and
 interventions. Relationship state lives in ``RelationshipTable`` arrays; each rule lives
 in its own module (``trust``, ``levels``, ``outcomes``, ``funder``, ``backbone``,

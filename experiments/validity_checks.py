@@ -104,7 +104,7 @@ def meetings(seeds: range) -> dict:
         total += 1
         return s
 
-    names = ("run_months", "one_month", "work", "meetings_month")
+    names = ("run_months", "meetings_month")
     saved = {name: getattr(engine, name) for name in names + ("meeting_signal_one",)}
     try:
         for name in names:

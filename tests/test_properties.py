@@ -134,9 +134,9 @@ def test_first_contacts_never_start_above_the_ceiling(setup):
         seen.append(a.size)
         return compiled_add(S, K, O, R, a, b, t, d)
 
-    saved = {name: getattr(engine, name) for name in ("run_months", "one_month", "meet", "add_pairs")}
+    saved = {name: getattr(engine, name) for name in ("run_months", "meet", "add_pairs")}
     try:
-        for name in ("run_months", "one_month", "meet"):
+        for name in ("run_months", "meet"):
             setattr(engine, name, getattr(saved[name], "py_func", saved[name]))
         engine.add_pairs = guarded
         collabsim.CollaborationModel(scenario, seed=seed, **params).run(12)

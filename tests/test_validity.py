@@ -326,7 +326,7 @@ def test_referral_weight_sets_the_share_of_searches_through_partners(monkeypatch
 
     # the month's schedule down to the meeting step runs as Python (the engine's own code,
     # ``py_func``) so the call into ``first_contacts`` can be watched; the rest stays compiled
-    for name in ("run_months", "one_month", "meet"):
+    for name in ("run_months", "meet"):
         monkeypatch.setattr(engine, name, getattr(getattr(engine, name), "py_func", getattr(engine, name)))
     monkeypatch.setattr(engine, "first_contacts", counting)
     shares = []
