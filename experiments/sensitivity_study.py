@@ -521,13 +521,13 @@ def sobol_figure(table: pd.DataFrame, path: Path) -> None:
 # ----------------------------------------------------------------------- the study
 def manifest(settings: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
     """The folder's manifest, from the sweep engine's writers (versions, code hash, git)."""
-    from collabsim.sweep.store import git_commit, model_code, versions
+    from collabsim.sweep.store import code_hash, git_commit, model_code, versions
 
     return {"kind": "sensitivity-study", "script": "experiments/sensitivity_study.py", "command": sys.argv,
             "settings": settings, "scenario": SCENARIO, "months": MONTHS, "arms": ARMS, "sobol_fixed": SOBOL_FIXED,
             "ranges": {k: list(v) for k, v in study_ranges().items()}, "excluded": EXCLUDED,
             "fixed": {k: v for k, v in DEFAULTS.items() if k not in study_ranges()},
-            "versions": versions(), "model_code": model_code(), "git": git_commit(), **info}
+            "versions": versions(), "model_code": model_code(), "code": code_hash(), "git": git_commit(), **info}
 
 
 FULL = dict(trajectories=30, trajectories_default_rule=90, sobol_n_start=1024, sobol_n_max=4096, rules_n_max=1024, effect_factors=6, seed=606)
