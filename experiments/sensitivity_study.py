@@ -10,15 +10,21 @@
 2. **Rank stability**: a bootstrap over trajectories (CI of each mu* and of its rank), and
    independent screenings (the trajectories split into disjoint halves, Spearman's rho and
    top-10 overlap between the halves).
+   Under the default rule the screening has more trajectories (``trajectories_default_rule``),
+   and the split-half check is repeated at every multiple of the shared count, so the gain in
+   stability is measured, not assumed.
 3. **Sobol' indices** (SALib) of the top factors plus the noise factor, with N doubled until
-   every ST CI half-width is at most ``ST_HALFWIDTH``.
+   every ST CI half-width is at most ``ST_HALFWIDTH``: of the levels under the default rule, of
+   each intervention's paired effect under the default rule (the top factors of that effect's
+   Morris ranking), and of the levels under each other rule (their own top factors; N capped
+   lower by the time budget, the N the target would need reported).
 
 Runs go straight through ``collabsim.run.run_metrics`` (the compiled engine the sweeps
 use) in a process pool: a point's run is fixed by its parameters and seed, so results do
 not depend on the number of workers.
 
-    python experiments/sensitivity_study.py --out results --quick    # a small version
-    python experiments/sensitivity_study.py                           # the full study
+    python experiments/run_all.py --only sensitivity --quick   # a small version (into results/)
+    python experiments/sensitivity_study.py                     # the full study
 """
 
 from __future__ import annotations
@@ -101,6 +107,11 @@ ARMS: dict[str, dict[str, Any]] = {
 }
 """The runs made at every point. ``none`` has no intervention; each other arm adds one, with
 the same parameters and seed, so its effect is a paired difference (common random numbers)."""
+
+SOBOL_FIXED = {"funder_pressure": sum(RANGES["funder_pressure"]) / 2}
+"""Values held fixed in a Sobol' design when they are not among its factors, instead of the
+registry default: the mandate arm's pressure (the registry's 0 is no mandate at all) sits in
+the middle of its screened range. The other arms set it to 0 themselves (``ARMS``)."""
 
 OUTPUTS = ("durable_per_org", "impact_per_org", "breakdowns_per_org", "mean_trust", "durable_collaborations", "collective_impact")
 """Read at month ``MONTHS``: three per organisation (a community total divided by its size,
@@ -281,30 +292,54 @@ def morris_table(prob: dict[str, Any], X: np.ndarray, Y: np.ndarray, rule: str, 
     return table.sort_values("rank"), row
 
 
-def morris(r: int, workers: int, seed: int, rules: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Screen every factor with ``r`` trajectories under each rule; every arm at every point."""
+def morris(r: int, workers: int, seed: int, rules: tuple[str, ...], r_default: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Screen every factor with ``r`` trajectories under each rule, and ``r_default`` (at
+    least ``r``) under the default rule, whose effect rankings the Sobol' designs follow;
+    every arm at every point. SALib's trajectories are drawn one after the other, so the
+    first ``r`` of the default rule's are the other rules' (same points, same seeds): the
+    rules are compared on those."""
     from SALib.sample import morris as morris_sample
 
+    ref = DEFAULTS["trust_rule"]
+    r_default = max(r, r_default or r) if ref in rules else r
     prob = problem()
-    X = morris_sample.sample(prob, r, num_levels=4, seed=seed)
+    X = morris_sample.sample(prob, r_default, num_levels=4, seed=seed)
     D = prob["num_vars"]
     points, repaired = zip(*(point_params(prob["names"], row) for row in X))
     traj = np.arange(len(X)) // (D + 1)
     seeds = [sa.noise_seed(seed, int(t), float(x)) for t, x in zip(traj, X[:, -1])]
     n_org = np.array([p["n_organisations"] for p in points], dtype=float)
-    tables, stability, per_rule = [], [], {}
+    shared = r * (D + 1)
+    tables, stability, by_r, per_rule, runs = [], [], [], {}, 0
     for rule in rules:
-        tasks = [(k, arm, rule) for arm in ARMS for k in range(len(X))]
-        raw = cached(f"morris-{rule}-r{r}-s{seed}", lambda: run_all(list(points), seeds, tasks, workers, f"Morris {rule}"))
-        Y = {arm: raw[a * len(X):(a + 1) * len(X)] for a, arm in enumerate(ARMS)}
-        per_rule[rule] = targets(Y, n_org)
-        for (arm, output), y in per_rule[rule].items():
-            t, s = morris_table(prob, X, y, rule, arm, output, seed)
+        n = len(X) if rule == ref else shared
+        tasks = [(k, arm, rule) for arm in ARMS for k in range(n)]
+        raw = cached(f"morris-{rule}-r{n // (D + 1)}-s{seed}", lambda: run_all(list(points), seeds, tasks, workers, f"Morris {rule}"))
+        runs += len(tasks)
+        Y = {arm: raw[a * n:(a + 1) * n] for a, arm in enumerate(ARMS)}
+        values = targets(Y, n_org[:n])
+        per_rule[rule] = {key: y[:shared] for key, y in values.items()}
+        for (arm, output), y in values.items():
+            t, s = morris_table(prob, X[:n], y, rule, arm, output, seed)
             tables.append(t)
             stability.append(s)
-    info = {"factors": D, "trajectories": r, "points": len(X), "levels": 4, "rules": list(rules), "arms": list(ARMS),
-            "runs": len(X) * len(ARMS) * len(rules), "repaired_share": float(np.mean(repaired))}
-    return pd.concat(tables, ignore_index=True), pd.DataFrame(stability), rule_levels(per_rule, traj), info
+            if rule == ref:
+                by_r.extend(stability_by_trajectories(prob, X[:n], y, rule, arm, output, r, seed))
+    info = {"factors": D, "trajectories": r, "trajectories_default_rule": r_default, "points": shared, "points_default_rule": len(X),
+            "levels": 4, "rules": list(rules), "arms": list(ARMS), "runs": runs, "repaired_share": float(np.mean(repaired))}
+    return pd.concat(tables, ignore_index=True), pd.DataFrame(stability), pd.DataFrame(by_r), rule_levels(per_rule, traj[:shared]), info
+
+
+def stability_by_trajectories(prob: dict[str, Any], X: np.ndarray, y: np.ndarray, rule: str, arm: str, output: str, step: int, seed: int) -> list[dict[str, Any]]:
+    """Split-half rank stability of the first ``step``, ``2 * step``, ... trajectories: how the
+    agreement of two independent screenings grows with the trajectory count (measured, so
+    that the count is chosen by the stability it gives and not by habit)."""
+    EE = sa.elementary_effects(X, y, prob["bounds"])
+    rows = []
+    for r in range(step, EE.shape[0] + 1, step):
+        stab = sa.split_stability(EE[:r], TOP_K, seed=seed)
+        rows.append({"rule": rule, "arm": arm, "output": output, "trajectories": r, **stab})
+    return rows
 
 
 def _mean_ci(x: np.ndarray) -> tuple[float, float, float]:
@@ -351,55 +386,67 @@ def rule_agreement(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def top_factors(table: pd.DataFrame, k: int) -> list[str]:
+def top_factors(table: pd.DataFrame, k: int, arm: str = "none", rule: str = DEFAULTS["trust_rule"]) -> list[str]:
     """Factors with the largest mu* (normalised per output, averaged) for the per-organisation
-    levels and the mean trust under the default rule; the dummy excluded."""
-    m = table[(table["rule"] == DEFAULTS["trust_rule"]) & (table["arm"] == "none")
-              & table["output"].isin(["durable_per_org", "impact_per_org", "breakdowns_per_org", "mean_trust"])
+    outputs and the mean trust of one arm (``none``: the levels; another arm: its effect)
+    under one rule; the dummy excluded."""
+    m = table[(table["rule"] == rule) & (table["arm"] == arm)
+              & table["output"].isin(SOBOL_OUTPUTS)
               & (table["parameter"] != DUMMY)].copy()
     m["norm"] = m["mu_star"] / m.groupby("output")["mu_star"].transform("max")
     return list(m.groupby("parameter")["norm"].mean().sort_values(ascending=False).index[:k])
 
 
 # ----------------------------------------------------------------------- Sobol'
-def sobol(factors: list[str], n_start: int, n_max: int, workers: int, seed: int) -> tuple[pd.DataFrame, dict[str, Any]]:
+def sobol(factors: list[str], n_start: int, n_max: int, workers: int, seed: int, arm: str = "none",
+          rule: str = DEFAULTS["trust_rule"]) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Sobol' indices of ``factors`` plus the noise factor (``DUMMY``, mixed into the seed), the
-    other parameters at their defaults; N doubles (earlier rows reused: Sobol' sequences
-    extend) until every ST CI half-width is at most ``ST_HALFWIDTH`` or N reaches ``n_max``."""
+    other parameters at their defaults, under trust rule ``rule``; N doubles (earlier rows
+    reused: Sobol' sequences extend) until every ST CI half-width is at most ``ST_HALFWIDTH``
+    or N reaches ``n_max``. ``arm="none"`` decomposes the levels without intervention; another
+    arm decomposes its effect: every point runs with and without the intervention (same
+    parameters, same seed) and the output is the paired difference."""
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
     ranges = study_ranges()
     prob = {"num_vars": len(factors) + 1, "names": [*factors, DUMMY], "bounds": [list(ranges[f]) for f in factors] + [[0.0, 1.0]]}
-    done = np.empty((0, len(RAW)))
+    arms = list(dict.fromkeys(["none", arm]))
+    done = {a: np.empty((0, len(RAW))) for a in arms}
     N = n_start
+    key = f"sobol-{rule}-{arm}-{'-'.join(factors)}" if (rule, arm) != (DEFAULTS["trust_rule"], "none") else f"sobol-{'-'.join(factors)}"
     while True:
         X = sobol_sample.sample(prob, N, calc_second_order=False, seed=seed)
-        points, _ = zip(*(point_params(prob["names"], row) for row in X))
+        points = [{**SOBOL_FIXED, **point_params(prob["names"], row)[0]} for row in X]
         seeds = [sa.noise_seed(seed, float(x)) for x in X[:, -1]]
-        new = list(range(len(done), len(X)))
-        raw = cached(f"sobol-{'-'.join(factors)}-N{N}-s{seed}", lambda: run_all(list(points), seeds, [(k, "none", DEFAULTS["trust_rule"]) for k in new], workers, f"Sobol' N={N}"))
-        done = np.vstack([done, raw])
+        new = list(range(len(done["none"]), len(X)))
+        tasks = [(k, a, rule) for a in arms for k in new]
+        raw = cached(f"{key}-N{N}-s{seed}", lambda: run_all(points, seeds, tasks, workers, f"Sobol' {rule} {arm} N={N}"))
+        done = {a: np.vstack([done[a], raw[i * len(new):(i + 1) * len(new)]]) for i, a in enumerate(arms)}
         n_org = np.array([p.get("n_organisations", DEFAULTS["n_organisations"]) for p in points], dtype=float)
         rows = []
-        for output, y in outputs_of(done, n_org).items():
-            if output not in SOBOL_OUTPUTS:
-                continue
+        for output in SOBOL_OUTPUTS:
+            y = targets(done, n_org)[(arm, output)]
+            if np.ptp(y) == 0:
+                raise ValueError(f"Sobol' {rule} {arm}: {output} is the same at every point; does the arm change anything with factors {factors}?")
             with np.errstate(divide="ignore", invalid="ignore"):
                 res = sobol_analyze.analyze(prob, y, calc_second_order=False, conf_level=0.95, seed=seed)
             for k, name in enumerate(prob["names"]):
-                rows.append({"output": output, "parameter": name, "N": N, "S1": res["S1"][k], "S1_conf": res["S1_conf"][k],
-                             "ST": res["ST"][k], "ST_conf": res["ST_conf"][k]})
+                rows.append({"rule": rule, "arm": arm, "output": output, "parameter": name, "N": N, "S1": res["S1"][k],
+                             "S1_conf": res["S1_conf"][k], "ST": res["ST"][k], "ST_conf": res["ST_conf"][k]})
         table = pd.DataFrame(rows)
         table["rank_ST"] = table.groupby("output")["ST"].rank(ascending=False, method="first").astype(int)
         table["S1_le_ST"] = table["S1"] - table["S1_conf"] <= table["ST"] + table["ST_conf"]
         worst = float(table["ST_conf"].max())
-        print(f"  Sobol' N={N}: largest ST CI half-width {worst:.3f}", flush=True)
+        print(f"  Sobol' {rule} {arm} N={N}: largest ST CI half-width {worst:.3f}", flush=True)
         if worst <= ST_HALFWIDTH or 2 * N > n_max:
             break
         N *= 2
-    info = {"factors": prob["names"], "N": N, "runs": int(len(done)), "max_ST_conf": worst, "halfwidth_target": ST_HALFWIDTH,
-            "target_met": worst <= ST_HALFWIDTH, "S1_le_ST_all": bool(table["S1_le_ST"].all())}
+    # the half-width shrinks as 1 / sqrt(N): the N that would meet the target, from the one reached
+    n_needed = N if worst <= ST_HALFWIDTH else int(2 ** math.ceil(math.log2(N * (worst / ST_HALFWIDTH) ** 2)))
+    info = {"rule": rule, "arm": arm, "factors": prob["names"], "N": N, "runs": int(len(X) * len(arms)), "max_ST_conf": worst,
+            "halfwidth_target": ST_HALFWIDTH, "target_met": worst <= ST_HALFWIDTH, "S1_le_ST_all": bool(table["S1_le_ST"].all()),
+            "N_needed": n_needed, "runs_needed": int(n_needed * (len(factors) + 3) * len(arms))}
     return table, info
 
 
@@ -444,24 +491,29 @@ def mu_sigma_figure(table: pd.DataFrame, path: Path, by: str) -> None:
 
 
 def sobol_figure(table: pd.DataFrame, path: Path) -> None:
+    """S1 and ST with 95% CIs, one panel per output of each design (rule, arm) in the table."""
     from matplotlib.figure import Figure
 
-    outputs = list(dict.fromkeys(table["output"]))
-    fig = Figure(figsize=(7.2, 1.2 + 1.6 * math.ceil(len(outputs) / 2)), layout="constrained")
-    axes = fig.subplots(math.ceil(len(outputs) / 2), 2, squeeze=False).ravel()
-    for ax, output in zip(axes, outputs):
-        t = table[table["output"] == output]
+    panels = list(table.groupby(["rule", "arm", "output"], sort=False))
+    several = {c: table[c].nunique() > 1 for c in ("rule", "arm")}
+    fig = Figure(figsize=(7.2, 1.2 + 1.6 * math.ceil(len(panels) / 2)), layout="constrained")
+    axes = fig.subplots(math.ceil(len(panels) / 2), 2, squeeze=False).ravel()
+    for ax, ((rule, arm, output), t) in zip(axes, panels):
         pos = np.arange(len(t))
         ax.barh(pos - 0.2, t["S1"], height=0.4, xerr=t["S1_conf"], color="C0", label="S1", capsize=1.5)
         ax.barh(pos + 0.2, t["ST"], height=0.4, xerr=t["ST_conf"], color="C1", label="ST", capsize=1.5)
         ax.set_yticks(pos, list(t["parameter"]), fontsize=6)
         ax.invert_yaxis()
         ax.tick_params(labelsize=6)
-        ax.set_title(output, fontsize=7)
-    for ax in axes[len(outputs):]:
+        what = [rule] if several["rule"] else []
+        what += [f"effect of {arm}"] if arm != "none" else []
+        ax.set_title(": ".join([*what, output]) + f" (N = {int(t['N'].iloc[0])})", fontsize=7)
+    for ax in axes[len(panels):]:
         ax.set_visible(False)
     axes[0].legend(fontsize=6)
-    fig.suptitle(f"Sobol' indices with 95% CIs, N = {int(table['N'].iloc[0])}", fontsize=8)
+    rules = ", ".join(dict.fromkeys(table["rule"]))
+    kind = "levels without intervention" if set(table["arm"]) == {"none"} else "paired effects of the interventions"
+    fig.suptitle(f"Sobol' indices with 95% CIs: {kind}, trust rule {rules}", fontsize=8)
     fig.savefig(path.with_suffix(".png"), dpi=200)
     fig.savefig(path.with_suffix(".svg"))
 
@@ -469,17 +521,20 @@ def sobol_figure(table: pd.DataFrame, path: Path) -> None:
 # ----------------------------------------------------------------------- the study
 def manifest(settings: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
     """The folder's manifest, from the sweep engine's writers (versions, code hash, git)."""
-    from collabsim.sweep.store import git_commit, model_code, versions
+    from collabsim.sweep.store import code_hash, git_commit, model_code, versions
 
     return {"kind": "sensitivity-study", "script": "experiments/sensitivity_study.py", "command": sys.argv,
-            "settings": settings, "scenario": SCENARIO, "months": MONTHS, "arms": ARMS,
+            "settings": settings, "scenario": SCENARIO, "months": MONTHS, "arms": ARMS, "sobol_fixed": SOBOL_FIXED,
             "ranges": {k: list(v) for k, v in study_ranges().items()}, "excluded": EXCLUDED,
             "fixed": {k: v for k, v in DEFAULTS.items() if k not in study_ranges()},
-            "versions": versions(), "model_code": model_code(), "git": git_commit(), **info}
+            "versions": versions(), "model_code": model_code(), "code": code_hash(), "git": git_commit(), **info}
 
 
-FULL = dict(trajectories=30, sobol_n_start=1024, sobol_n_max=4096, seed=606)
-QUICK = dict(trajectories=4, sobol_n_start=16, sobol_n_max=32, seed=606)
+FULL = dict(trajectories=30, trajectories_default_rule=90, sobol_n_start=1024, sobol_n_max=4096, rules_n_max=1024, effect_factors=6, seed=606)
+QUICK = dict(trajectories=4, trajectories_default_rule=8, sobol_n_start=16, sobol_n_max=32, rules_n_max=16, effect_factors=3, seed=606)
+LEVEL_FACTORS = 8
+"""Sobol' factors of the levels (per rule); an effect's count is ``effect_factors`` (its
+variance is mostly chance, so fewer factors buy a larger N within the time budget)."""
 
 
 def run(root: Path, raw: Path, out: Path, quick: bool, workers: int | None, quiet: bool) -> dict:
@@ -494,33 +549,53 @@ def _cpu() -> float:
 
 
 def study(target: Path, trajectories: int, sobol_n_start: int, sobol_n_max: int, seed: int, workers: int, rules: tuple[str, ...] = RULES,
-          cache: Path | None = CACHE) -> dict:
-    """The whole study into ``target``; raw outputs cached in ``cache`` (None: no cache)."""
+          cache: Path | None = CACHE, trajectories_default_rule: int | None = None, effect_factors: int = FULL["effect_factors"],
+          rules_n_max: int | None = None) -> dict:
+    """The whole study into ``target``; raw outputs cached in ``cache`` (None: no cache). The
+    other rules' Sobol' designs stop at ``rules_n_max`` (default ``sobol_n_max``): the time
+    budget buys the default rule's levels and effects first."""
     _CACHE_DIR["dir"] = cache
     TIMING.clear()
     target.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    table, stability, levels, morris_info = morris(trajectories, workers, seed, rules)
+    table, stability, by_r, levels, morris_info = morris(trajectories, workers, seed, rules, trajectories_default_rule)
     table.to_csv(target / "morris.csv", index=False, float_format="%.6g")
     stability.to_csv(target / "morris_stability.csv", index=False, float_format="%.4g")
+    by_r.to_csv(target / "morris_stability_by_trajectories.csv", index=False, float_format="%.4g")
     levels.to_csv(target / "rule_levels.csv", index=False, float_format="%.6g")
     rule_agreement(table).to_csv(target / "rule_agreement.csv", index=False, float_format="%.4g")
     mu_sigma_figure(table, target / "morris_mu_sigma", by="arm")
     mu_sigma_figure(table, target / "morris_mu_sigma_rules", by="rule")
-    top = top_factors(table, 8)
-    sob, sobol_info = sobol(top, sobol_n_start, sobol_n_max, workers, seed + 101)
-    sob.to_csv(target / "sobol.csv", index=False, float_format="%.4g")
-    sobol_figure(sob, target / "sobol")
+    ref = DEFAULTS["trust_rule"]
+    sobol_seed = seed + 101
+    designs: dict[str, list[tuple[str, str, list[str]]]] = {
+        "sobol": [(ref, "none", top_factors(table, LEVEL_FACTORS))],
+        "sobol_effects": [(ref, arm, top_factors(table, effect_factors, arm)) for arm in ARMS if arm != "none"],
+        "sobol_rules": [(rule, "none", top_factors(table, LEVEL_FACTORS, rule=rule)) for rule in rules if rule != ref],
+    }
+    sobol_info: dict[str, Any] = {}
+    for name, runs_of in designs.items():
+        if not runs_of:
+            continue
+        n_max = rules_n_max or sobol_n_max if name == "sobol_rules" else sobol_n_max
+        parts = [sobol(factors, min(sobol_n_start, n_max), n_max, workers, sobol_seed, arm=arm, rule=rule) for rule, arm, factors in runs_of]
+        sob = pd.concat([t for t, _ in parts], ignore_index=True)
+        sob.to_csv(target / f"{name}.csv", index=False, float_format="%.4g")
+        sobol_figure(sob, target / name)
+        sobol_info[name] = parts[0][1] if name == "sobol" else {(i["arm"] if name == "sobol_effects" else i["rule"]): i for _, i in parts}
     analysis = time.time() - start - sum(t["seconds"] for t in TIMING if not t.get("cached"))
     runs = sum(t["runs"] for t in TIMING)
     run_seconds = sum(t["seconds"] for t in TIMING)
     cpu = sum(t["cpu_seconds"] for t in TIMING)
-    summary = {"morris": morris_info, "sobol": sobol_info, "top_factors": top, "workers": workers, "runs": runs,
+    summary = {"morris": morris_info, **sobol_info, "top_factors": sobol_info["sobol"]["factors"][:-1] if "sobol" in sobol_info else [],
+               "workers": workers, "runs": runs,
                "run_minutes": round(run_seconds / 60, 1), "runs_per_second": round(runs / max(run_seconds, 1e-9)),
                "cpu_minutes": round(cpu / 60, 1), "cpu_ms_per_run": round(1000 * cpu / max(1, runs), 1),
                "quiet_two_core_minutes": round(cpu / 2 / 60, 1), "analysis_minutes": round(analysis / 60, 1)}
     (target / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    (target / "manifest.json").write_text(json.dumps(manifest({"trajectories": trajectories, "sobol_n_start": sobol_n_start, "sobol_n_max": sobol_n_max, "seed": seed, "workers": workers}, summary), indent=2, default=str) + "\n", encoding="utf-8")
+    settings = {"trajectories": trajectories, "trajectories_default_rule": morris_info["trajectories_default_rule"], "sobol_n_start": sobol_n_start,
+                "sobol_n_max": sobol_n_max, "rules_n_max": rules_n_max or sobol_n_max, "level_factors": LEVEL_FACTORS, "effect_factors": effect_factors, "seed": seed, "workers": workers}
+    (target / "manifest.json").write_text(json.dumps(manifest(settings, summary), indent=2, default=str) + "\n", encoding="utf-8")
     print(f"sensitivity study: {runs} runs in {run_seconds:.0f} s ({cpu:.0f} CPU s), analysis {analysis:.0f} s", flush=True)
     return summary
 
@@ -529,13 +604,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "sensitivity")
     ap.add_argument("--trajectories", type=int, default=FULL["trajectories"])
+    ap.add_argument("--trajectories-default-rule", type=int, default=FULL["trajectories_default_rule"],
+                    help="Morris trajectories under the default rule (its effect rankings choose the Sobol' factors)")
+    ap.add_argument("--rules-n-max", type=int, default=FULL["rules_n_max"], help="largest Sobol' N of the other rules' levels")
+    ap.add_argument("--effect-factors", type=int, default=FULL["effect_factors"], help="Sobol' factors of each intervention's effect")
     ap.add_argument("--sobol-n", type=int, default=FULL["sobol_n_start"], help="first Sobol' N (a power of 2)")
     ap.add_argument("--sobol-n-max", type=int, default=FULL["sobol_n_max"])
     ap.add_argument("--seed", type=int, default=FULL["seed"])
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--rules", nargs="+", choices=RULES, default=list(RULES))
     args = ap.parse_args(argv)
-    study(args.out, args.trajectories, args.sobol_n, args.sobol_n_max, args.seed, args.workers, tuple(args.rules))
+    study(args.out, args.trajectories, args.sobol_n, args.sobol_n_max, args.seed, args.workers, tuple(args.rules),
+          trajectories_default_rule=args.trajectories_default_rule, effect_factors=args.effect_factors, rules_n_max=args.rules_n_max)
     return 0
 
 

@@ -119,7 +119,8 @@ def test_pool_gives_the_same_runs_as_one_process() -> None:
 
 
 def test_a_tiny_study_writes_every_table(tmp_path: Path) -> None:
-    summary = study.study(tmp_path, trajectories=2, sobol_n_start=4, sobol_n_max=4, seed=5, workers=2, rules=("two_layer", "smoothing"), cache=None)
+    summary = study.study(tmp_path, trajectories=2, trajectories_default_rule=4, sobol_n_start=4, sobol_n_max=4, seed=5, workers=2,
+                          rules=("two_layer", "smoothing"), cache=None, effect_factors=3)
     import pandas as pd
 
     morris = pd.read_csv(tmp_path / "morris.csv")
@@ -130,15 +131,58 @@ def test_a_tiny_study_writes_every_table(tmp_path: Path) -> None:
     # the mandate arm's pressure is the screened value, the others run without it
     none = morris[(morris.arm == "none") & (morris.parameter == "funder_pressure")]
     assert (none["mu_star"] == 0).all()
+    # the default rule has its own, longer screening; the rules are compared on the shared trajectories
+    stab = pd.read_csv(tmp_path / "morris_stability.csv")
+    assert set(stab[stab.rule == "two_layer"]["trajectories"]) == {4} and set(stab[stab.rule == "smoothing"]["trajectories"]) == {2}
+    by_r = pd.read_csv(tmp_path / "morris_stability_by_trajectories.csv")
+    assert set(by_r["rule"]) == {"two_layer"} and sorted(set(by_r["trajectories"])) == [2, 4]
+    assert len(by_r) == 2 * len(study.ARMS) * len(study.OUTPUTS)
+    assert (pd.read_csv(tmp_path / "rule_levels.csv")["trajectories"] == 2).all()
     sobol = pd.read_csv(tmp_path / "sobol.csv")
     assert set(sobol["output"]) == set(study.SOBOL_OUTPUTS) and (sobol["N"] == 4).all()
+    effects = pd.read_csv(tmp_path / "sobol_effects.csv")
+    assert set(effects["arm"]) == set(study.ARMS) - {"none"} and set(effects["rule"]) == {"two_layer"}
+    for arm, t in effects.groupby("arm"):
+        assert list(dict.fromkeys(t["parameter"])) == [*study.top_factors(morris, 3, arm), study.DUMMY]
+        assert len(t) == 4 * len(study.SOBOL_OUTPUTS)
+    rules = pd.read_csv(tmp_path / "sobol_rules.csv")
+    assert set(rules["rule"]) == {"smoothing"} and set(rules["arm"]) == {"none"}
+    assert list(dict.fromkeys(rules["parameter"])) == [*study.top_factors(morris, study.LEVEL_FACTORS, rule="smoothing"), study.DUMMY]
     assert set(pd.read_csv(tmp_path / "rule_agreement.csv")["rule"]) == {"smoothing"}
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["versions"] and manifest["model_code"] and manifest["ranges"]["trust_gain"] == list(study.RANGES["trust_gain"])
-    assert summary["runs"] == 2 * (D + 1) * len(study.ARMS) * 2 + 4 * (len(summary["top_factors"]) + 3)
+    assert manifest["settings"]["trajectories_default_rule"] == 4 and manifest["code"]["sha256"]
+    level_runs = 4 * (study.LEVEL_FACTORS + 3)  # N (D + 2) points, D = the factors and the dummy
+    effect_runs = 2 * 4 * (3 + 3)  # each point with and without the intervention
+    assert summary["runs"] == (4 + 2) * (D + 1) * len(study.ARMS) + 2 * level_runs + 3 * effect_runs
+    assert summary["sobol_effects"]["mandate"]["runs"] == effect_runs and summary["sobol_rules"]["smoothing"]["runs"] == level_runs
     assert summary["cpu_ms_per_run"] > 0 and summary["run_minutes"] > 0
-    for name in ("morris_mu_sigma", "morris_mu_sigma_rules", "sobol"):
+    for name in ("morris_mu_sigma", "morris_mu_sigma_rules", "sobol", "sobol_effects", "sobol_rules"):
         assert (tmp_path / f"{name}.svg").is_file() and (tmp_path / f"{name}.png").stat().st_size > 1000
+
+
+def test_a_sobol_effect_is_the_paired_difference_of_two_runs() -> None:
+    """The effect's Sobol' output is, point by point, the run with the intervention minus the
+    run without it at the same parameters and seed (the runs recomputed here one by one)."""
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import sobol as sobol_sample
+
+    study._CACHE_DIR["dir"] = None
+    table, info = study.sobol(["trust_gain", "n_organisations"], 4, 4, 1, 9, arm="backbone")
+    prob = {"num_vars": 3, "names": ["trust_gain", "n_organisations", study.DUMMY],
+            "bounds": [list(study.RANGES["trust_gain"]), list(study.RANGES["n_organisations"]), [0.0, 1.0]]}
+    X = sobol_sample.sample(prob, 4, calc_second_order=False, seed=9)
+    points = [{**study.SOBOL_FIXED, **study.point_params(prob["names"], row)[0]} for row in X]
+    study._init(points, [sa.noise_seed(9, float(x)) for x in X[:, -1]])
+    durable = study.RAW.index("durable_collaborations")
+    y = np.array([(study._run((k, "backbone", "two_layer"))[durable] - study._run((k, "none", "two_layer"))[durable]) / p["n_organisations"]
+                  for k, p in enumerate(points)])
+    assert np.ptp(y) > 0
+    expected = sobol_analyze.analyze(prob, y, calc_second_order=False, conf_level=0.95, seed=9)
+    got = table[table.output == "durable_per_org"]
+    np.testing.assert_allclose(got["ST"], expected["ST"], rtol=1e-9)
+    np.testing.assert_allclose(got["S1"], expected["S1"], rtol=1e-9)
+    assert info["runs"] == 2 * len(X) and info["arm"] == "backbone"
 
 
 def test_committed_results_are_the_studys_and_say_what_they_met() -> None:
@@ -159,3 +203,57 @@ def test_committed_results_are_the_studys_and_say_what_they_met() -> None:
     assert summary["morris"]["repaired_share"] == 0
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["ranges"] == {k: list(v) for k, v in study.study_ranges().items()}
+
+
+def _committed_sobol(name: str):
+    import pandas as pd
+
+    folder = ROOT / "results" / "sensitivity"
+    return pd.read_csv(folder / f"{name}.csv"), json.loads((folder / "summary.json").read_text()), pd.read_csv(folder / "morris.csv")
+
+
+@pytest.mark.parametrize("name", ["sobol_effects", "sobol_rules"])
+def test_committed_sobol_designs_follow_the_screening_and_report_their_precision(name: str) -> None:
+    """Every intervention's effect (default rule) and every other rule's levels has its Sobol'
+    design: the factors are the top of that effect's or rule's committed Morris ranking, the
+    table has every output of every factor at one N, and the summary's precision claims are
+    the table's: largest ST half-width, whether it met the target, S1 <= ST within the CIs.
+    N stops below its maximum only when the target is met."""
+    table, summary, morris = _committed_sobol(name)
+    infos = summary[name]
+    settings = json.loads((ROOT / "results" / "sensitivity" / "manifest.json").read_text())["settings"]
+    ref = DEFAULTS["trust_rule"]
+    expected = ({arm: (ref, arm, settings["effect_factors"]) for arm in study.ARMS if arm != "none"} if name == "sobol_effects"
+                else {rule: (rule, "none", settings["level_factors"]) for rule in study.RULES if rule != ref})
+    assert set(infos) == set(expected)
+    for key, (rule, arm, k) in expected.items():
+        info, t = infos[key], table[(table.rule == rule) & (table.arm == arm)]
+        assert info["factors"] == [*study.top_factors(morris, k, arm, rule), study.DUMMY]
+        assert len(t) == len(info["factors"]) * len(study.SOBOL_OUTPUTS) and set(t["output"]) == set(study.SOBOL_OUTPUTS)
+        assert (t["N"] == info["N"]).all()
+        assert info["runs"] == info["N"] * (len(info["factors"]) + 2) * (1 if arm == "none" else 2)
+        assert info["max_ST_conf"] == pytest.approx(t["ST_conf"].max(), rel=1e-3)
+        assert info["target_met"] == bool(t["ST_conf"].max() <= study.ST_HALFWIDTH + 5e-4)
+        if info["N"] < settings["rules_n_max" if name == "sobol_rules" else "sobol_n_max"]:
+            assert info["target_met"]  # the doubling stops early only at the target
+        else:
+            assert info["N_needed"] >= info["N"] and info["target_met"] == (info["N_needed"] == info["N"])
+        within = t["S1"] - t["S1_conf"] <= t["ST"] + t["ST_conf"] + 5e-4
+        assert (t["S1_le_ST"] == within).all() and info["S1_le_ST_all"] == bool(within.all())
+        assert (t["ST_conf"] >= 0).all() and np.isfinite(t[["S1", "ST"]].to_numpy()).all()
+
+
+def test_committed_stability_grows_with_the_trajectories() -> None:
+    """The split-half stability is measured at every multiple of the shared trajectory count
+    under the default rule, for every arm and output, and the largest count is the screening's."""
+    import pandas as pd
+
+    folder = ROOT / "results" / "sensitivity"
+    by_r = pd.read_csv(folder / "morris_stability_by_trajectories.csv")
+    summary = json.loads((folder / "summary.json").read_text())
+    r, r_default = summary["morris"]["trajectories"], summary["morris"]["trajectories_default_rule"]
+    assert sorted(set(by_r["trajectories"])) == list(range(r, r_default + 1, r))
+    assert len(by_r) == len(set(by_r["trajectories"])) * len(study.ARMS) * len(study.OUTPUTS)
+    stab = pd.read_csv(folder / "morris_stability.csv")
+    full = stab[stab.rule == DEFAULTS["trust_rule"]].merge(by_r[by_r.trajectories == r_default], on=["rule", "arm", "output"])
+    np.testing.assert_allclose(full["spearman_median_x"], full["spearman_median_y"], rtol=1e-3)
