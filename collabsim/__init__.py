@@ -5,7 +5,6 @@ coordination, cooperation and collaboration, one step at a time, under funders, 
 backbone organisation and their own history. See ``docs/ODD.md``.
 """
 
-from . import _memory  # noqa: F401  (the allocator policy for large arrays, before any model is built)
 from ._version import __version__
 from .model import CollaborationModel
 from .parameters import PARAMETERS, Parameter, ParameterError
