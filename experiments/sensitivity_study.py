@@ -530,7 +530,7 @@ def manifest(settings: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
             "versions": versions(), "model_code": model_code(), "code": code_hash(), "git": git_commit(), **info}
 
 
-FULL = dict(trajectories=30, trajectories_default_rule=90, sobol_n_start=1024, sobol_n_max=8192, rules_n_max=4096, effect_factors=6, seed=606)
+FULL = dict(trajectories=30, trajectories_default_rule=90, sobol_n_start=1024, sobol_n_max=16384, rules_n_max=4096, effect_factors=6, seed=606)
 QUICK = dict(trajectories=4, trajectories_default_rule=8, sobol_n_start=16, sobol_n_max=32, rules_n_max=16, effect_factors=3, seed=606)
 LEVEL_FACTORS = 8
 """Sobol' factors of the levels (per rule); an effect's count is ``effect_factors`` (its
