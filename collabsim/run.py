@@ -50,7 +50,7 @@ def run_model(scenario: str = "default", seed: int | None = None, months: int | 
         metrics = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         return RunResult(metrics, model.relationships(), model.summary(), dict(model.params))
     finally:
-        release_model(model)  # a finished model is garbage, even on Mesa < 3.5
+        discard(model)
 
 
 def run_metrics(scenario: str = "default", seed: int | None = None, months: int | None = None, **parameters: Any) -> dict[str, np.ndarray]:
@@ -68,4 +68,20 @@ def run_metrics(scenario: str = "default", seed: int | None = None, months: int 
         rows = np.vstack([model.metrics_row()[None, :], model.run_rows(months)]) if months else model.metrics_row()[None, :]
         return _columns(rows)
     finally:
-        release_model(model)  # what keeps a sweep worker's memory flat on Mesa < 3.5
+        discard(model)
+
+
+def discard(model: CollaborationModel) -> None:
+    """Free a finished model that nothing outside the run functions holds, now.
+
+    ``release_model`` drops Mesa < 3.5's process-wide reference (what kept every model alive).
+    What is left is cycles (each agent holds its model, Mesa's agent sets and step wrapper
+    hold it too): freed only by Python's full cycle collection, which runs after tens of
+    thousands of new long-lived objects. Measured over 20,000 default runs in one process,
+    dead models piled up to 28 MB between collections. Emptying the model's and its agents'
+    attributes breaks every cycle, so reference counting frees each model as its run ends.
+    """
+    release_model(model)  # a finished model is garbage, even on Mesa < 3.5
+    for agent in getattr(model, "organisations", ()):
+        vars(agent).clear()
+    vars(model).clear()

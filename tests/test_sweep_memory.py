@@ -160,3 +160,17 @@ def test_dask_holds_a_bounded_window_of_tasks():
     assert window == 4  # at least 4, else 2 per worker thread
     assert counter.stored == 12
     assert 1 <= counter.most <= window
+
+
+def test_the_run_functions_free_their_models_without_the_cycle_collector(tracked):
+    """A sweep worker's dead models go by reference counting, not at Python's next full collection."""
+    gc.collect()
+    gc.disable()
+    try:
+        collabsim.run.run_model("default", seed=1, months=MONTHS)
+        collabsim.run.run_metrics("default", seed=2, months=MONTHS)
+        engine.run_batch("default", MONTHS, [], [(0, 0, 0, 3, {})])
+        assert len(tracked) == 3
+        assert sum(ref() is not None for ref in tracked) == 0
+    finally:
+        gc.enable()
