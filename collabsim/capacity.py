@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import hot, jit
 from .levels import COST, TOP
 
 def step_costs(cost: np.ndarray) -> np.ndarray:
@@ -64,6 +64,34 @@ def allocate_pairs(
 FITS_I, FITS_J, ROOM_I, ROOM_J = 1, 2, 4, 8
 
 
+INSERTION_SORT_MAX = 48
+"""Longer runs of one organisation's ties are sorted by merge sort (insertion sort is
+quadratic); the order is the same either way (both are stable)."""
+
+
+@hot
+def sort_segment(entry, rank, lo, hi):  # pragma: no cover - compiled
+    """Sort ``entry[lo:hi]`` and ``rank[lo:hi]`` by rank, stably, in place.
+
+    One organisation has a handful of working ties: sorting each where it lies costs no
+    more memory than the ties themselves (a sort of all entries by rank needed four more
+    arrays as long as the table, and a counting array as long as the range of ranks)."""
+    if hi - lo <= INSERTION_SORT_MAX:
+        for a in range(lo + 1, hi):
+            e, q = entry[a], rank[a]
+            b = a - 1
+            while b >= lo and rank[b] > q:
+                entry[b + 1], rank[b + 1] = entry[b], rank[b]
+                b -= 1
+            entry[b + 1], rank[b + 1] = e, q
+        return
+    order = np.argsort(rank[lo:hi], kind="mergesort")
+    moved_entry = entry[lo:hi][order]
+    moved_rank = rank[lo:hi][order]
+    entry[lo:hi] = moved_entry
+    rank[lo:hi] = moved_rank
+
+
 @jit
 def _allocate(i, j, level, trust, cap, budget, works, climb_room, level_cost, step_cost):  # pragma: no cover - compiled
     """The rule in one pass: ``budget`` becomes the spare capacity, in place.
@@ -96,36 +124,10 @@ def _allocate(i, j, level, trust, cap, budget, works, climb_room, level_cost, st
                 entry[e] = side * k + r
                 weaker = min(trust[r], trust[cap + r])
                 rank[e] = np.int32(np.rint((5.0 - (level[r] + weaker)) * PRIORITY_RESOLUTION))
-    # within each organisation, highest priority (lowest rank) first; stable: a counting
-    # sort of all entries by rank, then one by organisation (each keeps the order it is given)
-    m = start[n]
-    if m:
-        low = high = rank[0]
-        for e in range(m):
-            low = min(low, rank[e])
-            high = max(high, rank[e])
-        bucket = np.zeros(high - low + 2, dtype=np.int64)
-        for e in range(m):
-            bucket[rank[e] - low + 1] += 1
-        for q in range(high - low + 1):
-            bucket[q + 1] += bucket[q]
-        by_rank = np.empty(m, dtype=np.int32)
-        for e in range(m):
-            by_rank[bucket[rank[e] - low]] = e
-            bucket[rank[e] - low] += 1
-        owner = np.empty(m, dtype=np.int32)
-        for o in range(n):
-            for e in range(start[o], start[o + 1]):
-                owner[e] = o
-        fill = start[:n].copy()
-        sorted_entry = np.empty(m, dtype=np.int32)
-        sorted_rank = np.empty(m, dtype=np.int32)
-        for q in range(m):
-            e = by_rank[q]
-            f = fill[owner[e]]
-            fill[owner[e]] += 1
-            sorted_entry[f], sorted_rank[f] = entry[e], rank[e]
-        entry, rank = sorted_entry, sorted_rank
+    # within each organisation, highest priority (lowest rank) first; stable (equal ranks
+    # keep the order above), each organisation's few ties sorted where they lie
+    for o in range(n):
+        sort_segment(entry, rank, start[o], start[o + 1])
     # cost of each tie and all ranked above it, a running total as cumsum would give;
     # whether it fits, and whether the next level's extra cost would fit too
     flags = np.zeros(k, dtype=np.uint8)

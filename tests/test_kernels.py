@@ -149,6 +149,28 @@ def test_capacity_pass_is_the_capacity_rule(net):
     assert (spare >= -1e-12).all()
 
 
+@pytest.mark.parametrize("hub_ties", [capacity.INSERTION_SORT_MAX, capacity.INSERTION_SORT_MAX + 1, 300])
+def test_capacity_pass_ranks_a_hub_with_many_ties(hub_ties):
+    """A hub's ties are ranked by insertion sort up to ``INSERTION_SORT_MAX`` and by merge
+    sort above it; equal priorities (a few distinct levels and trusts) keep the rule's order."""
+    rng = np.random.default_rng(hub_ties)
+    n = hub_ties + 1
+    i = np.zeros(hub_ties, dtype=np.int64)  # organisation 0 is the hub, every tie's first partner
+    j = np.arange(1, n, dtype=np.int64)
+    order = rng.permutation(hub_ties)
+    i, j = np.where(order % 2 == 0, i, j), np.where(order % 2 == 0, j, i)  # the hub on both sides
+    level = rng.integers(0, 5, hub_ties).astype(np.int8)
+    weaker = rng.choice([0.2, 0.5, 0.5004, 0.9], hub_ties)
+    budget = np.full(n, 3.0)
+    budget[0] = 0.5 * COST[level].sum()  # half of what the hub's working ties cost
+    works, room, spare = capacity.allocate(i, j, level, weaker, budget)
+    ref_works, ref_room, ref_spare = reference_allocation(i, j, level, weaker, budget)
+    assert 0 < works.sum() < (level >= 1).sum()  # the hub's budget cuts through its ranking
+    np.testing.assert_array_equal(works, ref_works)
+    np.testing.assert_array_equal(room, ref_room)
+    np.testing.assert_allclose(spare, ref_spare, atol=1e-12)
+
+
 def test_pair_index_for_large_communities_uses_wide_integers():
     rel = RelationshipTable(50_000)
     assert rel.i.dtype == np.int32 and rel._sorted_keys.dtype == np.int64
