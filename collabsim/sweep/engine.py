@@ -178,14 +178,14 @@ _batches_in_this_worker = 0
 
 
 def run_batch_in_worker(*task: Any) -> pd.DataFrame:
-    """``run_batch`` in a local worker, then free the batch's models at once.
+    """``run_batch`` in a local worker, then collect whatever cyclic garbage the batch left.
 
-    A finished model is cyclic garbage (its agents point back at it); left to Python's
-    generational collector it waits in the oldest generation, whose full collections
-    are rare, and the worker's memory creeps up by about 2 MB per 1,000 runs. A full
-    collection after every batch frees it; it is cheap because what was alive at start-up
-    and after the first batch (imports, numba's dispatchers, caches) is frozen out of
-    the collector's scans. Collecting changes no result.
+    Each finished model is freed when its run ends (``run.discard`` breaks its cycles);
+    a full collection after every batch also catches cycles made elsewhere (pandas,
+    numba's dispatch), so nothing waits for Python's rare full collections while the
+    worker's memory creeps up. It is cheap because what was alive at start-up and after
+    the first batch (imports, numba's dispatchers, caches) is frozen out of the
+    collector's scans. Collecting changes no result.
     """
     global _batches_in_this_worker
     try:
