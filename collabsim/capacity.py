@@ -65,31 +65,30 @@ FITS_I, FITS_J, ROOM_I, ROOM_J = 1, 2, 4, 8
 
 
 INSERTION_SORT_MAX = 48
-"""Longer runs of one organisation's ties are sorted by merge sort (insertion sort is
-quadratic); the order is the same either way (both are stable)."""
+"""Longer runs of one organisation's ties are sorted by ``np.sort`` (insertion sort is
+quadratic); the keys are distinct, so every sort gives the same order."""
+
+SIDE_BIT = 30
+"""A tie's key below its rank: ``side << SIDE_BIT | row`` (row < 2**30)."""
 
 
 @hot
-def sort_segment(entry, rank, lo, hi):  # pragma: no cover - compiled
-    """Sort ``entry[lo:hi]`` and ``rank[lo:hi]`` by rank, stably, in place.
+def sort_segment(key, lo, hi):  # pragma: no cover - compiled
+    """Sort ``key[lo:hi]`` in place (ascending; the keys are distinct).
 
     One organisation has a handful of working ties: sorting each where it lies costs no
     more memory than the ties themselves (a sort of all entries by rank needed four more
     arrays as long as the table, and a counting array as long as the range of ranks)."""
     if hi - lo <= INSERTION_SORT_MAX:
         for a in range(lo + 1, hi):
-            e, q = entry[a], rank[a]
+            q = key[a]
             b = a - 1
-            while b >= lo and rank[b] > q:
-                entry[b + 1], rank[b + 1] = entry[b], rank[b]
+            while b >= lo and key[b] > q:
+                key[b + 1] = key[b]
                 b -= 1
-            entry[b + 1], rank[b + 1] = e, q
+            key[b + 1] = q
         return
-    order = np.argsort(rank[lo:hi], kind="mergesort")
-    moved_entry = entry[lo:hi][order]
-    moved_rank = rank[lo:hi][order]
-    entry[lo:hi] = moved_entry
-    rank[lo:hi] = moved_rank
+    key[lo:hi] = np.sort(key[lo:hi])
 
 
 @jit
@@ -104,8 +103,10 @@ def _allocate(i, j, level, trust, cap, budget, works, climb_room, level_cost, st
     """
     n = budget.size
     k = i.size
-    # the working ties of each organisation, grouped by organisation (counting sort);
-    # an entry is side * k + row (side 0: the organisation is i, 1: it is j)
+    # the working ties of each organisation, grouped by organisation (counting sort), each
+    # as one key: its rank (priority, highest first) above its side (0: the organisation
+    # is i, 1: it is j) and its row, so sorting the keys orders an organisation's ties by
+    # rank, equal ranks in the order of the rule (its i ties first, each side in row order)
     count = np.zeros(n + 1, dtype=np.int64)
     for r in range(k):
         if level[r] >= 1:
@@ -113,21 +114,18 @@ def _allocate(i, j, level, trust, cap, budget, works, climb_room, level_cost, st
             count[j[r] + 1] += 1
     start = np.cumsum(count)
     fill = start[:n].copy()
-    entry = np.empty(start[n], dtype=np.int32)  # 32 bits: half the memory of the month's largest temporaries
-    rank = np.empty(start[n], dtype=np.int32)
+    key = np.empty(start[n], dtype=np.int64)
     for side in range(2):
         ends = i if side == 0 else j
         for r in range(k):
             if level[r] >= 1:
                 e = fill[ends[r]]
                 fill[ends[r]] += 1
-                entry[e] = side * k + r
                 weaker = min(trust[r], trust[cap + r])
-                rank[e] = np.int32(np.rint((5.0 - (level[r] + weaker)) * PRIORITY_RESOLUTION))
-    # within each organisation, highest priority (lowest rank) first; stable (equal ranks
-    # keep the order above), each organisation's few ties sorted where they lie
+                rank = np.int64(np.rint((5.0 - (level[r] + weaker)) * PRIORITY_RESOLUTION))
+                key[e] = (rank << 32) | (np.int64(side) << SIDE_BIT) | r
     for o in range(n):
-        sort_segment(entry, rank, start[o], start[o + 1])
+        sort_segment(key, start[o], start[o + 1])
     # cost of each tie and all ranked above it, a running total as cumsum would give;
     # whether it fits, and whether the next level's extra cost would fit too
     flags = np.zeros(k, dtype=np.uint8)
@@ -139,7 +137,7 @@ def _allocate(i, j, level, trust, cap, budget, works, climb_room, level_cost, st
         offset = 0.0
         limit = budget[o] + 1e-12
         for e in range(start[o], start[o + 1]):
-            side, r = entry[e] // k, entry[e] % k
+            side, r = (key[e] >> SIDE_BIT) & 1, key[e] & ((1 << SIDE_BIT) - 1)
             cost = level_cost[level[r]]
             running += cost
             if e == start[o]:
