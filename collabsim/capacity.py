@@ -107,23 +107,24 @@ def _allocate(i, j, level, trust, cap, budget, works, climb_room, level_cost, st
     # as one key: its rank (priority, highest first) above its side (0: the organisation
     # is i, 1: it is j) and its row, so sorting the keys orders an organisation's ties by
     # rank, equal ranks in the order of the rule (its i ties first, each side in row order)
-    count = np.zeros(n + 1, dtype=np.int64)
+    start = np.zeros(n + 1, dtype=np.int64)
     for r in range(k):
         if level[r] >= 1:
-            count[i[r] + 1] += 1
-            count[j[r] + 1] += 1
-    start = np.cumsum(count)
+            start[i[r] + 1] += 1
+            start[j[r] + 1] += 1
+    for o in range(n):
+        start[o + 1] += start[o]
     fill = start[:n].copy()
     key = np.empty(start[n], dtype=np.int64)
-    for side in range(2):
-        ends = i if side == 0 else j
-        for r in range(k):
-            if level[r] >= 1:
-                e = fill[ends[r]]
-                fill[ends[r]] += 1
-                weaker = min(trust[r], trust[cap + r])
-                rank = np.int64(np.rint((5.0 - (level[r] + weaker)) * PRIORITY_RESOLUTION))
-                key[e] = (rank << 32) | (np.int64(side) << SIDE_BIT) | r
+    for r in range(k):  # the keys fix the order, not where they are written
+        if level[r] >= 1:
+            weaker = min(trust[r], trust[cap + r])
+            rank = np.int64(np.rint((5.0 - (level[r] + weaker)) * PRIORITY_RESOLUTION))
+            a, b = i[r], j[r]
+            key[fill[a]] = (rank << 32) | r
+            key[fill[b]] = (rank << 32) | (np.int64(1) << SIDE_BIT) | r
+            fill[a] += 1
+            fill[b] += 1
     for o in range(n):
         sort_segment(key, start[o], start[o + 1])
     # cost of each tie and all ranked above it, a running total as cumsum would give;
