@@ -179,27 +179,17 @@ class CollaborationModel(mesa.Model):
         rng = self.rng
         k = a.size
         u_level, u_trust, u_months = rng.random(k), rng.random((2, k)), rng.random(k)
-        t0, r0 = self.first_contact_state(a, b)
-        ratio = float(self.params["history_level_ratio"])
-        weights = ratio ** np.arange(levels.TOP + 1)
+        weights = float(self.params["history_level_ratio"]) ** np.arange(levels.TOP + 1)
         cdf = np.cumsum(weights) / weights.sum()
-        lvl = np.minimum(np.searchsorted(cdf, u_level, side="right"), levels.TOP)
-        ceiling = 1.0 - r0
-        need = self.ladder[NEED]
-        while True:  # the deepest level the ceiling lets the pair hold
-            too_high = need[lvl] > ceiling
-            if not too_high.any():
-                break
-            lvl = np.where(too_high, lvl - 1, lvl)
-        low = np.where(lvl == levels.AWARE, np.minimum(t0, ceiling), need[lvl])
-        high = np.minimum(np.where(lvl < levels.TOP, need[np.minimum(lvl + 1, levels.TOP)], 1.0), ceiling)
-        high = np.maximum(high, low)
-        t = low + u_trust * (high - low)
-        self._add_historic(a, b, lvl, t, np.vstack([r0, r0]), u_months)
+        self._ensure_room(k)
+        S, _, P, K, O, R, _, _ = self._engine_state()
+        engine.start_with_history(S, P, K, O, R, a, b, u_level, u_trust, u_months, cdf)
+        self.rel.set_size(int(S[engine.SIZE]))
+        self._sync_table()
 
-    def _add_historic(self, a: np.ndarray, b: np.ndarray, level: np.ndarray, t: np.ndarray, r: np.ndarray, u_months: np.ndarray | None = None) -> np.ndarray:
-        """Add relationships that existed before the run, at their levels (capped by purpose
-        unless observed)."""
+    def _add_historic(self, a: np.ndarray, b: np.ndarray, level: np.ndarray, t: np.ndarray, r: np.ndarray) -> np.ndarray:
+        """Add an observed community's relationships at their levels (a drawn history is
+        ``engine.start_with_history``)."""
         rel = self.rel
         keep = (a != b)
         a, b, level, t, r = a[keep], b[keep], level[keep], t[:, keep], r[:, keep]
@@ -212,22 +202,13 @@ class CollaborationModel(mesa.Model):
         _, first = np.unique(key, return_index=True)
         first.sort()
         lo, hi, level, t, r = lo[first], hi[first], level[first], t[:, first], r[:, first]
-        u = None if u_months is None else u_months[keep][first]
         rows = self.add_pairs(lo, hi, t, r)
         if rows.size == 0:
             return rows
-        lvl = level.astype(np.int64)
-        if self.community is None:
-            lvl = np.minimum(lvl, rel.purpose[rows])
+        lvl = level.astype(np.int64)  # observed: not capped by a drawn purpose
         rel.level[rows] = lvl
         rel.historic[rows] = True
         rel.work_month[rows] = np.where(lvl >= levels.NETWORKING, 0, NEVER)
-        if u is not None:
-            needed = np.where(rel.mismatch[rows], self.ladder[MONTHS_MISMATCH][lvl], self.ladder[MONTHS][lvl])
-            needed = np.where(lvl == levels.TOP, self.params["durable_months"], needed)
-            done = np.floor(u * needed).astype(np.int64)
-            rel.work_at_level[rows] = done
-            rel.months_at_level[rows] = done
         return rows
 
     # ------------------------------------------------------------------ helpers
@@ -375,9 +356,10 @@ class CollaborationModel(mesa.Model):
         first = int(self._S[engine.FIRST_COLLAB])
         return None if first < 0 else first
 
-    def _ensure_room(self) -> None:
-        """Free rows for a month's new pairs (the engine never grows the table itself)."""
-        needed = self.rel.size + engine.room_needed(self.n)
+    def _ensure_room(self, pairs: int | None = None) -> None:
+        """Free rows for ``pairs`` new pairs (default: a month's most, ``engine.room_needed``):
+        the engine never grows the table itself."""
+        needed = self.rel.size + (engine.room_needed(self.n) if pairs is None else int(pairs))
         if needed > self.rel.capacity:
             self._state = None  # the engine's hold on the old stores: each goes once it is copied
             self.rel._reserve(needed)
