@@ -89,14 +89,6 @@ def jit(fn: F) -> F:
     return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
 
 
-def step(fn: F) -> F:
-    """``jit`` for a step that only compiled code calls (a month's step that takes the
-    whole state): no Python wrapper and no C wrapper are built for it. A wrapper that
-    unpacks dozens of arrays from Python objects is large code, compiled on a machine's
-    first run for nothing (about a seventh of the first compile's generated code)."""
-    return numba.njit(cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)(fn)
-
-
 def hot(fn: F) -> F:
     """``jit`` for a small rule called per pair inside the monthly passes, inlined into
     its callers: a call that passes arrays costs an atomic reference count per array

@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from . import streams
-from ._jit import borrowed, hot, jit, step
+from ._jit import borrowed, hot, jit
 from .capacity import _allocate
 from .crisis import intensity_one
 from .kernels import CHOICE_SKIP, first_contact_one, first_contacts, hear, joint_work, learn, pair_facts, repair_one, staff_leave, age_pairs
@@ -370,7 +370,7 @@ def add_pairs(S, K, O, R, a, b, t, d):  # pragma: no cover - compiled
     return add_kept_pairs(S, K, O, R, a, b, t, d, np.empty(a.size, dtype=np.bool_))
 
 
-@step
+@jit
 def add_kept_pairs(S, K, O, R, a, b, t, d, keep):  # pragma: no cover - compiled
     """``add_pairs``, saying which candidates were added (``keep``: not a self-pair, not
     known, the first of duplicates): the q-th kept one is row ``size + q``."""
@@ -445,7 +445,7 @@ def start_with_history(S, P, K, O, R, a, b, u_level, u_trust, u_months, cdf):  #
 
 
 # --- 5 work ------------------------------------------------------------------------------------
-@step  # not inlined: a call with more than 30 arguments is a *args call to Python's compiler
+@jit  # not inlined: a call with more than 30 arguments is a *args call to Python's compiler
 def work(S, C, P, ladder, w, rule_p, skill, reliability, mandate, capacity_gain, forum_member, served, choice,
          i, j, level, rivalry, successes, failures, broken, work_at_level, mismatch, same_sector, trust, damage, pos, neg,
          worked, success, broken_now, culprit_is_i, out_level, events, works, shock, allocated):  # pragma: no cover - compiled
@@ -487,7 +487,7 @@ def work(S, C, P, ladder, w, rule_p, skill, reliability, mandate, capacity_gain,
                 events[r] |= EV_BROKEN
 
 
-@step
+@jit
 def disrupt(S, C, P, K, R, shock):  # pragma: no cover - compiled
     """First month of a crisis: some working pairs' joint work fails honestly (7.12)."""
     ladder, rule_p = K[0], K[2]
@@ -506,7 +506,7 @@ def disrupt(S, C, P, K, R, shock):  # pragma: no cover - compiled
     C[C_FAILURES] += hits
 
 
-@step
+@jit
 def meetings_month(S, P, K, O, R, M):  # pragma: no cover - compiled
     """Forum and backbone meetings (7.5): good ones heal, poor ones are a small setback."""
     rule_p = K[2]
@@ -647,7 +647,7 @@ def funder_acts(F, f, month):  # pragma: no cover - compiled
     return ends, grants, reviews
 
 
-@step
+@jit
 def grant_round(f, S, C, P, K, O, R, Fd):  # pragma: no cover - compiled
     """Working partnerships apply; the eligible are funded unless money is scarce; the
     losers turn against the winners of their sector they know (rivalry)."""
@@ -695,7 +695,7 @@ def grant_round(f, S, C, P, K, O, R, Fd):  # pragma: no cover - compiled
     C[C_RIVALRIES] += rivals
 
 
-@step
+@jit
 def review(f, S, C, K, R, M, Fd):  # pragma: no cover - compiled
     """Push lagging partnerships whose own pace would miss the deadline (004)."""
     F = Fd[0]
@@ -728,7 +728,7 @@ def review(f, S, C, K, R, M, Fd):  # pragma: no cover - compiled
         M[6][r] |= EV_FORCED
 
 
-@step
+@jit
 def push(S, C, R, M, r, new_level):  # pragma: no cover - compiled
     """A funder moves pair ``r`` up to ``new_level`` (one step), with the records that go with it."""
     level, months_at_level, work_at_level, forced, collab_month, work_month = R[2], R[3], R[4], R[11], R[13], R[14]
@@ -749,7 +749,7 @@ def push(S, C, R, M, r, new_level):  # pragma: no cover - compiled
             S[FIRST_COLLAB] = S[MONTH]
 
 
-@step
+@jit
 def end_funding(f, S, C, K, R, M, Fd):  # pragma: no cover - compiled
     """The money ends: relationships it held (funded in its last round, or pushed by a
     funder) that trust cannot hold dissolve (004)."""
@@ -811,7 +811,7 @@ def spread(S, K, R, teller, subject, rows, lv, reach):  # pragma: no cover - com
     return spread_to(S, K[0], K[2], R[0], R[1], R[2], R[18], R[19], R[21], R[22], R[23], R[24], teller, subject, rows, lv, reach)
 
 
-@step
+@jit
 def spread_to(S, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, teller, subject, rows, lv, reach):  # pragma: no cover - compiled
     """``spread`` from the arrays it reads."""
     size = S[SIZE]
@@ -841,7 +841,7 @@ def metrics_row(S, C, P, K, O, R, row):  # pragma: no cover - compiled
     month_row(S, C, P, K[0], O[0], O[8], R[0], R[1], R[2], R[3], R[15], R[16], R[18], R[19], row)
 
 
-@step
+@jit
 def month_row(S, C, P, ladder, sector, budget, i, j, level, months_at_level, same_sector, harmed, trust, damage, row):  # pragma: no cover - compiled
     """``metrics_row`` from the arrays it reads: ``run_months`` calls this every month, and a
     compiled call takes an atomic reference per array it is handed (the state tuples hold
