@@ -12,7 +12,7 @@ full run, every ``results/<folder>/FINDINGS.md`` is rendered again from its temp
 ``experiments/findings/`` (``experiments/findings.py``), so the text follows the new tables.
 
 Usage:
-    python experiments/run_all.py            # the full study: about an hour on 2 quiet cores from an empty cache
+    python experiments/run_all.py            # the full study: about 40 minutes on 2 cores from an empty cache
     python experiments/run_all.py --quick    # a small version (a few minutes): results/quick/
     python experiments/run_all.py --only q2_funder --workers 2
 
