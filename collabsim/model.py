@@ -38,7 +38,7 @@ from .parameters import DEFAULTS, PARAMETERS, ParameterError, check_consistency,
 from .relationships import MAX_MONTHS, NEVER, RelationshipTable
 from .scenarios import SECTORS, check_funders, get_scenario
 from .seeding import SeedLike, resolve_seed
-from .structure import COST, MONTHS, MONTHS_MISMATCH, NEED, STAKE
+from .structure import COST, STAKE
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
