@@ -224,9 +224,16 @@ class Tab:
         self.page.get_by_role("option", name=option, exact=True).last.click()
 
     def open_group(self, title: str) -> None:
+        """Open a parameter group and wait until it is open: on a busy machine a click that lands
+        while the page is still drawing the last month can be lost, so click again after a while."""
         header = self.page.locator(".v-expansion-panel-header", has_text=title).first
-        if "v-expansion-panel-header--active" not in (header.get_attribute("class") or ""):
-            header.click()
+        for tick in range(40):  # 40 x 0.5 s; a click every 5 s until the panel says it is open
+            if "v-expansion-panel-header--active" in (header.get_attribute("class") or ""):
+                return
+            if tick % 10 == 0:
+                header.click()
+            self.page.wait_for_timeout(500)
+        raise AssertionError(f"the parameter group {title!r} did not open in 20 s")
 
     def no_traceback(self) -> None:
         assert self.page.get_by_text("Traceback", exact=False).count() == 0, self.page.inner_text("body")[:3000]
@@ -597,7 +604,9 @@ def _flip_switch(page, name: str, shown: str) -> None:
     still busy drawing the last month is lost, so click once more if nothing shows."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    page.get_by_role("switch", name=name, exact=True).click(force=True)
+    switch = page.get_by_role("switch", name=name, exact=True)
+    switch.wait_for(timeout=30_000)  # the group's content is drawn a moment after it opens
+    switch.click(force=True)
     try:
         page.get_by_text(shown).wait_for(timeout=10_000)
     except PlaywrightTimeout:
