@@ -29,7 +29,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import capacity, crisis, engine, kernels, levels, streams, structure, trust
+from . import capacity, crisis, engine, kernels, levels, streams, structure, trust, warmup
 from .agents import Organisation, OrganisationArrays
 from .backbone import Backbone
 from .funder import Funder
@@ -82,6 +82,7 @@ class CollaborationModel(mesa.Model):
                 )
             params["n_organisations"] = community.n
         params["seed"] = resolve_seed(seed, rng)
+        warmup.ensure_compiled()  # once per process: a cold cache is compiled on every core
         super().__init__(rng=params["seed"])
         self.preset = sc
         self.params = params
