@@ -45,9 +45,19 @@ POLL_SECONDS = 0.02
 _done = False
 
 
+def cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def helpers_wanted() -> int:
-    """Helper processes to start: one per spare core, at most three (``COLLABSIM_COMPILE_HELPERS``
-    overrides; 0 compiles in this process only)."""
+    """Helper processes a build may start: one per spare core, at most three
+    (``COLLABSIM_COMPILE_HELPERS`` sets another number; 0 compiles in this process only). A
+    build never starts more than the cores left by the processes already building (a sweep's
+    workers all build together), and a helper stops when there are more builders than cores."""
     setting = os.environ.get("COLLABSIM_COMPILE_HELPERS", "").strip()
     if setting:
         if setting.isdigit():
@@ -55,11 +65,19 @@ def helpers_wanted() -> int:
         LOGGER.warning("COLLABSIM_COMPILE_HELPERS=%r is not a whole number of helper processes (0 or more); "
                        "compiling without helpers", setting)
         return 0
+    return max(0, min(cores() - 1, 3))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
     try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(0, min(cores - 1, 3))
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, another user's
+    return True
 
 
 # --- the plan ---------------------------------------------------------------------------------
@@ -77,6 +95,7 @@ def _type_of(text: str) -> Any:
 
     names = {k: getattr(types, k) for k in dir(types) if not k.startswith("_")}
     names["literal"] = types.literal
+    names["bool"] = types.boolean  # numba < 0.61 has no ``types.bool``
     return eval(text, {"__builtins__": {}}, names)  # noqa: S307 (our own plan file, numba type names only)
 
 
@@ -114,10 +133,25 @@ def _is_cached(dispatcher: Any, signature: tuple) -> bool:
 class _Build:
     """Claims and compiles the plan's functions, with the other processes of the same build."""
 
-    def __init__(self, plan: list[dict[str, Any]], folder: Path) -> None:
+    def __init__(self, plan: list[dict[str, Any]], folder: Path, helper: bool = False) -> None:
         self.plan = plan
         self.folder = folder
+        self.helper = helper
         self.compiled: list[str] = []
+
+    def join(self, pid: int | None = None) -> None:
+        """Count ``pid`` (this process by default) among the processes building."""
+        (self.folder / f"member-{pid or os.getpid()}").touch()
+
+    def members(self) -> int:
+        """Live processes building (a sweep's workers, their helpers)."""
+        count = 0
+        for path in self.folder.glob("member-*"):
+            try:
+                count += _alive(int(path.name[len("member-"):]))
+            except ValueError:
+                continue
+        return count
 
     def _file(self, name: str, kind: str) -> Path:
         return self.folder / f"{name.replace(':', '.')}.{kind}"
@@ -132,13 +166,7 @@ class _Build:
             return True  # being written this instant
         if pid == os.getpid():
             return False  # an earlier build in this process that stopped part way
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except OSError:
-            return True
-        return True
+        return _alive(pid)
 
     def _claim(self, name: str) -> bool:
         path = self._file(name, "claim")
@@ -178,6 +206,8 @@ class _Build:
                     continue
                 if not all(self.done(n) for n in item["needs"]):
                     continue
+                if self.helper and self.members() > cores():
+                    return  # more builders than cores: leave the rest to them
                 if self._claim(item["name"]):
                     self._compile(item)
                     pending.remove(item)
@@ -216,7 +246,9 @@ def _start_helper(folder: Path) -> subprocess.Popen | None:
 
 def _helper(folder: str) -> None:
     """A helper process: compile the plan's functions with the process that started it."""
-    _Build(load_plan(), Path(folder)).run(time.monotonic() + WAIT_SECONDS)
+    build = _Build(load_plan(), Path(folder), helper=True)
+    build.join()
+    build.run(time.monotonic() + WAIT_SECONDS)
 
 
 def ensure_compiled() -> list[str]:
@@ -236,14 +268,19 @@ def ensure_compiled() -> list[str]:
         if len(tops) == len(ENTRY_POINTS) and all(_is_cached(d, s) for d, sigs in tops for s in sigs):
             return []
         plan = load_plan()
-        helpers = helpers_wanted()
         folder = _build_folder(tops[-1][0])
         if folder is None:
             return []
         build = _Build(plan, folder)
+        build.join()
         LOGGER.info("compiling the engine for this machine and code (once; about half a minute)")
         start = time.monotonic()
-        started = [p for p in (_start_helper(folder) for _ in range(helpers)) if p is not None]
+        started = []
+        for _ in range(min(helpers_wanted(), cores() - build.members())):
+            helper = _start_helper(folder)
+            if helper is not None:
+                build.join(helper.pid)  # counted at once, so a process joining now starts no helper for this core
+                started.append(helper)
         try:
             build.run(start + WAIT_SECONDS)
             for p in started:

@@ -52,6 +52,8 @@ print(json.dumps({"here": here, "compiled": compiled, "claims": claims, "pid": o
 
 @pytest.mark.slow
 def test_a_cold_cache_is_built_by_several_processes_and_the_run_compiles_nothing_more(tmp_path):
+    if warmup.cores() < 2:
+        pytest.skip("one core: a build starts no helper")
     env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), COLLABSIM_COMPILE_HELPERS="1")
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     done = subprocess.run([sys.executable, "-c", COLD_RUN], env=env, capture_output=True, text=True, timeout=900)
@@ -109,6 +111,19 @@ def test_the_plan_reads_back_as_numba_types_and_names_the_entry_points():
         assert item["signatures"] and all(isinstance(sig, tuple) for sig in item["signatures"])
     data = json.loads(warmup.PLAN.read_text())
     assert [warmup._type_text(t) for t in plan[0]["signatures"][0]] == data["functions"][0]["signatures"][0]
+
+
+def test_a_helper_stops_when_more_processes_build_than_there_are_cores(tmp_path, monkeypatch):
+    monkeypatch.setattr(warmup, "cores", lambda: 1)
+    helper = warmup._Build(_small_plan(), tmp_path, helper=True)
+    helper.join()
+    helper.join(os.getppid())  # another live builder
+    assert helper.members() == 2
+    helper.run(time.monotonic() + 60)
+    assert helper.compiled == [] and not list(tmp_path.glob("*.claim"))
+    monkeypatch.setattr(warmup, "cores", lambda: 2)
+    helper.run(time.monotonic() + 60)
+    assert helper.compiled == ["collabsim.streams:mix", "collabsim.streams:month_key"]
 
 
 def test_the_number_of_helpers_comes_from_the_cores_or_the_setting(monkeypatch, caplog):
