@@ -230,7 +230,21 @@ def _build_folder(dispatcher: Any) -> Path | None:
         folder.mkdir(exist_ok=True)
     except OSError:
         return None
+    _forget_old_builds(folder)
     return folder if os.access(folder, os.W_OK) else None
+
+
+def _forget_old_builds(current: Path, age: float = 3600.0) -> None:
+    """Remove the claim files of other builds (earlier sources) untouched for ``age`` seconds:
+    each edit of the package starts a new build, and a few hundred bytes a build would pile up."""
+    import shutil
+
+    for old in current.parent.glob("collabsim-build-*"):
+        try:
+            if old != current and time.time() - old.stat().st_mtime > age:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _start_helper(folder: Path) -> subprocess.Popen | None:

@@ -144,3 +144,13 @@ def test_a_warm_cache_is_not_built_again():
     plan = warmup.load_plan()
     tops = [(warmup._dispatcher(i["name"]), i["signatures"]) for i in plan if i["name"] in warmup.ENTRY_POINTS]
     assert len(tops) == 2 and all(warmup._is_cached(d, s) for d, sigs in tops for s in sigs)
+
+
+def test_old_builds_are_forgotten_and_recent_ones_kept(tmp_path):
+    current, recent, old = (tmp_path / f"collabsim-build-{name}" for name in ("now", "recent", "old"))
+    for folder in (current, recent, old):
+        folder.mkdir()
+        (folder / "x.done").touch()
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    warmup._forget_old_builds(current)
+    assert current.exists() and recent.exists() and not old.exists()
