@@ -3,8 +3,8 @@
 The first run on a machine compiles the engine: about fifty functions, some 35 s of CPU
 on one core (``benchmarks/first_compile.py``). numba compiles in one thread, but each
 function is cached on disk by itself and a caller compiled later loads its callees from
-that cache (their code is stored in a form the caller can link and inline, so the
-caller's machine code is the same). The compile is therefore a build of independent
+that cache (which keeps their code in a form the caller links and can inline, as if it had
+compiled them itself; the output digest holds either way). The compile is therefore a build of independent
 pieces, like ``make -j``: the first process that finds the cache cold starts helper
 processes, and all of them take the functions of a plan, callees before callers, each
 claiming one at a time (a claim file, created exclusively, in the cache folder), so every
@@ -161,9 +161,12 @@ class _Build:
 
     def _claimer_alive(self, name: str) -> bool:
         try:
-            pid = int(self._file(name, "claim").read_text() or 0)
+            text = self._file(name, "claim").read_text()
+            if not text:
+                return True  # being written this instant
+            pid = int(text)
         except (OSError, ValueError):
-            return True  # being written this instant
+            return True
         if pid == os.getpid():
             return False  # an earlier build in this process that stopped part way
         return _alive(pid)
