@@ -28,6 +28,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ WAIT_SECONDS = 300.0
 POLL_SECONDS = 0.02
 
 _done = False
+_LOCK = threading.Lock()
 
 
 def cores() -> int:
@@ -277,7 +279,16 @@ def ensure_compiled() -> list[str]:
     global _done
     if _done or _jit.DISABLED:
         return []
-    _done = True
+    with _LOCK:  # threads of one process (the browser page's sessions) wait for one build
+        if _done:
+            return []
+        try:
+            return _build_if_cold()
+        finally:
+            _done = True
+
+
+def _build_if_cold() -> list[str]:
     try:
         data = json.loads(PLAN.read_text(encoding="utf-8"))["functions"]
         tops = [(_dispatcher(item["function"]), [tuple(_type_of(t) for t in sig) for sig in item["signatures"]])
@@ -309,7 +320,8 @@ def ensure_compiled() -> list[str]:
         LOGGER.debug("engine compiled in %.1f s: %d of %d functions here, %d helper processes",
                      time.monotonic() - start, len(build.compiled), len(plan), len(started))
         return build.compiled
-    except Exception:  # noqa: BLE001 - only speed is at stake: the run compiles what it needs itself
+    except Exception as exc:  # noqa: BLE001 - only speed is at stake: the run compiles what it needs itself
+        LOGGER.debug("no parallel first compile (%s: %s); the run compiles what it needs", type(exc).__name__, exc)
         return []
 
 

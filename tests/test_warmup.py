@@ -154,3 +154,25 @@ def test_old_builds_are_forgotten_and_recent_ones_kept(tmp_path):
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     warmup._forget_old_builds(current)
     assert current.exists() and recent.exists() and not old.exists()
+
+
+def test_threads_of_one_process_wait_for_one_build(monkeypatch):
+    import threading
+
+    calls = []
+
+    def slow_build():
+        calls.append(threading.get_ident())
+        time.sleep(0.3)
+        return ["built"]
+
+    monkeypatch.setattr(warmup, "_done", False)
+    monkeypatch.setattr(warmup, "_build_if_cold", slow_build)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(warmup.ensure_compiled())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and sorted(results) == [[], [], [], ["built"]]
+    assert warmup._done
