@@ -253,13 +253,17 @@ def _forget_old_builds(current: Path, age: float = 3600.0) -> None:
 
 
 def _start_helper(folder: Path) -> subprocess.Popen | None:
+    """A helper process (``_helper``), or None where this Python cannot start one: a frozen
+    application's executable is the application, not a Python that takes ``-c``."""
+    if getattr(sys, "frozen", False) or not sys.executable:
+        return None
     code = ("import sys; sys.path.insert(0, sys.argv[1]); from collabsim import warmup; "
             "warmup._helper(sys.argv[2])")
     root = str(Path(__file__).resolve().parent.parent)
     try:
         return subprocess.Popen([sys.executable, "-c", code, root, str(folder)], stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    except OSError:
+    except (OSError, ValueError):
         return None
 
 

@@ -176,3 +176,11 @@ def test_threads_of_one_process_wait_for_one_build(monkeypatch):
         t.join()
     assert len(calls) == 1 and sorted(results) == [[], [], [], ["built"]]
     assert warmup._done
+
+
+def test_no_helper_where_the_executable_is_not_a_python(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert warmup._start_helper(tmp_path) is None
+    monkeypatch.delattr(sys, "frozen")
+    monkeypatch.setattr(sys, "executable", "")
+    assert warmup._start_helper(tmp_path) is None
