@@ -109,8 +109,7 @@ class CollaborationModel(mesa.Model):
         self._setup_engine()
         self._start_relationships()
         self.metrics: dict[str, float] = {}
-        self.datacollector = MonthlyCollector(model_reporters=model_reporters())
-        self._record()
+        self._start_observing()
         self.running = self.month < params["months"]
 
     # ------------------------------------------------------------------ set-up
@@ -132,7 +131,16 @@ class CollaborationModel(mesa.Model):
         self.harmed_sectors = harmed
         forum = np.array([s in self.preset.forum_sectors for s in SECTORS])
         self.forum_member = forum[self.orgs.sector]
-        self.organisations = [Organisation(self, k) for k in range(self.n)]
+        self.organisations = self._organisation_agents()
+
+    def _organisation_agents(self) -> list[Organisation]:
+        """One Mesa agent per organisation: the handles users, interventions and the page hold."""
+        return [Organisation(self, k) for k in range(self.n)]
+
+    def _start_observing(self) -> None:
+        """The data collector, with month 0's row."""
+        self.datacollector = MonthlyCollector(model_reporters=model_reporters())
+        self._record()
 
     def _apply_community_attributes(self) -> None:
         """An observed community's own attributes replace the drawn ones where given."""
@@ -622,9 +630,19 @@ def _metrics_dict(row: np.ndarray) -> dict[str, float]:
 
 
 def _columns(rows: np.ndarray) -> dict[str, np.ndarray]:
-    """Engine metrics rows as one array per metric (``METRIC_NAMES`` order), counts as int64."""
-    index = {name: k for k, name in enumerate(engine.ROW_NAMES)}
-    return {name: (rows[:, index[name]].copy() if name in _FLOAT_METRICS else rows[:, index[name]].astype(np.int64)) for name in METRIC_NAMES}
+    """Engine metrics rows as one array per metric (``METRIC_NAMES`` order), counts as int64.
+
+    Two copies (the float metrics, the counts), each column a contiguous row of one: a
+    copy per column was a third of the sweep path's bookkeeping after the run."""
+    floats = dict(zip(_FLOAT_NAMES, rows.T[_FLOAT_ROWS]))
+    counts = dict(zip(_COUNT_NAMES, rows.T[_COUNT_ROWS].astype(np.int64)))
+    return {name: floats[name] if name in floats else counts[name] for name in METRIC_NAMES}
+
+
+_FLOAT_NAMES = [name for name in METRIC_NAMES if name in _FLOAT_METRICS]
+_COUNT_NAMES = [name for name in METRIC_NAMES if name not in _FLOAT_METRICS]
+_FLOAT_ROWS = np.array([engine.ROW_NAMES.index(name) for name in _FLOAT_NAMES], dtype=np.intp)
+_COUNT_ROWS = np.array([engine.ROW_NAMES.index(name) for name in _COUNT_NAMES], dtype=np.intp)
 
 
 def _largest_remainder(shares: np.ndarray, n: int) -> np.ndarray:

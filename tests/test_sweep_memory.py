@@ -31,12 +31,16 @@ def tracked(monkeypatch):
     """Weak references to every model that ``collabsim.run`` builds."""
     refs: list[weakref.ref] = []
 
-    class Tracked(CollaborationModel):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            refs.append(weakref.ref(self))
+    def tracking(cls):
+        class Tracked(cls):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                refs.append(weakref.ref(self))
 
-    monkeypatch.setattr(collabsim.run, "CollaborationModel", Tracked)
+        return Tracked
+
+    monkeypatch.setattr(collabsim.run, "CollaborationModel", tracking(CollaborationModel))
+    monkeypatch.setattr(collabsim.run, "UnobservedModel", tracking(collabsim.run.UnobservedModel))  # run_metrics
     return refs
 
 
@@ -67,10 +71,10 @@ def test_models_built_by_the_run_functions_and_a_sweep_batch_are_collected(track
 
 
 def test_a_failed_run_releases_its_model_too(tracked, monkeypatch):
-    def boom(self, months=None):
+    def boom(self, months, out):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(CollaborationModel, "run_rows", boom)  # what run_metrics runs
+    monkeypatch.setattr(CollaborationModel, "_advance", boom)  # what run_metrics runs
     for seed in range(2):
         with pytest.raises(RuntimeError):
             collabsim.run.run_metrics("default", seed=seed, months=MONTHS)
