@@ -71,6 +71,9 @@ def helpers_wanted() -> int:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs. A process that has exited but is not yet reaped
+    (a zombie: a helper that stopped early, while the process that started it still builds)
+    does not: it will never finish what it claimed."""
     if pid == os.getpid():
         return True
     try:
@@ -79,7 +82,11 @@ def _alive(pid: int) -> bool:
         return False
     except OSError:
         return True  # exists, another user's
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"  # the state follows the command name
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): it exists
 
 
 # --- the plan ---------------------------------------------------------------------------------
@@ -187,16 +194,24 @@ class _Build:
         return True
 
     def _compile(self, item: dict[str, Any]) -> None:
-        dispatcher = _dispatcher(item["name"])
+        """Compile one claimed function and mark it done, whatever happens: a claim never
+        done would hold every other builder until its deadline. A function the plan names
+        but the code no longer has (a stale plan) is done too: the run compiles what it needs itself."""
         _t0 = time.time()
-        for signature in item["signatures"]:
-            try:
-                dispatcher.compile(signature)
-            except Exception:  # noqa: BLE001 - a stale plan entry: the run compiles what it needs itself
-                pass
+        try:
+            dispatcher = _dispatcher(item["name"])
+            for signature in item["signatures"]:
+                try:
+                    dispatcher.compile(signature)
+                except Exception:  # noqa: BLE001 - a stale plan entry: the run compiles what it needs itself
+                    LOGGER.debug("plan entry %s%s did not compile; the run compiles what it needs", item["name"], signature)
+        except Exception as exc:  # noqa: BLE001 - the plan names a function the code no longer has
+            LOGGER.debug("plan entry %s not found (%s: %s); rewrite the plan (scripts/write_compile_plan.py)",
+                         item["name"], type(exc).__name__, exc)
+        finally:
+            self._file(item["name"], "done").touch()
         LOGGER.debug("compiled %s in %.2f s (process %d)", item["name"], time.time() - _t0, os.getpid())
         self.compiled.append(item["name"])
-        self._file(item["name"], "done").touch()
 
     def run(self, deadline: float) -> None:
         """Take ready functions (all they call done) until none is left to claim, then wait for

@@ -92,6 +92,39 @@ def test_a_claim_left_by_a_dead_process_is_taken_over(tmp_path):
     assert (tmp_path / "collabsim.streams.mix.done").exists() and (tmp_path / "collabsim.streams.month_key.done").exists()
 
 
+def test_a_claim_left_by_a_process_that_exited_unreaped_is_taken_over(tmp_path):
+    """A helper that stops early stays a zombie until the process that started it reaps it,
+    which happens only after that process's own build: its claims must count as abandoned."""
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{zombie.pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z":
+            assert time.monotonic() < deadline, "the child did not exit"
+            time.sleep(0.05)
+        (tmp_path / "collabsim.streams.mix.claim").write_text(str(zombie.pid))
+        build = warmup._Build(_small_plan(), tmp_path)
+        start = time.monotonic()
+        build.run(start + 60)
+        assert build.compiled == ["collabsim.streams:mix", "collabsim.streams:month_key"]
+        assert time.monotonic() - start < 30  # taken over, not waited for until the deadline
+    finally:
+        zombie.wait()
+
+
+def test_a_stale_plan_entry_is_done_not_left_claimed(tmp_path):
+    """A plan naming a function the code no longer has (renamed since the plan was written)
+    must not stop the build: the entry is marked done, and what needs it is built next."""
+    stale = {"name": "collabsim.streams:no_such_function", "signatures": [()], "needs": [], "seconds": 1.0, "chain": 9.0}
+    plan = _small_plan()
+    plan[0] = dict(plan[0], needs=[stale["name"]])
+    build = warmup._Build([stale] + plan, tmp_path)
+    start = time.monotonic()
+    build.run(start + 60)
+    assert (tmp_path / "collabsim.streams.no_such_function.done").exists()
+    assert build.compiled == ["collabsim.streams:no_such_function", "collabsim.streams:mix", "collabsim.streams:month_key"]
+    assert time.monotonic() - start < 30
+
+
 def test_a_function_a_live_process_is_building_is_waited_for_not_built_twice(tmp_path):
     (tmp_path / "collabsim.streams.mix.claim").write_text(str(os.getppid()))  # a live process holds it
     build = warmup._Build(_small_plan(), tmp_path)
