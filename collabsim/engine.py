@@ -42,7 +42,7 @@ from .crisis import intensity_one
 from .kernels import CHOICE_SKIP, first_contact_one, first_contacts, hear, joint_work, learn, pair_facts, repair_one, staff_leave, age_pairs
 from .levels import AWARE, COLLABORATION, NETWORKING, TOP, escalate_pass, BREAKDOWN, FALLBACK, CLIMB
 from .meetings import good_meeting_one, meeting_signal_one
-from .metrics import pair_counts
+from .metrics import pair_statistics
 from .relationships import NEVER, build_adjacency, merge_index, plan_additions, write_new_pairs
 from .structure import COST, MONTHS, MONTHS_MISMATCH, NEED, STAKE
 from .trust import beta_evidence_one
@@ -155,6 +155,11 @@ def run_months(S, C, P, K, O, R, M, Fd, months, out):  # pragma: no cover - comp
     changed, worked, success, broken_now, culprit_is_i, out_level, events, works, climb_room, escalation = M
     F, f_grant = Fd[0], Fd[1]
     room = 3 * S[N_ORGS] + 2
+    # the table's adjacency (who partners whom), for the first ``built`` rows: rows are only
+    # ever appended, so it holds until a row is added (meeting and hearing both read it; most
+    # months hearing builds it and next month's meeting reuses it)
+    adj = build_adjacency(i[:0], j[:0], S[N_ORGS])
+    built = 0
     done = 0
     while done < months:
         if S[SIZE] + room > S[CAP]:
@@ -174,7 +179,8 @@ def run_months(S, C, P, K, O, R, M, Fd, months, out):  # pragma: no cover - comp
         serve(S, P, served)
         allocated = refresh_capacity(S, P, ladder, step_cost, base_capacity, grant, capacity_gain, budget, forum_member, spare,
                                      choice, f_grant, i, j, level, trust, works, climb_room, shock)
-        a, b, t, d = meet(S, P, ladder, harmed_sectors, sector, served, forum_member, spare, i, j, trust, damage, keys, key_rows, shock)
+        a, b, t, d, adj, built = meet(S, P, ladder, harmed_sectors, sector, served, forum_member, spare, i, j, trust, damage, keys, key_rows,
+                                      shock, adj, built)
         if a.size:
             add_pairs(S, K, O, R, a, b, t, d)
         capacity_gain[:] = 0.0
@@ -201,7 +207,8 @@ def run_months(S, C, P, K, O, R, M, Fd, months, out):  # pragma: no cover - comp
             if reviews:
                 review(f, S, C, K, R, M, Fd)
         sum_grants(grant, f_grant)
-        hear_month(S, P, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, worked, success, broken_now, culprit_is_i, out_level)
+        adj, built = hear_month(S, P, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, worked, success, broken_now,
+                                culprit_is_i, out_level, adj, built)
         end_of_month(S, C, P, months_at_level, rivalry, changed)
         month_row(S, C, P, ladder, sector, budget, i, j, level, months_at_level, same_sector, harmed, trust, damage, out[done])
         done += 1
@@ -281,12 +288,14 @@ def sum_grants(grant, f_grant):  # pragma: no cover - compiled
 
 # --- 4 meet ------------------------------------------------------------------------------------
 @hot
-def meet(S, P, ladder, harmed_sectors, sector, served, forum_member, spare, i, j, trust, damage, keys, key_rows, shock):  # pragma: no cover - compiled
+def meet(S, P, ladder, harmed_sectors, sector, served, forum_member, spare, i, j, trust, damage, keys, key_rows, shock, adj, built):  # pragma: no cover - compiled
     """New contacts (7.2): referrals, strangers, backbone introductions, the forum. Returns
-    the first contacts ``(a, b)`` with their directed trust and damage (``add_pairs``)."""
+    the first contacts ``(a, b)`` with their directed trust and damage (``add_pairs``), and
+    the adjacency of the first ``built`` rows (``adjacency``: referrals read it)."""
     n = S[N_ORGS]
     if n < 2:
-        return _no_contacts()
+        a, b, t, d = _no_contacts()
+        return a, b, t, d, adj, built
     seed, month, size = S[SEED], S[MONTH], S[SIZE]
     k_seek = np.uint64(streams.month_key(seed, streams.SEEK, month))
     k_via = np.uint64(streams.month_key(seed, streams.VIA_REFERRAL, month))
@@ -319,13 +328,26 @@ def meet(S, P, ladder, harmed_sectors, sector, served, forum_member, spare, i, j
     members, met = _pick_partners(forum_member, P[REGULAR_MEETINGS] != 0.0, k_seek,
                                   np.uint64(streams.month_key(seed, streams.FORUM_PARTNER, month)), 1.0, sector, True)
     if n_seek + n_strange + introduced.size + members.size == 0:
-        return _no_contacts()
-    offsets, partner, adj_rows = build_adjacency(i[:size], j[:size], n)
-    return first_contacts(
+        a, b, t, d = _no_contacts()
+        return a, b, t, d, adj, built
+    if n_seek:  # only referrals read who partners whom
+        adj, built = adjacency(i, j, size, n, adj, built)
+    a, b, t, d = first_contacts(
         P[HISTORY_OF_HARM], harmed_sectors, sector, P[INITIAL_TRUST], P[REFERRAL_WEIGHT], P[INTRODUCTION_TRUST],
-        offsets, partner, adj_rows, i, trust, damage, S[CAP], keys[:size], key_rows[:size], n,
+        adj[0], adj[1], adj[2], i, trust, damage, S[CAP], keys[:size], key_rows[:size], n,
         seekers[:n_seek], u_referral[:, :n_seek], strangers[:n_strange], partners[:n_strange], introduced, vouched, members, met,
     )
+    return a, b, t, d, adj, built
+
+
+@hot
+def adjacency(i, j, size, n, adj, built):  # pragma: no cover - compiled
+    """The adjacency of the table's first ``size`` rows (``relationships.build_adjacency``)
+    and ``size``: ``adj`` itself when it was built for as many rows (rows are only ever
+    appended, never changed or removed, so it still holds), else built anew."""
+    if built == size:
+        return adj, built
+    return build_adjacency(i[:size], j[:size], n), size
 
 
 @hot
@@ -768,8 +790,9 @@ def end_funding(f, S, C, K, R, M, Fd):  # pragma: no cover - compiled
 # --- 9 hearing, 10 end of month -----------------------------------------------------------------
 @hot
 def hear_month(S, P, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows,
-               worked, success, broken_now, culprit_is_i, out_level):  # pragma: no cover - compiled
-    """Third parties hear (7.10): distrust of a partner who broke a commitment, celebrated successes."""
+               worked, success, broken_now, culprit_is_i, out_level, adj, built):  # pragma: no cover - compiled
+    """Third parties hear (7.10): distrust of a partner who broke a commitment, celebrated
+    successes. Returns the adjacency (``adjacency``) and the rows it covers."""
     size = S[SIZE]
     n_broken = n_ok = 0
     for r in range(size):
@@ -788,7 +811,8 @@ def hear_month(S, P, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys,
                 teller[q], subject[q] = (j[r], i[r]) if culprit_is_i[r] else (i[r], j[r])
                 rows[q], lv[q] = r, out_level[r]
                 q += 1
-        spread_to(S, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, teller, subject, rows, lv, -P[REFERRAL_WEIGHT])
+        adj, built = adjacency(i, j, size, S[N_ORGS], adj, built)
+        spread_to(S, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, adj, teller, subject, rows, lv, -P[REFERRAL_WEIGHT])
     if P[CELEBRATE_SUCCESSES] != 0.0 and n_ok:
         teller = np.empty(2 * n_ok, dtype=np.int64)
         subject = np.empty(2 * n_ok, dtype=np.int64)
@@ -801,21 +825,25 @@ def hear_month(S, P, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys,
                 rows[q] = rows[n_ok + q] = r
                 lv[q] = lv[n_ok + q] = out_level[r]
                 q += 1
-        spread_to(S, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, teller, subject, rows, lv, P[CELEBRATION_REACH])
+        adj, built = adjacency(i, j, size, S[N_ORGS], adj, built)
+        spread_to(S, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, adj, teller, subject, rows, lv, P[CELEBRATION_REACH])
+    return adj, built
 
 
 @jit
 def spread(S, K, R, teller, subject, rows, lv, reach):  # pragma: no cover - compiled
     """What ``teller`` says about ``subject`` reaches the teller's partners (``kernels.hear``);
     the model's entry (its state tuples)."""
-    return spread_to(S, K[0], K[2], R[0], R[1], R[2], R[18], R[19], R[21], R[22], R[23], R[24], teller, subject, rows, lv, reach)
+    size = S[SIZE]
+    adj = build_adjacency(R[0][:size], R[1][:size], S[N_ORGS])
+    return spread_to(S, K[0], K[2], R[0], R[1], R[2], R[18], R[19], R[21], R[22], R[23], R[24], adj, teller, subject, rows, lv, reach)
 
 
 @jit
-def spread_to(S, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, teller, subject, rows, lv, reach):  # pragma: no cover - compiled
-    """``spread`` from the arrays it reads."""
+def spread_to(S, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, adj, teller, subject, rows, lv, reach):  # pragma: no cover - compiled
+    """``spread`` from the arrays it reads; ``adj``: the table's adjacency (``build_adjacency``)."""
     size = S[SIZE]
-    offsets, partner, adj_rows = build_adjacency(i[:size], j[:size], S[N_ORGS])
+    offsets, partner, adj_rows = adj
     return hear(
         S[RULE], trust, damage, pos, neg, S[CAP], level, i, offsets, partner, adj_rows, keys[:size], key_rows[:size],
         S[N_ORGS], teller, subject, rows, lv, reach, rule_p, ladder,
@@ -849,35 +877,16 @@ def month_row(S, C, P, ladder, sector, budget, i, j, level, months_at_level, sam
     size, cap, n, month = S[SIZE], S[CAP], S[N_ORGS], S[MONTH]
     row[0] = month
     row[1] = size
-    if size:
-        # each sum is a chain of dependent additions in row order (bit-identical results);
-        # chains that do not depend on each other share a loop, so they run side by side
-        total = dmg = 0.0
-        for f in range(size):
-            total += trust[f]
-            dmg += damage[f]
-        for f in range(size):
-            total += trust[cap + f]
-            dmg += damage[cap + f]
-        mean = total / (2 * size)
-        dev = 0.0
-        for f in range(size):
-            dev += (trust[f] - mean) * (trust[f] - mean)
-        for f in range(size):
-            dev += (trust[cap + f] - mean) * (trust[cap + f] - mean)
-        row[2] = mean
-        row[3] = math.sqrt(dev / (2 * size))
-        row[4] = dmg / (2 * size)
-    else:
-        row[2] = row[3] = row[4] = np.nan
+    counts = np.zeros(N_COUNTS, dtype=np.int64)
+    moments = np.empty(3)
+    pair_statistics(level[:size], months_at_level[:size], trust, damage, cap, harmed[:size], same_sector[:size], i[:size], j[:size], sector,
+                    n, np.int64(P[DURABLE_MONTHS]), ladder[NEED, COLLABORATION], counts, moments)
+    row[2], row[3], row[4] = moments[0], moments[1], moments[2]
     row[5] = S[FIRST_COLLAB] if S[FIRST_COLLAB] >= 0 else month + 1
     cap_total = 0.0
     for o in range(n):
         cap_total += budget[o]
     row[6] = cap_total / n if n else 0.0
-    counts = np.zeros(N_COUNTS, dtype=np.int64)
-    pair_counts(level[:size], months_at_level[:size], trust, cap, harmed[:size], same_sector[:size], i[:size], j[:size], sector, n,
-                np.int64(P[DURABLE_MONTHS]), ladder[NEED, COLLABORATION], counts)
     for q in range(N_COUNTS):
         row[7 + q] = counts[q]
     for q in range(C.size):

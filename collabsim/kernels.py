@@ -9,7 +9,7 @@ The schedule that calls the passes, and every random draw, live in ``engine.py``
 whole month as one compiled call, its draws keyed by ``streams``).
 
 Other passes live with their rule: ``capacity._allocate``, ``levels.escalate_pass``,
-``funder._strongest``, ``metrics.pair_counts``, and the pair index in ``relationships``.
+``funder._strongest``, ``metrics.pair_statistics``, and the pair index in ``relationships``.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ per agent per month). Cumulative counts (``premature_escalations``, ``breakdowns
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -64,17 +65,28 @@ METRIC_NAMES: tuple[str, ...] = (
 
 
 @jit
-def pair_counts(level, months_at_level, trust, cap, harmed, same_sector, i, j, sector, n, durable_months, collaboration_need, counts):  # pragma: no cover - compiled
-    """The month's counts over the pairs, in one pass, into ``counts``.
+def pair_statistics(level, months_at_level, trust, damage, cap, harmed, same_sector, i, j, sector, n, durable_months, collaboration_need,
+                    counts, moments):  # pragma: no cover - compiled
+    """The month's statistics over the pairs, in two passes, into ``counts`` and ``moments``.
 
     ``counts`` gets: pairs per level (5), durable collaborations, nominal collaborations,
     harmed pairs working, harmed pairs cooperating, same-sector and cross-sector pairs
     cooperating, and multisector clusters: connected clusters of collaborating pairs
-    (union-find) that span ``MULTISECTOR_MIN_SECTORS`` sectors or more.
+    (union-find) that span ``MULTISECTOR_MIN_SECTORS`` sectors or more. ``moments`` gets the
+    mean and standard deviation of trust over both views of every pair and the mean damage
+    (NaN without pairs).
+
+    Each sum is a chain of dependent additions in row order, first views then second views
+    (bit-identical results whatever the machine); such a chain waits on the adder, so the
+    counting shares its loops and runs beside it instead of after it.
     """
+    size = level.size
     counts[:] = 0
     parent = np.arange(n)
-    for r in range(level.size):
+    total = dmg = 0.0
+    for r in range(size):
+        total += trust[r]
+        dmg += damage[r]
         lvl = level[r]
         counts[lvl] += 1
         if lvl == COLLABORATION:
@@ -101,15 +113,26 @@ def pair_counts(level, months_at_level, trust, cap, harmed, same_sector, i, j, s
                 counts[9] += 1
             else:
                 counts[10] += 1
+    for r in range(size):
+        total += trust[cap + r]
+        dmg += damage[cap + r]
+    mean = total / (2 * size) if size else np.nan
     # sectors present in each cluster, as bits of its root
     bits = np.zeros(n, dtype=np.int64)
-    for r in range(level.size):
+    dev = 0.0
+    for r in range(size):
+        dev += (trust[r] - mean) * (trust[r] - mean)
         if level[r] == COLLABORATION:
             for o in (i[r], j[r]):
                 root = o
                 while parent[root] != root:
                     root = parent[root]
                 bits[root] |= np.int64(1) << sector[o]
+    for r in range(size):
+        dev += (trust[cap + r] - mean) * (trust[cap + r] - mean)
+    moments[0] = mean
+    moments[1] = math.sqrt(dev / (2 * size)) if size else np.nan
+    moments[2] = dmg / (2 * size) if size else np.nan
     for o in range(n):
         b = bits[o]
         spanned = 0
@@ -130,7 +153,7 @@ COUNT_NAMES = (
     "cross_sector_pairs_cooperating",
     "multisector_clusters",
 )
-"""What ``pair_counts`` writes, in order."""
+"""What ``pair_statistics`` writes into ``counts``, in order."""
 
 
 def compute_metrics(model: "CollaborationModel") -> dict[str, float]:
