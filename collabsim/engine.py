@@ -207,8 +207,8 @@ def run_months(S, C, P, K, O, R, M, Fd, months, out):  # pragma: no cover - comp
             if reviews:
                 review(f, S, C, K, R, M, Fd)
         sum_grants(grant, f_grant)
-        adj, built = hear_month(S, P, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, worked, success, broken_now,
-                                culprit_is_i, out_level, adj, built)
+        adj, built = hear_month(S, P, ladder, rule_p, i, j, level, trust, damage, pos, neg, worked, success, broken_now, culprit_is_i,
+                                out_level, adj, built)
         end_of_month(S, C, P, months_at_level, rivalry, changed)
         month_row(S, C, P, ladder, sector, budget, i, j, level, months_at_level, same_sector, harmed, trust, damage, out[done])
         done += 1
@@ -789,7 +789,7 @@ def end_funding(f, S, C, K, R, M, Fd):  # pragma: no cover - compiled
 
 # --- 9 hearing, 10 end of month -----------------------------------------------------------------
 @hot
-def hear_month(S, P, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows,
+def hear_month(S, P, ladder, rule_p, i, j, level, trust, damage, pos, neg,
                worked, success, broken_now, culprit_is_i, out_level, adj, built):  # pragma: no cover - compiled
     """Third parties hear (7.10): distrust of a partner who broke a commitment, celebrated
     successes. Returns the adjacency (``adjacency``) and the rows it covers."""
@@ -812,7 +812,7 @@ def hear_month(S, P, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys,
                 rows[q], lv[q] = r, out_level[r]
                 q += 1
         adj, built = adjacency(i, j, size, S[N_ORGS], adj, built)
-        spread_to(S, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, adj, teller, subject, rows, lv, -P[REFERRAL_WEIGHT])
+        spread_to(S, ladder, rule_p, i, level, trust, damage, pos, neg, adj, teller, subject, rows, lv, -P[REFERRAL_WEIGHT])
     if P[CELEBRATE_SUCCESSES] != 0.0 and n_ok:
         teller = np.empty(2 * n_ok, dtype=np.int64)
         subject = np.empty(2 * n_ok, dtype=np.int64)
@@ -826,7 +826,7 @@ def hear_month(S, P, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys,
                 lv[q] = lv[n_ok + q] = out_level[r]
                 q += 1
         adj, built = adjacency(i, j, size, S[N_ORGS], adj, built)
-        spread_to(S, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, adj, teller, subject, rows, lv, P[CELEBRATION_REACH])
+        spread_to(S, ladder, rule_p, i, level, trust, damage, pos, neg, adj, teller, subject, rows, lv, P[CELEBRATION_REACH])
     return adj, built
 
 
@@ -836,16 +836,15 @@ def spread(S, K, R, teller, subject, rows, lv, reach):  # pragma: no cover - com
     the model's entry (its state tuples)."""
     size = S[SIZE]
     adj = build_adjacency(R[0][:size], R[1][:size], S[N_ORGS])
-    return spread_to(S, K[0], K[2], R[0], R[1], R[2], R[18], R[19], R[21], R[22], R[23], R[24], adj, teller, subject, rows, lv, reach)
+    return spread_to(S, K[0], K[2], R[0], R[2], R[18], R[19], R[21], R[22], adj, teller, subject, rows, lv, reach)
 
 
 @jit
-def spread_to(S, ladder, rule_p, i, j, level, trust, damage, pos, neg, keys, key_rows, adj, teller, subject, rows, lv, reach):  # pragma: no cover - compiled
+def spread_to(S, ladder, rule_p, i, level, trust, damage, pos, neg, adj, teller, subject, rows, lv, reach):  # pragma: no cover - compiled
     """``spread`` from the arrays it reads; ``adj``: the table's adjacency (``build_adjacency``)."""
-    size = S[SIZE]
     offsets, partner, adj_rows = adj
     return hear(
-        S[RULE], trust, damage, pos, neg, S[CAP], level, i, offsets, partner, adj_rows, keys[:size], key_rows[:size],
+        S[RULE], trust, damage, pos, neg, S[CAP], level, i, offsets, partner, adj_rows,
         S[N_ORGS], teller, subject, rows, lv, reach, rule_p, ladder,
     )
 

@@ -368,7 +368,7 @@ def sum_by_view(rows, dirs, signal):  # pragma: no cover
 
 @jit
 def hear(
-    rule, trust, damage, pos, neg, cap, level, i, offsets, partner, adj_rows, sorted_keys, sorted_rows, n,
+    rule, trust, damage, pos, neg, cap, level, i, offsets, partner, adj_rows, n,
     teller, subject, event_rows, event_level, reach, rule_p, ladder,
 ):  # pragma: no cover
     """Third parties hear from ``teller`` about ``subject`` and learn, in place.
@@ -385,7 +385,7 @@ def hear(
     dirs = np.empty(total, dtype=np.int64)
     t_teller = np.empty(total)
     event = np.empty(total, dtype=np.int64)
-    m = hearers_into(offsets, partner, adj_rows, i, trust, cap, sorted_keys, sorted_rows, n, teller, subject, event_rows, rows, dirs, t_teller, event)
+    m = hearers_into(offsets, partner, adj_rows, i, trust, cap, n, teller, subject, event_rows, rows, dirs, t_teller, event)
     signal = np.empty(m)
     for k in range(m):
         signal[k] = reach * t_teller[k] * ladder[STAKE, event_level[event[k]]]
