@@ -480,10 +480,9 @@ def work(S, C, P, ladder, w, rule_p, skill, reliability, mandate, capacity_gain,
     k_culprit = np.uint64(streams.month_key(seed, streams.CULPRIT, month))
     k_broken = np.uint64(streams.month_key(seed, streams.BROKEN, month))
     collaborated = np.zeros(served.size, dtype=np.int64)
-    value = np.empty(k)
     meeting_support = P[MEETING_SUPPORT] if P[REGULAR_MEETINGS] != 0.0 else 0.0
     celebration = P[CELEBRATION_BOOST] if P[CELEBRATE_SUCCESSES] != 0.0 else 0.0
-    n_worked, n_success, n_joint, n_broken = joint_work(
+    n_worked, n_success, n_joint, n_broken, impact = joint_work(
         works[:allocated], (k_contact, k_success, k_culprit, k_broken), P[CHANCE_CONTACT], i[:k], j[:k], level[:k], trust, damage, pos, neg,
         rule, rule_p, cap, mandate, mismatch, same_sector,
         reliability, skill, served, forum_member, rivalry, ladder, w,
@@ -491,17 +490,14 @@ def work(S, C, P, ladder, w, rule_p, skill, reliability, mandate, capacity_gain,
         meeting_support, P[BACKBONE_REPAIR_BOOST], P[HONEST_FAILURE_SEVERITY], celebration,
         1.0 + P[CRISIS_SHARED_VALUE] * shock,
         worked, success, broken_now, culprit_is_i, out_level,
-        successes, failures, broken, work_at_level, collaborated, value, choice,
+        successes, failures, broken, work_at_level, collaborated, choice,
     )
     if n_worked:
         C[C_SUCCESSES] += n_success
         C[C_JOINT_WORK_MONTHS] += n_joint
         C[C_FAILURES] += n_worked - n_success
         C[C_BROKEN] += n_broken
-        total = 0.0
-        for q in range(n_worked):
-            total += value[q]
-        C[C_IMPACT] += total
+        C[C_IMPACT] += impact
         for o in range(capacity_gain.size):
             capacity_gain[o] = P[CAPACITY_FROM_COLLABORATION] * collaborated[o]
         for r in range(k):

@@ -137,7 +137,7 @@ def joint_work(
     mismatch_penalty, shared_support, meeting_support,
     repair_boost, honest_severity, celebration, need,
     out_worked, out_success, out_broken, out_culprit_is_i, out_level,
-    successes, failures, broken_count, work_at_level, collaborated, value, choice,
+    successes, failures, broken_count, work_at_level, collaborated, choice,
 ):  # pragma: no cover
     """One month of joint work for ``rows``: outcome, both partners learn, records.
 
@@ -145,7 +145,7 @@ def joint_work(
     signals, then each partner learns with the selected trust rule (damage heals faster
     with skill and a backbone). Writes the month's outcome per pair, adds to the pair's
     counts, counts successful collaboration months per organisation (``collaborated``)
-    and the community value of each pair's month (``value``, summed by the caller).
+    and the community value of the pairs' month (summed in row order).
     Who works: a pair at networking or above when both partners fitted it into their
     capacity (``allocated``; pairs met this month were not allocated), an aware pair with
     chance ``chance_contact``. A month of joint work at networking or above counts toward
@@ -153,12 +153,12 @@ def joint_work(
     capacity) does not. ``keys`` are the month's keys (``streams.month_key``) of the
     contact, success, culprit and broken draws: a pair's draw is keyed by the pair, so it
     is drawn only where it decides something (the same number whenever it is drawn).
-    ``value`` gets one entry per working pair, in row order.
     ``choice``: students' choices (``CHOICE_KEEP``, ``CHOICE_BREAK``), (0, 0) for none.
     Returns ``(pairs that worked, successes, months of joint work at level >= 1, broken
-    commitments)``.
+    commitments, community value)``.
     """
     n_worked = n_success = n_joint = n_broken = 0
+    impact = 0.0
     k_contact, k_success, k_culprit, k_broken = keys
     for r in range(level.size):
         a, b = np.int64(i[r]), np.int64(j[r])
@@ -167,7 +167,6 @@ def joint_work(
                 continue
         elif not uniform(k_contact, a, b) < chance_contact:
             continue
-        k = n_worked
         n_worked += 1
         lvl = level[r]
         weaker = min(trust[r], trust[cap + r])
@@ -198,7 +197,7 @@ def joint_work(
         d = float(lvl) / TOP
         learn(rule, trust, damage, pos, neg, r, s_ij, d, mult, rule_p)
         learn(rule, trust, damage, pos, neg, cap + r, s_ji, d, mult, rule_p)
-        value[k] = ladder[VALUE, lvl] * (0.5 + 0.5 * align) * need * (1.0 if success else 0.0)
+        impact += ladder[VALUE, lvl] * (0.5 + 0.5 * align) * need * (1.0 if success else 0.0)
         out_worked[r] = True
         out_success[r] = success
         out_broken[r] = broken
@@ -218,7 +217,7 @@ def joint_work(
         if lvl >= 1:
             n_joint += 1
             work_at_level[r] += 1
-    return n_worked, n_success, n_joint, n_broken
+    return n_worked, n_success, n_joint, n_broken, impact
 
 
 @hot
