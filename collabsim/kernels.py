@@ -375,7 +375,8 @@ def hear(
     Each listener who knows the subject takes the signal ``reach * T(listener -> teller) *
     stake`` of the event's level; everything one view hears in the month is added up,
     clipped to [-1, 1] and learnt once with the selected rule (``referral.hearers``
-    finds the listeners). Returns how many views learnt.
+    finds the listeners; ``n``, the number of organisations, sizes its marks). Returns how
+    many views learnt.
     """
     total = 0
     for ev in range(teller.size):

@@ -67,7 +67,8 @@ METRIC_NAMES: tuple[str, ...] = (
 @jit
 def pair_statistics(level, months_at_level, trust, damage, cap, harmed, same_sector, i, j, sector, n, durable_months, collaboration_need,
                     counts, moments):  # pragma: no cover - compiled
-    """The month's statistics over the pairs, in two passes, into ``counts`` and ``moments``.
+    """The month's statistics over the pairs, into ``counts`` and ``moments``: two passes over
+    the first views (the second views' sums each in a loop of their own, to keep the order).
 
     ``counts`` gets: pairs per level (5), durable collaborations, nominal collaborations,
     harmed pairs working, harmed pairs cooperating, same-sector and cross-sector pairs

@@ -422,7 +422,7 @@ class CollaborationModel(mesa.Model):
 
     def run_rows(self, months: int) -> np.ndarray:
         """The engine alone: ``months`` months, their metrics as rows (``engine.ROW_NAMES``);
-        the data collector is not touched (the sweep path, ``run.run_metrics``)."""
+        the data collector is not touched (``run`` records them)."""
         out = np.empty((months, len(engine.ROW_NAMES)))
         self._advance(months, out)
         return out

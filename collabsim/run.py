@@ -59,12 +59,12 @@ def run_metrics(scenario: str = "default", seed: int | None = None, months: int 
     """Run one model and return only its monthly metrics, one array per column.
 
     What a sweep stores: the same values as ``run_model(...).metrics``, without the data
-    collector, the pair table, the summary or a DataFrame: the whole run is one call of
-    the compiled engine (``CollaborationModel.run_rows``).
+    collector, the pair table, the summary or a DataFrame, nor the organisations' Mesa
+    agents (``_UnobservedModel``): the whole run is one call of the compiled engine.
     """
     if months is not None:
         parameters["months"] = months
-    model = UnobservedModel(scenario, seed=seed, **parameters)
+    model = _UnobservedModel(scenario, seed=seed, **parameters)
     try:
         months = model.params["months"]
         rows = np.empty((months + 1, len(ROW_NAMES)))
@@ -75,19 +75,26 @@ def run_metrics(scenario: str = "default", seed: int | None = None, months: int 
         discard(model)
 
 
-class UnobservedModel(CollaborationModel):
+class _UnobservedModel(CollaborationModel):
     """The model as a sweep runs it: everything the engine reads, nothing only an observer reads.
 
     The organisations' Mesa agents (handles for users, interventions and the page) and
     the data collector with its month-0 row were a tenth of a sweep run's time, and a
     sweep reads neither: it stores the engine's metric rows. The set-up, its draws and the
-    engine are the model's own, so the rows are the same bits (``tests/test_run.py``)."""
+    engine are the model's own, so the rows are the same bits (``tests/test_engine.py``,
+    ``tests/test_model.py``). Internal to ``run_metrics``: it cannot ``step`` or ``run``."""
 
     def _organisation_agents(self) -> list:
         return []
 
     def _start_observing(self) -> None:
         pass
+
+    def step(self) -> None:
+        raise TypeError("_UnobservedModel is run_metrics' own; step a CollaborationModel")
+
+    def run(self, months: int | None = None) -> "CollaborationModel":
+        raise TypeError("_UnobservedModel is run_metrics' own; run a CollaborationModel")
 
 
 def discard(model: CollaborationModel) -> None:

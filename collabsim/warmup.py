@@ -85,6 +85,8 @@ def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"  # the state follows the command name
+    except FileNotFoundError:
+        return False  # gone since the signal test
     except (OSError, IndexError):
         return True  # no /proc (not Linux): it exists
 
@@ -205,13 +207,13 @@ class _Build:
                     dispatcher.compile(signature)
                 except Exception:  # noqa: BLE001 - a stale plan entry: the run compiles what it needs itself
                     LOGGER.debug("plan entry %s%s did not compile; the run compiles what it needs", item["name"], signature)
+            LOGGER.debug("compiled %s in %.2f s (process %d)", item["name"], time.time() - _t0, os.getpid())
         except Exception as exc:  # noqa: BLE001 - the plan names a function the code no longer has
             LOGGER.debug("plan entry %s not found (%s: %s); rewrite the plan (scripts/write_compile_plan.py)",
                          item["name"], type(exc).__name__, exc)
         finally:
             self._file(item["name"], "done").touch()
-        LOGGER.debug("compiled %s in %.2f s (process %d)", item["name"], time.time() - _t0, os.getpid())
-        self.compiled.append(item["name"])
+        self.compiled.append(item["name"])  # this process's claim, settled
 
     def run(self, deadline: float) -> None:
         """Take ready functions (all they call done) until none is left to claim, then wait for

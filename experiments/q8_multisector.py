@@ -108,7 +108,7 @@ stores monthly counts, not organisations): backbone x celebration at the default
 
 def clusters(level: np.ndarray, i: np.ndarray, j: np.ndarray, sector: np.ndarray) -> np.ndarray:
     """Per organisation: True if it belongs to a connected cluster of collaborating pairs
-    spanning ``MULTISECTOR_MIN_SECTORS`` sectors or more (the rule of ``metrics.pair_counts``)."""
+    spanning ``MULTISECTOR_MIN_SECTORS`` sectors or more (the rule of ``metrics.pair_statistics``)."""
     from collabsim.levels import COLLABORATION
     from collabsim.metrics import MULTISECTOR_MIN_SECTORS
 

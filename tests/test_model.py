@@ -135,6 +135,17 @@ def test_run_defaults_to_months_parameter():
     assert m.month == 10
 
 
+def test_the_sweep_paths_model_cannot_be_stepped_by_mistake():
+    """run_metrics' model has no data collector nor organisation agents: stepping it says so."""
+    from collabsim.run import _UnobservedModel
+
+    model = _UnobservedModel(seed=1, n_organisations=5, months=3)
+    assert model.organisations == [] and not hasattr(model, "datacollector")
+    for call in (model.step, model.run):
+        with pytest.raises(TypeError, match="CollaborationModel"):
+            call()
+
+
 def test_run_metrics_is_run_model_metrics_without_the_rest():
     from collabsim.run import run_metrics
 

@@ -40,7 +40,7 @@ def tracked(monkeypatch):
         return Tracked
 
     monkeypatch.setattr(collabsim.run, "CollaborationModel", tracking(CollaborationModel))
-    monkeypatch.setattr(collabsim.run, "UnobservedModel", tracking(collabsim.run.UnobservedModel))  # run_metrics
+    monkeypatch.setattr(collabsim.run, "_UnobservedModel", tracking(collabsim.run._UnobservedModel))  # run_metrics
     return refs
 
 
