@@ -420,10 +420,12 @@ class CollaborationModel(mesa.Model):
         self.running = self.month < self.params["months"]
         return self
 
-    def run_rows(self, months: int) -> np.ndarray:
-        """The engine alone: ``months`` months, their metrics as rows (``engine.ROW_NAMES``);
-        the data collector is not touched (``run`` records them)."""
-        out = np.empty((months, len(engine.ROW_NAMES)))
+    def run_rows(self, months: int, out: np.ndarray | None = None) -> np.ndarray:
+        """The engine alone: ``months`` months, their metrics as rows (``engine.ROW_NAMES``),
+        into ``out`` if given (``months`` rows); the data collector is not touched (``run``
+        records them, ``run.run_metrics`` keeps them)."""
+        if out is None:
+            out = np.empty((months, len(engine.ROW_NAMES)))
         self._advance(months, out)
         return out
 

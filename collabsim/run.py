@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import engine
 from ._mesa_compat import release_model
 from .engine import ROW_NAMES
 from .model import CollaborationModel, _columns
@@ -68,8 +67,8 @@ def run_metrics(scenario: str = "default", seed: int | None = None, months: int 
     try:
         months = model.params["months"]
         rows = np.empty((months + 1, len(ROW_NAMES)))
-        engine.metrics_row(*model._engine_state()[:6], rows[0])
-        model._advance(months, rows[1:])
+        rows[0] = model.metrics_row()
+        model.run_rows(months, rows[1:])
         return _columns(rows)
     finally:
         discard(model)

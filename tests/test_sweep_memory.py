@@ -71,10 +71,10 @@ def test_models_built_by_the_run_functions_and_a_sweep_batch_are_collected(track
 
 
 def test_a_failed_run_releases_its_model_too(tracked, monkeypatch):
-    def boom(self, months, out):
+    def boom(self, months, out=None):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(CollaborationModel, "_advance", boom)  # what run_metrics runs
+    monkeypatch.setattr(CollaborationModel, "run_rows", boom)  # what run_metrics runs
     for seed in range(2):
         with pytest.raises(RuntimeError):
             collabsim.run.run_metrics("default", seed=seed, months=MONTHS)
